@@ -1,0 +1,46 @@
+"""The staging/prod program: settings from the stack's config, one network, one cluster, one
+ContainerService per configured service."""
+
+import pulumi
+import pulumi_aws as aws
+
+from components.access_logs import AccessLogBucket
+from components.cluster import FargateCluster
+from components.container_service import ContainerService
+from components.network import Network
+from components.settings import load_stack_settings
+
+settings = load_stack_settings()
+
+provider = aws.Provider("aws", region=aws.config.region, default_tags=aws.ProviderDefaultTagsArgs(
+    tags={"environment": settings.environment, "managed-by": "pulumi",
+          "project": pulumi.get_project(), "source-version": settings.source_version}))
+opts = pulumi.ResourceOptions(providers=[provider])
+
+network = Network(
+    "network", az_count=settings.network.az_count, nat_gateways=settings.network.nat_gateways,
+    cidr_block=settings.network.cidr_block, vpc_endpoints=settings.network.vpc_endpoints,
+    existing_vpc_id=settings.network.vpc_id,
+    existing_public_subnet_ids=settings.network.public_subnet_ids,
+    existing_private_subnet_ids=settings.network.private_subnet_ids, opts=opts)
+cluster = FargateCluster("cluster", opts=opts)
+access_logs = (AccessLogBucket("alb-logs", expire_after_days=settings.access_log_expiry_days,
+                               protect=settings.protect_stateful, opts=opts)
+               if settings.access_logs else None)
+
+for name, args in settings.services.items():
+    service = ContainerService(name, {
+        **args,  # type: ignore[typeddict-item]
+        "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
+        "private_subnet_ids": network.private_subnet_ids, "cluster_arn": cluster.arn,
+        "cluster_name": cluster.name, "source_version": settings.source_version,
+        **({"access_logs_bucket": access_logs.bucket_name} if access_logs else {}),
+    }, opts=opts)
+    pulumi.export(f"{name}_url", service.url)
+    pulumi.export(f"{name}_image_digests", service.image_digests)
+    pulumi.export(f"{name}_repository_urls", service.repository_urls)
+    pulumi.export(f"{name}_service_name", service.service_name)
+    pulumi.export(f"{name}_rollout_bound_seconds", service.rollout_bound_seconds)
+
+pulumi.export("cluster_name", cluster.name)
+pulumi.export("vpc_id", network.vpc_id)

@@ -1,0 +1,89 @@
+"""IAM documents as plain dicts, built in Python rather than with `aws.iam.get_policy_document`,
+so they are exactly what the program sends under the real engine and under mocks alike."""
+
+from typing import Iterable
+
+IMAGE_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                      "ecr:GetDownloadUrlForLayer"]
+LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+# ECS Exec's data channel; AWS offers no resource-level scope for ssmmessages.
+EXEC_ACTIONS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
+
+
+def _document(statements: list[dict]) -> dict:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def ecs_tasks_trust_policy(account_id: str) -> dict:
+    """Only ECS tasks of this account may assume the role (confused-deputy guard)."""
+    return _document([{
+        "Sid": "EcsTasksOfThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }])
+
+
+def log_stream_arn(log_group_arn: str) -> str:
+    return f"{log_group_arn}:log-stream:*"
+
+
+def execution_role_policy(*, repository_arns: Iterable[str], log_group_arn: str,
+                          secret_arns: Iterable[str], kms_key_arns: Iterable[str]) -> dict:
+    """What the ECS agent needs to start the task, and nothing on `*` but the ECR token."""
+    statements: list[dict] = [{
+        # ecr:GetAuthorizationToken has no resource-level permissions in AWS.
+        "Sid": "EcrAuthToken", "Effect": "Allow",
+        "Action": "ecr:GetAuthorizationToken", "Resource": "*",
+    }]
+    repositories = sorted(set(repository_arns))
+    if repositories:
+        statements.append({"Sid": "PullOwnImages", "Effect": "Allow",
+                           "Action": IMAGE_PULL_ACTIONS, "Resource": repositories})
+    statements.append({"Sid": "WriteOwnLogs", "Effect": "Allow",
+                       "Action": LOG_WRITE_ACTIONS, "Resource": log_stream_arn(log_group_arn)})
+    secrets = sorted(set(secret_arns))
+    if secrets:
+        statements.append({"Sid": "ReadOwnSecrets", "Effect": "Allow",
+                           "Action": "secretsmanager:GetSecretValue", "Resource": secrets})
+    keys = sorted(set(kms_key_arns))
+    if keys:
+        statements.append({"Sid": "DecryptOwnSecrets", "Effect": "Allow",
+                           "Action": "kms:Decrypt", "Resource": keys})
+    return _document(statements)
+
+
+def task_role_policy(statements: Iterable[dict], *, exec_enabled: bool) -> dict | None:
+    """The application's own permissions; None when it needs none (the role stays empty)."""
+    result = [dict(s) for s in statements]
+    if exec_enabled:
+        result.append({"Sid": "EcsExecChannel", "Effect": "Allow", "Action": EXEC_ACTIONS,
+                       "Resource": "*"})
+    return _document(result) if result else None
+
+
+def kms_key_policy(*, account_id: str, region: str, partition: str = "aws") -> dict:
+    """Key policy for the service's key: the account administers it through IAM (AWS's default
+    statement), and CloudWatch Logs may use it only for this account's log groups."""
+    return _document([
+        {"Sid": "AccountAdministersThroughIam", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "CloudWatchLogsOfThisAccount", "Effect": "Allow",
+         "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+         "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*",
+                    "kms:ReEncrypt*"],
+         "Resource": "*",
+         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                   f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}}},
+    ])
+
+
+def secret_arn_for_iam(arn: str) -> str:
+    """IAM matches a secret by its full ARN (with AWS's 6-character suffix). A partial ARN
+    (no suffix) is matched with exactly six '?' so it cannot reach other secrets."""
+    name = arn.split(":secret:", 1)[1]
+    has_suffix = len(name) > 7 and name[-7] == "-" and name[-6:].isalnum()
+    return arn if has_suffix else f"{arn}-??????"

@@ -1,0 +1,180 @@
+"""The one loader of stack config (`Pulumi.<stack>.yaml`). It turns config into validated
+ContainerService arguments before the program registers anything, so a bad stack fails with one
+clear message and nothing half-created.
+
+Defaults live in Pulumi.yaml's `config:` block (the CLI applies them; so does the offline
+preview), not here."""
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pulumi
+
+from . import validation as v
+from .errors import ConfigError
+from .spec import ContainerServiceArgs, ServiceSpec, parse_service_args
+
+NAMESPACE = "shipyard"
+ENVIRONMENTS = ("staging", "prod")
+NETWORK_KEYS = frozenset({"az_count", "nat_gateways", "cidr_block", "vpc_endpoints", "vpc_id",
+                          "public_subnet_ids", "private_subnet_ids"})
+# Filled in by the program from the network, not by config.
+_PROGRAM_OWNED = frozenset({"vpc_id", "public_subnet_ids", "private_subnet_ids", "cluster_arn",
+                            "cluster_name", "access_logs_bucket", "source_version"})
+_PLACEHOLDER_VPC = "vpc-validation-only"
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    az_count: int = 2
+    nat_gateways: str = "single"
+    cidr_block: str = "10.0.0.0/16"
+    vpc_endpoints: bool = False
+    vpc_id: str | None = None
+    public_subnet_ids: list[str] | None = None
+    private_subnet_ids: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    environment: str
+    network: NetworkSettings
+    services: dict[str, dict[str, Any]]
+    """Service name -> ContainerServiceArgs, without the network and cluster (program-owned)."""
+    access_logs: bool
+    access_log_expiry_days: int
+    protect_stateful: bool
+    source_version: str
+    specs: dict[str, ServiceSpec] = field(default_factory=dict)
+
+
+def source_version() -> str:
+    """The commit being deployed: from CI's environment, else git, else 'unversioned'."""
+    for variable in ("SHIPYARD_SOURCE_VERSION", "GITHUB_SHA"):
+        if os.environ.get(variable):
+            return os.environ[variable][:40]
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True, timeout=5).stdout.strip() or "unversioned"
+    except (OSError, subprocess.SubprocessError):
+        return "unversioned"
+
+
+def _parse_network(raw: object) -> NetworkSettings:
+    setting = f"{NAMESPACE}:network"
+    if raw is None:
+        return NetworkSettings()
+    if not isinstance(raw, Mapping):
+        raise ConfigError(setting, raw, "a mapping of network settings")
+    v.reject_unknown_keys(dict(raw), NETWORK_KEYS, setting)
+    existing = [k for k in ("vpc_id", "public_subnet_ids", "private_subnet_ids") if k in raw]
+    if existing and len(existing) != 3:
+        raise ConfigError(f"{setting}.{existing[0]}", raw[existing[0]],
+                          "an existing network needs vpc_id, public_subnet_ids and "
+                          "private_subnet_ids together")
+    az_count = v.validate_int_range(raw.get("az_count", 2), f"{setting}.az_count", 2, 6)
+    nat = v.validate_choice(raw.get("nat_gateways", "single"), f"{setting}.nat_gateways",
+                            ("none", "single", "one_per_az"))
+    cidr = raw.get("cidr_block", "10.0.0.0/16")
+    if not isinstance(cidr, str) or not v.CIDR_RE.match(cidr) or not 16 <= int(cidr.split("/")[1]) <= 20:
+        raise ConfigError(f"{setting}.cidr_block", cidr, "an IPv4 CIDR from /16 to /20")
+    endpoints = raw.get("vpc_endpoints", False)
+    if not isinstance(endpoints, bool):
+        raise ConfigError(f"{setting}.vpc_endpoints", endpoints, "true or false")
+    if existing:
+        for key in ("public_subnet_ids", "private_subnet_ids"):
+            ids = raw[key]
+            if not isinstance(ids, list) or len(ids) < 2 or not all(
+                    isinstance(i, str) and i.startswith("subnet-") for i in ids):
+                raise ConfigError(f"{setting}.{key}", ids,
+                                  "at least two subnet ids (subnet-...) in different AZs")
+        if not isinstance(raw["vpc_id"], str) or not raw["vpc_id"].startswith("vpc-"):
+            raise ConfigError(f"{setting}.vpc_id", raw["vpc_id"], "a VPC id (vpc-...)")
+    return NetworkSettings(az_count=az_count, nat_gateways=str(nat), cidr_block=cidr,
+                           vpc_endpoints=endpoints, vpc_id=raw.get("vpc_id"),
+                           public_subnet_ids=raw.get("public_subnet_ids"),
+                           private_subnet_ids=raw.get("private_subnet_ids"))
+
+
+def _resolve_secrets(container: dict, config: pulumi.Config, setting: str) -> dict:
+    """Turn `{config: key}` secret sources into secret Outputs; refuse keys stored in plain text."""
+    secrets = container.get("secrets")
+    if not isinstance(secrets, Mapping):
+        return container
+    resolved = {}
+    for env_name, source in secrets.items():
+        where = f"{setting}.secrets.{env_name}"
+        if isinstance(source, Mapping) and "config" in source:
+            if set(source) != {"config"}:
+                raise ConfigError(where, sorted(source), "'config' stands alone")
+            key = source["config"]
+            full_key = f"{NAMESPACE}:{key}"
+            if not isinstance(key, str) or config.get(key) is None:
+                raise ConfigError(f"{where}.config", key,
+                                  f"the name of a config secret; set it with "
+                                  f"`pulumi config set --secret {key} <value>`")
+            if not pulumi.runtime.is_config_secret(full_key):
+                raise ConfigError(full_key, "<plain value hidden>",
+                                  "stored in plain text; set it with "
+                                  f"`pulumi config set --secret {key} <value>`")
+            resolved[env_name] = {"value": config.require_secret(key)}
+        elif isinstance(source, str):
+            raise ConfigError(where, "<plain value hidden>",
+                              "a secret source {config: <key>} or {arn: <secret ARN>}, never a "
+                              "plain value")
+        else:
+            resolved[env_name] = source
+    return {**container, "secrets": resolved}
+
+
+def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
+    config = config or pulumi.Config(NAMESPACE)
+    environment = v.validate_choice(config.get("environment"), f"{NAMESPACE}:environment",
+                                    ENVIRONMENTS)
+    network = _parse_network(config.get_object("network"))
+    defaults = config.get_object("service_defaults") or {}
+    if not isinstance(defaults, Mapping):
+        raise ConfigError(f"{NAMESPACE}:service_defaults", defaults, "a mapping of service settings")
+    raw_services = config.get_object("services")
+    if not isinstance(raw_services, list) or not raw_services:
+        raise ConfigError(f"{NAMESPACE}:services", raw_services,
+                          "a non-empty list of services, each with a name and containers")
+    access_logs = config.require_bool("access_logs")
+    protect = config.require_bool("protect_stateful")
+    version = source_version()
+    services: dict[str, dict[str, Any]] = {}
+    specs: dict[str, ServiceSpec] = {}
+    for index, raw in enumerate(raw_services):
+        setting = f"{NAMESPACE}:services[{index}]"
+        if not isinstance(raw, Mapping):
+            raise ConfigError(setting, raw, "a mapping with a name and containers")
+        name = raw.get("name")
+        if name in services:
+            raise ConfigError(f"{setting}.name", name, "service names must be unique in a stack")
+        args = {**defaults, **{k: val for k, val in raw.items() if k != "name"}}
+        owned = sorted(set(args) & _PROGRAM_OWNED)
+        if owned:
+            raise ConfigError(f"{setting}.{owned[0]}", args[owned[0]],
+                              "set by the program from the network and cluster; configure "
+                              f"{NAMESPACE}:network instead")
+        if isinstance(args.get("containers"), list):
+            args["containers"] = [_resolve_secrets(dict(c), config, f"{setting}.containers[{i}]")
+                                  if isinstance(c, Mapping) else c
+                                  for i, c in enumerate(args["containers"])]
+        args.setdefault("protect_stateful", protect)
+        if environment == "prod" and not args.get("certificate_arn"):
+            raise ConfigError(f"{setting}.certificate_arn", args.get("certificate_arn"),
+                              "required in prod: an ACM certificate ARN for the HTTPS listener")
+        # Validate now, with placeholders for what the program supplies, so every bad value is
+        # reported before the first resource exists.
+        probe: ContainerServiceArgs = {  # type: ignore[assignment]
+            **args, "vpc_id": _PLACEHOLDER_VPC, "public_subnet_ids": [], "private_subnet_ids": [],
+            "source_version": version}
+        specs[name] = parse_service_args(name, probe, setting)
+        services[name] = args
+    return StackSettings(environment=str(environment), network=network, services=services,
+                         access_logs=access_logs,
+                         access_log_expiry_days=config.require_int("access_log_expiry_days"),
+                         protect_stateful=protect, source_version=version, specs=specs)

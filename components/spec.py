@@ -1,0 +1,418 @@
+"""The public argument shapes of ContainerService and the one parser that validates them.
+
+Stack config (Pulumi.<stack>.yaml) uses the same keys as these TypedDicts, so an error message
+names the setting the same way whether it came from YAML or from Python."""
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence, TypedDict
+
+import pulumi
+
+from . import validation as v
+from .errors import ConfigError
+from .fargate import validate_capacity, validate_task_size
+from .image import validate_prebuilt_image
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                      2192, 2557, 2922, 3288, 3653)
+DEFAULT_USER = "10001:10001"
+_ROOT_USERS = ("root", "0", "0:0", "root:root")
+_SCRATCH_PATH_RE = v.re.compile(r"^/[A-Za-z0-9._/-]+$")
+
+
+class SecretArgs(TypedDict, total=False):
+    """Where one secret environment variable comes from: exactly one of `value` or `arn`."""
+
+    value: pulumi.Input[str]
+    """A secret Output (e.g. `pulumi.Config().require_secret(...)`); stored in Secrets Manager."""
+    arn: str
+    """ARN of an existing Secrets Manager secret."""
+    json_key: str
+    """With `arn`: a key inside the secret's JSON value. Default: the whole value."""
+    kms_key_arn: str
+    """With `arn`: the customer-managed key that encrypts it, so the execution role may decrypt."""
+
+
+class ContainerArgs(TypedDict, total=False):
+    """One container of the task. The first container with a `port` receives ALB traffic."""
+
+    name: str
+    """Required. Container name, also the log stream prefix."""
+    source: str
+    """Folder with a Dockerfile to build. Exactly one of `source` or `image`."""
+    dockerfile: str
+    """Dockerfile path inside `source`. Default: "Dockerfile"."""
+    build_args: dict[str, str]
+    """Docker build args; they take part in the image tag. Default: none."""
+    image: str
+    """A prebuilt image pinned by digest or by an immutable tag (never `latest`)."""
+    port: int
+    """Container port the ALB forwards to (1024-65535). Default: none (a sidecar)."""
+    command: list[str]
+    """Overrides the image's CMD. Default: the image's."""
+    environment: dict[str, str]
+    """Plain, non-secret environment. Default: none."""
+    secrets: dict[str, SecretArgs]
+    """Secret environment variables, delivered only through `secrets[].valueFrom`."""
+    scratch_paths: list[str]
+    """Writable paths (the root filesystem is read-only). Default: none."""
+    user: str
+    """uid[:gid] to run as; root is refused. Default: "10001:10001"."""
+    essential: bool
+    """Whether the task stops when this container stops. Default: true."""
+    health_check_command: list[str]
+    """Container health check (CMD form). Default: none (the ALB check covers the web container)."""
+
+
+class ContainerServiceArgs(TypedDict, total=False):
+    """Arguments of ContainerService. Only `containers`, `vpc_id`, `public_subnet_ids` and
+    `private_subnet_ids` are required."""
+
+    containers: list[ContainerArgs]
+    cpu: int
+    """Task CPU units. Default: 256. Must pair with `memory` per the Fargate table."""
+    memory: int
+    """Task memory in MiB. Default: 512."""
+    architecture: str
+    """"X86_64" or "ARM64". Default: "X86_64"."""
+    spot: bool
+    """Run on FARGATE_SPOT (X86_64 only). Default: false."""
+    desired_count: int
+    """Tasks at creation; autoscaling owns it afterwards. Default: 2."""
+    min_count: int
+    """Autoscaling lower bound. Default: 2."""
+    max_count: int
+    """Autoscaling upper bound. Default: 4."""
+    cpu_target_percent: int
+    """Target average CPU for scaling. Default: 60."""
+    requests_per_target: int
+    """Target ALB requests per task for scaling. Default: 500."""
+    health_check_path: str
+    """ALB health check path. Default: "/healthz"."""
+    health_check_grace_period_seconds: int
+    """Time a new task has before ALB health counts. Default: 30."""
+    deregistration_delay_seconds: int
+    """Connection draining on the target group. Default: 15."""
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: pulumi.Input[Sequence[str]]
+    """Where the ALB lives (at least two AZs)."""
+    private_subnet_ids: pulumi.Input[Sequence[str]]
+    """Where tasks run, without public IPs."""
+    certificate_arn: str
+    """ACM certificate for the HTTPS listener. Default: none, which serves plain HTTP (never in
+    prod: the stack config refuses it)."""
+    ingress_cidrs: list[str]
+    """Who may reach the ALB. Default: ["0.0.0.0/0"]."""
+    deletion_protection: bool
+    """ALB deletion protection. Default: false."""
+    access_logs_bucket: pulumi.Input[str]
+    """Bucket for ALB access logs. Default: none (logs off)."""
+    log_retention_days: int
+    """CloudWatch retention. Default: 30."""
+    images_to_keep: int
+    """Released images the lifecycle policy keeps for rollback. Default: 20."""
+    protect_stateful: bool
+    """Protect repository, secrets, log group and key from deletion. Default: false."""
+    enable_execute_command: bool
+    """ECS Exec. Default: false."""
+    task_role_statements: list[dict[str, Any]]
+    """IAM statements for the application's own AWS access. Default: none (empty role)."""
+    cluster_arn: pulumi.Input[str]
+    """Run in an existing cluster (with `cluster_name`). Default: a new cluster."""
+    cluster_name: pulumi.Input[str]
+    source_version: str
+    """The commit being deployed, recorded as a tag. Default: "unversioned"."""
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    env_name: str
+    value: pulumi.Output | None = None
+    arn: str | None = None
+    json_key: str | None = None
+    kms_key_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    source: str | None
+    dockerfile: str
+    build_args: dict[str, str]
+    image: str | None
+    port: int | None
+    command: list[str] | None
+    environment: dict[str, str]
+    secrets: tuple[SecretSpec, ...]
+    scratch_paths: tuple[str, ...]
+    user: str
+    essential: bool
+    health_check_command: list[str] | None
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    containers: tuple[ContainerSpec, ...]
+    cpu: int = 256
+    memory: int = 512
+    architecture: str = "X86_64"
+    spot: bool = False
+    desired_count: int = 2
+    min_count: int = 2
+    max_count: int = 4
+    cpu_target_percent: int = 60
+    requests_per_target: int = 500
+    health_check_path: str = "/healthz"
+    health_check_grace_period_seconds: int = 30
+    deregistration_delay_seconds: int = 15
+    vpc_id: Any = None
+    public_subnet_ids: Any = None
+    private_subnet_ids: Any = None
+    certificate_arn: str | None = None
+    ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    deletion_protection: bool = False
+    access_logs_bucket: Any = None
+    log_retention_days: int = 30
+    images_to_keep: int = 20
+    protect_stateful: bool = False
+    enable_execute_command: bool = False
+    task_role_statements: tuple[dict, ...] = ()
+    cluster_arn: Any = None
+    cluster_name: Any = None
+    source_version: str = "unversioned"
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def web_container(self) -> ContainerSpec:
+        return next(c for c in self.containers if c.port is not None)
+
+
+_CONTAINER_KEYS = frozenset(ContainerArgs.__annotations__)
+_SERVICE_KEYS = frozenset(ContainerServiceArgs.__annotations__)
+_SECRET_KEYS = frozenset(SecretArgs.__annotations__)
+_REQUIRED_SERVICE_KEYS = ("containers", "vpc_id", "public_subnet_ids", "private_subnet_ids")
+# Settings that must be plain values at construction time, so they can be validated.
+_BOOL_SETTINGS = ("spot", "deletion_protection", "protect_stateful", "enable_execute_command")
+
+
+def _require_bool(value: object, setting: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(setting, value, "true or false")
+    return value
+
+
+def _string_map(value: object, setting: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(setting, value, "a mapping of names to strings")
+    for key, item in value.items():
+        v.validate_env_name(key, f"{setting}.{key}")
+        if not isinstance(item, str):
+            raise ConfigError(f"{setting}.{key}", item, "a string")
+    return dict(value)
+
+
+def _string_list(value: object, setting: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(i, str) and i for i in value):
+        raise ConfigError(setting, value, "a non-empty list of non-empty strings")
+    return list(value)
+
+
+def _parse_secret(env_name: str, raw: object, setting: str) -> SecretSpec:
+    v.validate_env_name(env_name, setting)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(setting, raw, "a mapping with either 'value' (a secret Output) or 'arn'")
+    v.reject_unknown_keys(dict(raw), _SECRET_KEYS, setting)
+    has_value, has_arn = "value" in raw, "arn" in raw
+    if has_value == has_arn:
+        raise ConfigError(setting, sorted(raw), "exactly one of 'value' or 'arn'")
+    if has_value:
+        value = raw["value"]
+        if not isinstance(value, pulumi.Output):
+            # A plain string here would sit in the program source or stack state unencrypted.
+            raise ConfigError(f"{setting}.value", "<plain value hidden>",
+                              "a secret Output such as pulumi.Config().require_secret(key) "
+                              "(set it with `pulumi config set --secret`), never a plain string")
+        for key in ("json_key", "kms_key_arn"):
+            if key in raw:
+                raise ConfigError(f"{setting}.{key}", raw[key], "only allowed together with 'arn'")
+        return SecretSpec(env_name, value=pulumi.Output.secret(value))
+    arn = v.validate_arn(raw["arn"], f"{setting}.arn", v.SECRET_ARN_RE,
+                         "arn:aws:secretsmanager:<region>:<account>:secret:<name>")
+    json_key = raw.get("json_key")
+    if json_key is not None and (not isinstance(json_key, str) or not json_key or ":" in json_key):
+        raise ConfigError(f"{setting}.json_key", json_key, "a non-empty JSON key without ':'")
+    kms_key_arn = raw.get("kms_key_arn")
+    if kms_key_arn is not None:
+        v.validate_arn(kms_key_arn, f"{setting}.kms_key_arn", v.KMS_KEY_ARN_RE,
+                       "arn:aws:kms:<region>:<account>:key/<id>")
+    return SecretSpec(env_name, arn=arn, json_key=json_key, kms_key_arn=kms_key_arn)
+
+
+def _parse_container(raw: object, setting: str) -> ContainerSpec:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(setting, raw, "a mapping of container settings")
+    v.reject_unknown_keys(dict(raw), _CONTAINER_KEYS, setting)
+    name = raw.get("name")
+    if not isinstance(name, str) or not v.CONTAINER_NAME_RE.match(name):
+        raise ConfigError(f"{setting}.name", name,
+                          "letters, digits, '-' and '_', starting with a letter (at most 255)")
+    has_source, has_image = "source" in raw, "image" in raw
+    if has_source == has_image:
+        raise ConfigError(f"{setting}", f"source={raw.get('source')!r}, image={raw.get('image')!r}",
+                          "exactly one of 'source' (a folder to build) or 'image' (prebuilt)")
+    image = validate_prebuilt_image(raw["image"], f"{setting}.image") if has_image else None
+    source = raw.get("source")
+    if has_source and (not isinstance(source, str) or not source):
+        raise ConfigError(f"{setting}.source", source, "a folder path containing a Dockerfile")
+    for key in ("dockerfile", "build_args"):
+        if key in raw and not has_source:
+            raise ConfigError(f"{setting}.{key}", raw[key], "only allowed together with 'source'")
+    dockerfile = raw.get("dockerfile", "Dockerfile")
+    if not isinstance(dockerfile, str) or not dockerfile or dockerfile.startswith("/"):
+        raise ConfigError(f"{setting}.dockerfile", dockerfile, "a relative path inside 'source'")
+    port = raw.get("port")
+    if port is not None:
+        v.validate_container_port(port, f"{setting}.port")
+    user = raw.get("user", DEFAULT_USER)
+    if not isinstance(user, str) or not user or user.strip().lower() in _ROOT_USERS \
+            or user.split(":")[0] in ("0", "root"):
+        raise ConfigError(f"{setting}.user", user, "a non-root uid[:gid] such as 10001:10001")
+    scratch = raw.get("scratch_paths", [])
+    if not isinstance(scratch, list):
+        raise ConfigError(f"{setting}.scratch_paths", scratch, "a list of absolute paths")
+    for path in scratch:
+        if not isinstance(path, str) or not _SCRATCH_PATH_RE.match(path) or path == "/" \
+                or ".." in path.split("/"):
+            raise ConfigError(f"{setting}.scratch_paths", path,
+                              "an absolute path other than '/' such as /tmp, without '..'")
+    if len(set(scratch)) != len(scratch):
+        raise ConfigError(f"{setting}.scratch_paths", scratch, "each path at most once")
+    environment = _string_map(raw.get("environment", {}), f"{setting}.environment")
+    secrets_raw = raw.get("secrets", {})
+    if not isinstance(secrets_raw, Mapping):
+        raise ConfigError(f"{setting}.secrets", secrets_raw, "a mapping of variable names to sources")
+    secrets = tuple(_parse_secret(k, s, f"{setting}.secrets.{k}") for k, s in secrets_raw.items())
+    both = sorted(set(environment) & {s.env_name for s in secrets})
+    if both:
+        raise ConfigError(f"{setting}.environment.{both[0]}", both[0],
+                          "a variable is either plain environment or a secret, not both")
+    command = _string_list(raw["command"], f"{setting}.command") if "command" in raw else None
+    health = (_string_list(raw["health_check_command"], f"{setting}.health_check_command")
+              if "health_check_command" in raw else None)
+    build_args = _string_map(raw.get("build_args", {}), f"{setting}.build_args")
+    return ContainerSpec(
+        name=name, source=source, dockerfile=dockerfile, build_args=build_args, image=image,
+        port=port, command=command, environment=environment, secrets=secrets,
+        scratch_paths=tuple(scratch), user=user,
+        essential=_require_bool(raw.get("essential", True), f"{setting}.essential"),
+        health_check_command=health)
+
+
+def _parse_statements(raw: object, setting: str) -> tuple[dict, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(setting, raw, "a list of IAM statements")
+    for index, statement in enumerate(raw):
+        where = f"{setting}[{index}]"
+        if not isinstance(statement, Mapping) or statement.get("Effect") not in ("Allow", "Deny"):
+            raise ConfigError(where, statement, "an IAM statement with Effect Allow or Deny")
+        actions = statement.get("Action")
+        actions = [actions] if isinstance(actions, str) else actions
+        if not actions or not all(isinstance(a, str) for a in actions):
+            raise ConfigError(f"{where}.Action", statement.get("Action"),
+                              "one or more actions such as s3:GetObject")
+        for action in actions:
+            if action == "*" or action.endswith(":*"):
+                raise ConfigError(f"{where}.Action", action,
+                                  "name the actions the application needs; no service wildcard")
+        resources = statement.get("Resource")
+        resources = [resources] if isinstance(resources, str) else resources
+        if not resources or not all(isinstance(r, str) for r in resources):
+            raise ConfigError(f"{where}.Resource", statement.get("Resource"),
+                              "one or more resource ARNs")
+        if statement["Effect"] == "Allow" and "*" in resources:
+            raise ConfigError(f"{where}.Resource", "*", "scope the statement to resource ARNs")
+    return tuple(dict(s) for s in raw)
+
+
+def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") -> ServiceSpec:
+    """Validate every argument of one service, or raise ConfigError naming the first bad one."""
+    prefix = f"{setting}." if setting else ""
+    v.validate_service_name(name, f"{setting or 'service'} name")
+    if not isinstance(args, Mapping):
+        raise ConfigError(setting or name, args, "a mapping of service settings")
+    v.reject_unknown_keys(dict(args), _SERVICE_KEYS, setting or name)
+    for key in _REQUIRED_SERVICE_KEYS:
+        if args.get(key) is None:
+            raise ConfigError(f"{prefix}{key}", None, "required")
+    raw_containers = args["containers"]
+    if not isinstance(raw_containers, list) or not raw_containers:
+        raise ConfigError(f"{prefix}containers", raw_containers, "a non-empty list of containers")
+    containers = tuple(_parse_container(c, f"{prefix}containers[{i}]")
+                       for i, c in enumerate(raw_containers))
+    names = [c.name for c in containers]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{prefix}containers", names, "container names must be unique")
+    if not any(c.port is not None for c in containers):
+        raise ConfigError(f"{prefix}containers", names,
+                          "one container needs a 'port' for the load balancer to forward to")
+    if sum(c.port is not None for c in containers) > 1:
+        raise ConfigError(f"{prefix}containers", names,
+                          "exactly one container has a 'port'; sidecars listen on none")
+    if not any(c.essential for c in containers):
+        raise ConfigError(f"{prefix}containers", names, "at least one container must be essential")
+
+    values: dict[str, Any] = {k: args[k] for k in args if k != "containers"}
+    spec = ServiceSpec(name=name, containers=containers)
+    cpu = values.get("cpu", spec.cpu)
+    memory = values.get("memory", spec.memory)
+    validate_task_size(cpu, memory, setting or name)
+    architecture = values.get("architecture", spec.architecture)
+    spot = _require_bool(values.get("spot", spec.spot), f"{prefix}spot")
+    validate_capacity(architecture, spot, setting or name)
+    for key in _BOOL_SETTINGS:
+        if key in values:
+            _require_bool(values[key], f"{prefix}{key}")
+    counts = {k: v.validate_int_range(values.get(k, getattr(spec, k)), f"{prefix}{k}", 0, 1000)
+              for k in ("desired_count", "min_count", "max_count")}
+    if counts["min_count"] < 1:
+        raise ConfigError(f"{prefix}min_count", counts["min_count"], "at least 1")
+    if not counts["min_count"] <= counts["desired_count"] <= counts["max_count"]:
+        raise ConfigError(f"{prefix}desired_count", counts["desired_count"],
+                          f"between min_count ({counts['min_count']}) and max_count "
+                          f"({counts['max_count']})")
+    v.validate_int_range(values.get("cpu_target_percent", 60), f"{prefix}cpu_target_percent", 10, 90)
+    v.validate_int_range(values.get("requests_per_target", 500), f"{prefix}requests_per_target",
+                         1, 100000)
+    v.validate_health_check_path(values.get("health_check_path", spec.health_check_path),
+                                 f"{prefix}health_check_path")
+    v.validate_int_range(values.get("health_check_grace_period_seconds", 30),
+                         f"{prefix}health_check_grace_period_seconds", 0, 600)
+    v.validate_int_range(values.get("deregistration_delay_seconds", 15),
+                         f"{prefix}deregistration_delay_seconds", 0, 3600)
+    if "certificate_arn" in values and values["certificate_arn"] is not None:
+        v.validate_arn(values["certificate_arn"], f"{prefix}certificate_arn", v.ACM_ARN_RE,
+                       "arn:aws:acm:<region>:<account>:certificate/<id>")
+    if "ingress_cidrs" in values:
+        values["ingress_cidrs"] = tuple(v.validate_cidrs(values["ingress_cidrs"],
+                                                         f"{prefix}ingress_cidrs"))
+    retention = values.get("log_retention_days", spec.log_retention_days)
+    if retention not in LOG_RETENTION_DAYS or isinstance(retention, bool):
+        raise ConfigError(f"{prefix}log_retention_days", retention,
+                          "one of " + ", ".join(str(d) for d in LOG_RETENTION_DAYS))
+    v.validate_int_range(values.get("images_to_keep", 20), f"{prefix}images_to_keep", 2, 1000)
+    if "task_role_statements" in values:
+        values["task_role_statements"] = _parse_statements(values["task_role_statements"],
+                                                           f"{prefix}task_role_statements")
+    if ("cluster_arn" in values) != ("cluster_name" in values):
+        raise ConfigError(f"{prefix}cluster_arn", values.get("cluster_arn"),
+                          "give cluster_arn and cluster_name together, or neither")
+    if "source_version" in values and not isinstance(values["source_version"], str):
+        raise ConfigError(f"{prefix}source_version", values["source_version"], "a string")
+    if "tags" in values:
+        if not isinstance(values["tags"], Mapping) or not all(
+                isinstance(k, str) and isinstance(t, str) for k, t in values["tags"].items()):
+            raise ConfigError(f"{prefix}tags", values["tags"], "a mapping of strings to strings")
+    return ServiceSpec(name=name, containers=containers, **values)

@@ -1,0 +1,119 @@
+"""Runs the real Pulumi program under the SDK's mock runtime and records every resource the way
+the engine hands it to a policy pack: type, name, URN, parent, dependencies, property
+dependencies, options, provider and the serialized inputs (camelCase, secrets marked)."""
+
+import asyncio
+import os
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import struct_pb2
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.stack import wait_for_rpcs
+
+from .mocks import OfflineMocks
+from .stack_config import StackConfig
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool | None
+    additional_secret_outputs: list[str]
+    provider: str
+    """Provider reference `urn::id`, or "" for the default provider."""
+    properties: struct_pb2.Struct
+    """Inputs exactly as serialized by the SDK for the engine."""
+    id: str = ""
+
+
+@dataclass
+class Recording:
+    stack: StackConfig
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    preview_unknowns: bool = False
+
+    def by_urn(self) -> dict[str, RecordedResource]:
+        return {r.urn: r for r in self.resources}
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    def __init__(self, mock: pulumi.runtime.Mocks) -> None:
+        super().__init__(mock)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            properties = struct_pb2.Struct()
+            properties.CopyFrom(request.object)
+            self.recorded.append(RecordedResource(
+                urn=response.urn, type=request.type, name=request.name,
+                custom=bool(request.custom), parent=request.parent,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns)
+                                       for k, v in request.propertyDependencies.items()},
+                protect=bool(request.protect), ignore_changes=list(request.ignoreChanges),
+                delete_before_replace=(request.deleteBeforeReplace
+                                       if request.deleteBeforeReplaceDefined else None),
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                provider=request.provider, properties=properties, id=response.id))
+        return response
+
+
+def _reset_runtime() -> None:
+    settings.reset_options()
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+
+
+async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    resolved = {}
+    for key, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        known = await output.is_known()
+        secret = await output.is_secret()
+        resolved[key] = ("[secret]" if secret else
+                         (await output.future()) if known else "[unknown until deploy]")
+    return resolved
+
+
+def run_program(project_dir: Path, stack: StackConfig, *,
+                preview_unknowns: bool = False) -> Recording:
+    """Run `__main__.py` of `project_dir` for `stack`. Raises what the program raises (a
+    ConfigError for bad config) after the runtime is reset."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    monitor = RecordingMonitor(OfflineMocks(stack.region, preview_unknowns=preview_unknowns))
+    _reset_runtime()
+    pulumi.runtime.set_mocks(monitor.mocks, project=stack.project, stack=stack.stack,
+                             preview=preview_unknowns, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(stack.config), list(stack.secret_keys))
+    previous_cwd = os.getcwd()
+    sys.path.insert(0, str(project_dir))
+    os.chdir(project_dir)
+    try:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        loop.run_until_complete(wait_for_rpcs())
+        root = settings.get_root_resource()
+        outputs = loop.run_until_complete(_resolve_outputs(dict(getattr(root, "outputs", {}))))
+    finally:
+        os.chdir(previous_cwd)
+        sys.path.remove(str(project_dir))
+        _reset_runtime()
+        loop.close()
+        asyncio.set_event_loop(None)
+    return Recording(stack=stack, resources=monitor.recorded, outputs=outputs,
+                     preview_unknowns=preview_unknowns)
