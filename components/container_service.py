@@ -235,7 +235,9 @@ class ContainerService(pulumi.ComponentResource):
         logical = f"{spec.name}-{container.name}-{secret.env_name.lower().replace('_', '-')}"
         stored = aws.secretsmanager.Secret(
             logical, description=f"{secret.env_name} for {spec.name}/{container.name}",
-            kms_key_id=key.arn, recovery_window_in_days=7, tags=tags, opts=stateful)
+            kms_key_id=key.arn, recovery_window_in_days=7,
+            # The value comes from stack config: it rotates when the config secret changes.
+            tags={**tags, "rotation": "pulumi-config-secret"}, opts=stateful)
         aws.secretsmanager.SecretVersion(
             logical, secret_id=stored.id, secret_string=secret.value,
             opts=pulumi.ResourceOptions(parent=self))

@@ -1,0 +1,226 @@
+"""Drives the project's real policy pack over Pulumi's Analyzer gRPC protocol, the way the CLI
+does: start the pack process, read its port, GetAnalyzerInfo, Configure (per-policy enforcement
+and config, schema defaults applied as the CLI applies them), ConfigureStack, Analyze for every
+resource and AnalyzeStack once. The verdicts are the pack's; nothing here judges a resource."""
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import grpc
+import jsonschema
+import yaml
+from contextlib import contextmanager
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
+
+from components.errors import ConfigError
+
+from .engine import RecordedResource, Recording
+
+LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
+          "disabled": analyzer_pb2.DISABLED, "remediate": analyzer_pb2.REMEDIATE}
+LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
+SEVERITY_NAMES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critical"}
+_START_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    description: str
+    enforcement_level: str
+    severity: str
+    remediation: str
+    url: str
+    stack_policy: bool
+    config_schema: dict
+
+
+@dataclass(frozen=True)
+class Verdict:
+    policy: str
+    enforcement_level: str
+    severity: str
+    urn: str
+    message: str
+    description: str
+    remediation: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A rule the pack could not run because a value was unknown (preview time)."""
+    policy: str
+    urn: str
+    message: str
+
+
+@dataclass
+class PolicyRun:
+    pack_name: str
+    pack_version: str
+    policies: list[PolicyInfo]
+    verdicts: list[Verdict]
+    skipped: list[Skipped]
+    levels: dict[str, str]
+
+
+@contextmanager
+def running_pack(policy_dir: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """Start the pack as its own process (as the CLI does) and yield a connected stub."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-u", "__main__.py"], cwd=policy_dir,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().decode().strip()
+        if not line.isdigit():
+            process.kill()
+            _, err = process.communicate(timeout=10)
+            raise RuntimeError(f"policy pack in {policy_dir} did not start: {line} "
+                               f"{err.decode()[-2000:]}")
+        channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+        grpc.channel_ready_future(channel).result(timeout=_START_TIMEOUT_SECONDS)
+        try:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+        finally:
+            channel.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def pack_version(policy_dir: Path) -> str:
+    """The CLI takes a Python pack's version from PulumiPolicy.yaml; the SDK reports 0.0.1."""
+    manifest = yaml.safe_load((policy_dir / "PulumiPolicy.yaml").read_text()) or {}
+    return str(manifest.get("version", "0.0.1"))
+
+
+def _policy_infos(info: analyzer_pb2.AnalyzerInfo) -> list[PolicyInfo]:
+    return [PolicyInfo(
+        name=p.name, description=p.description,
+        enforcement_level=LEVEL_NAMES[p.enforcementLevel],
+        severity=SEVERITY_NAMES.get(p.severity, "unspecified"), remediation=p.remediation_steps,
+        url=p.url, stack_policy=p.policy_type == analyzer_pb2.POLICY_TYPE_STACK,
+        config_schema=json_format.MessageToDict(p.configSchema)) for p in info.policies]
+
+
+def resolve_policy_config(policies: list[PolicyInfo], config: dict[str, Any]
+                          ) -> tuple[dict[str, str], dict[str, dict]]:
+    """Per-policy enforcement level and properties, from a `--policy-pack-config` style document
+    ({"all": level, "<policy>": level | {"enforcementLevel": level, ...properties}}), with each
+    policy's schema defaults filled in and the result validated against its schema."""
+    known = {p.name for p in policies} | {"all"}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise ConfigError("policy config", unknown[0], "not a policy of this pack")
+    default_level = config.get("all")
+    levels: dict[str, str] = {}
+    properties: dict[str, dict] = {}
+    for policy in policies:
+        entry = config.get(policy.name, {})
+        if isinstance(entry, str):
+            entry = {"enforcementLevel": entry}
+        level = entry.get("enforcementLevel", default_level or policy.enforcement_level)
+        if level not in LEVELS:
+            raise ConfigError(f"policy config {policy.name}.enforcementLevel", level,
+                              "one of " + ", ".join(LEVELS))
+        props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+        schema = policy.config_schema
+        for key, prop_schema in (schema.get("properties") or {}).items():
+            if "default" in prop_schema and key not in props:
+                props[key] = prop_schema["default"]
+        if schema.get("properties"):
+            try:
+                jsonschema.validate(props, {"type": "object", **schema})
+            except jsonschema.ValidationError as error:
+                raise ConfigError(f"policy config {policy.name}", props, error.message) from None
+        levels[policy.name] = level
+        properties[policy.name] = props
+    return levels, properties
+
+
+def _options(resource: RecordedResource) -> analyzer_pb2.AnalyzerResourceOptions:
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=resource.protect, ignoreChanges=resource.ignore_changes,
+        deleteBeforeReplace=bool(resource.delete_before_replace),
+        deleteBeforeReplaceDefined=resource.delete_before_replace is not None,
+        additionalSecretOutputs=resource.additional_secret_outputs, parent=resource.parent)
+
+
+def _provider(resource: RecordedResource, by_urn: dict[str, RecordedResource]
+              ) -> analyzer_pb2.AnalyzerProviderResource | None:
+    if not resource.provider:
+        return None
+    urn = resource.provider.rpartition("::")[0]
+    provider = by_urn.get(urn)
+    if provider is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(type=provider.type, urn=provider.urn,
+                                                 name=provider.name,
+                                                 properties=provider.properties)
+
+
+def _collect(response: analyzer_pb2.AnalyzeResponse, urn: str, infos: dict[str, PolicyInfo],
+             verdicts: list[Verdict], skipped: list[Skipped]) -> None:
+    for d in response.diagnostics:
+        info = infos.get(d.policyName)
+        if d.message.startswith(f"can't run policy '{d.policyName}'"):
+            skipped.append(Skipped(d.policyName, urn, d.message))
+            continue
+        verdicts.append(Verdict(
+            policy=d.policyName, enforcement_level=LEVEL_NAMES[d.enforcementLevel],
+            severity=SEVERITY_NAMES.get(d.severity, "unspecified"), urn=d.urn or urn,
+            message=d.message, description=d.description,
+            remediation=info.remediation if info else "", url=info.url if info else ""))
+
+
+def analyze(recording: Recording, policy_dir: Path) -> PolicyRun:
+    resources = [r for r in recording.resources]
+    by_urn = {r.urn: r for r in resources}
+    with running_pack(policy_dir) as stub:
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+        policies = _policy_infos(info)
+        levels, properties = resolve_policy_config(policies, recording.stack.policy_config)
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, level in levels.items():
+            props = struct_pb2.Struct()
+            props.update(properties[name])
+            request.policyConfig[name].CopyFrom(
+                analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level], properties=props))
+        stub.Configure(request)
+        config = struct_pb2.Struct()
+        config.update({k: v for k, v in recording.stack.config.items()
+                       if k not in recording.stack.secret_keys})
+        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=recording.stack.stack, project=recording.stack.project, organization="offline",
+            dry_run=recording.preview_unknowns, config=config,
+            config_secret_keys=recording.stack.secret_keys))
+        infos = {p.name: p for p in policies}
+        verdicts: list[Verdict] = []
+        skipped: list[Skipped] = []
+        for resource in resources:
+            response = stub.Analyze(analyzer_pb2.AnalyzeRequest(
+                type=resource.type, properties=resource.properties, urn=resource.urn,
+                name=resource.name, options=_options(resource),
+                provider=_provider(resource, by_urn)))
+            _collect(response, resource.urn, infos, verdicts, skipped)
+        stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[
+            analyzer_pb2.AnalyzerResource(
+                type=r.type, properties=r.properties, urn=r.urn, name=r.name,
+                options=_options(r), provider=_provider(r, by_urn), parent=r.parent,
+                dependencies=r.dependencies,
+                propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                                      for k, v in r.property_dependencies.items()})
+            for r in resources])
+        _collect(stub.AnalyzeStack(stack_request), "", infos, verdicts, skipped)
+    return PolicyRun(pack_name=info.name, pack_version=pack_version(policy_dir), policies=policies,
+                     verdicts=verdicts, skipped=skipped, levels=levels)

@@ -1,0 +1,122 @@
+"""Secrets, logs, keys and the access-log bucket."""
+
+from typing import Iterable
+
+from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, Severity,
+                           StackValidationArgs)
+
+from .common import as_list, depends_on, of_type, parse_json, resource_policy, stack_policy, \
+    statements
+
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+KMS_KEY = "aws:kms/key:Key"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+LIFECYCLE_V2 = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+ROTATION_TAG = "rotation"
+
+
+def _secret_rotation(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
+    rotations = list(of_type(args.resources, SECRET_ROTATION))
+    for secret in of_type(args.resources, SECRET):
+        tags = secret.props.get("tags") or {}
+        if tags.get(ROTATION_TAG):
+            continue  # Declared as rotated outside AWS (e.g. by `pulumi config set --secret`).
+        if not any(depends_on(r, "secretId", secret) for r in rotations):
+            yield secret.urn, ("The secret neither rotates (aws.secretsmanager.SecretRotation) nor "
+                               f"declares who rotates it (tag '{ROTATION_TAG}').")
+
+
+def _secret_kms(args: ResourceValidationArgs) -> Iterable[str]:
+    key = args.props.get("kmsKeyId")
+    if not key or str(key).endswith("alias/aws/secretsmanager"):
+        yield "The secret uses the AWS-managed key; set kmsKeyId to a customer-managed key."
+
+
+def _log_retention(args: ResourceValidationArgs) -> Iterable[str]:
+    minimum = int((args.get_config() or {}).get("minimumRetentionDays", 14))
+    days = args.props.get("retentionInDays")
+    if not days:
+        yield "The log group keeps logs forever (no retentionInDays)."
+    elif int(days) < minimum:
+        yield f"retentionInDays is {int(days)}; this stack requires at least {minimum}."
+
+
+def _log_kms(args: ResourceValidationArgs) -> Iterable[str]:
+    if not args.props.get("kmsKeyId"):
+        yield "The log group is not encrypted with a KMS key."
+
+
+def _kms_rotation(args: ResourceValidationArgs) -> Iterable[str]:
+    spec = args.props.get("customerMasterKeySpec") or args.props.get("keySpec") or \
+        "SYMMETRIC_DEFAULT"
+    if spec == "SYMMETRIC_DEFAULT" and args.props.get("enableKeyRotation") is not True:
+        yield "Key rotation is off; set enableKeyRotation."
+
+
+def _enforces_tls(policy) -> bool:
+    document = parse_json(policy.props.get("policy"), "bucket policy")
+    for statement in statements(document, "bucket policy"):
+        secure = ((statement.condition or {}).get("Bool") or {}).get("aws:SecureTransport")
+        if statement.effect == "Deny" and str(secure).lower() == "false":
+            return True
+    return False
+
+
+def _log_bucket_hardened(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
+    buckets = list(of_type(args.resources, BUCKET, BUCKET_V2))
+    log_buckets = [b for b in buckets if any(depends_on(lb, "accessLogs", b)
+                                             for lb in of_type(args.resources, LOAD_BALANCER))]
+    for bucket in log_buckets:
+        blocks = [r for r in of_type(args.resources, PUBLIC_ACCESS_BLOCK)
+                  if depends_on(r, "bucket", bucket)]
+        if not any(all(r.props.get(k) is True for k in (
+                "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                "restrictPublicBuckets")) for r in blocks):
+            yield bucket.urn, "The access-log bucket does not block all public access."
+        policies = [r for r in of_type(args.resources, BUCKET_POLICY)
+                    if depends_on(r, "bucket", bucket)]
+        if not any(_enforces_tls(p) for p in policies):
+            yield bucket.urn, "The access-log bucket does not deny requests without TLS."
+        lifecycles = [r for r in of_type(args.resources, LIFECYCLE, LIFECYCLE_V2)
+                      if depends_on(r, "bucket", bucket)]
+        expires = any(rule.get("status") == "Enabled" and (rule.get("expiration") or {}).get("days")
+                      for lc in lifecycles for rule in as_list(lc.props.get("rules")))
+        if not expires:
+            yield bucket.urn, "The access-log bucket never expires old logs."
+
+
+POLICIES = [
+    stack_policy("secret-rotation", "Secrets rotate, or declare who rotates them.",
+                 _secret_rotation, severity=Severity.MEDIUM,
+                 enforcement=EnforcementLevel.ADVISORY,
+                 remediation="Add aws.secretsmanager.SecretRotation, or tag the secret "
+                             "'rotation' with the process that rotates it."),
+    resource_policy("secret-kms", "Secrets are encrypted with a customer-managed KMS key.",
+                    (SECRET,), _secret_kms, severity=Severity.LOW,
+                    enforcement=EnforcementLevel.ADVISORY,
+                    remediation="Set kms_key_id to a customer-managed key."),
+    resource_policy("log-retention", "Log groups expire logs after a retention period no "
+                    "shorter than the stack's minimum.", (LOG_GROUP,), _log_retention,
+                    severity=Severity.MEDIUM,
+                    config_schema=PolicyConfigSchema(properties={"minimumRetentionDays": {
+                        "type": "integer", "minimum": 1, "default": 14}}),
+                    remediation="Set retention_in_days (ContainerService: log_retention_days)."),
+    resource_policy("log-kms", "Log groups are encrypted with a KMS key.", (LOG_GROUP,), _log_kms,
+                    severity=Severity.LOW, enforcement=EnforcementLevel.ADVISORY,
+                    remediation="Set kms_key_id; the key policy must allow logs.<region>."),
+    resource_policy("kms-rotation", "Symmetric KMS keys rotate automatically.", (KMS_KEY,),
+                    _kms_rotation, severity=Severity.MEDIUM,
+                    remediation="Set enable_key_rotation=True."),
+    stack_policy("s3-log-bucket-hardened", "The ALB access-log bucket blocks public access, "
+                 "enforces TLS and expires old logs.", _log_bucket_hardened,
+                 severity=Severity.MEDIUM,
+                 remediation="Use the AccessLogBucket component, or add the public access "
+                             "block, a Deny-without-TLS policy and an expiration rule."),
+]

@@ -1,0 +1,122 @@
+"""Application load balancers and their listeners (FSBP ELB.*). Both `aws:lb/...` and the older
+`aws:alb/...` tokens are matched."""
+
+import re
+from typing import Iterable
+
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity, StackValidationArgs
+
+from .common import as_list, depends_on, of_type, resource_policy, stack_policy
+
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+
+
+def _is_application(args_or_resource) -> bool:
+    return args_or_resource.props.get("loadBalancerType", "application") == "application"
+
+
+def _alb(check):
+    def guarded(args: ResourceValidationArgs) -> Iterable[str]:
+        if _is_application(args):
+            yield from check(args)
+    return guarded
+
+
+def _access_logs(args: ResourceValidationArgs) -> Iterable[str]:
+    logs = args.props.get("accessLogs") or {}
+    if not (logs.get("enabled") is True and logs.get("bucket")):
+        yield "Access logs are off; enable accessLogs with a bucket."
+
+
+def _deletion_protection(args: ResourceValidationArgs) -> Iterable[str]:
+    if args.props.get("enableDeletionProtection") is not True:
+        yield "Deletion protection is off."
+
+
+def _drop_invalid_headers(args: ResourceValidationArgs) -> Iterable[str]:
+    if args.props.get("dropInvalidHeaderFields") is not True:
+        yield "dropInvalidHeaderFields is not true; malformed headers reach the service."
+
+
+def _desync(args: ResourceValidationArgs) -> Iterable[str]:
+    mode = args.props.get("desyncMitigationMode", "defensive")
+    if mode not in ("defensive", "strictest"):
+        yield f"desyncMitigationMode is {mode!r}; use 'defensive' or 'strictest'."
+
+
+def _multi_az(args: ResourceValidationArgs) -> Iterable[str]:
+    subnets = as_list(args.props.get("subnets")) or as_list(args.props.get("subnetMappings"))
+    if len(subnets) < 2:
+        yield f"The load balancer spans {len(subnets)} subnet(s); use at least two AZs."
+
+
+def _http_redirects(args: ResourceValidationArgs) -> Iterable[str]:
+    if args.props.get("protocol", "HTTP") != "HTTP":
+        return
+    actions = as_list(args.props.get("defaultActions"))
+    redirects = [a for a in actions if a.get("type") == "redirect"
+                 and (a.get("redirect") or {}).get("protocol") == "HTTPS"]
+    if not actions or len(redirects) != len(actions):
+        kinds = ", ".join(str(a.get("type")) for a in actions) or "none"
+        yield f"HTTP listener on port {args.props.get('port')} serves traffic (actions: " \
+              f"{kinds}) instead of only redirecting to HTTPS."
+
+
+def _https_tls13(args: ResourceValidationArgs) -> Iterable[str]:
+    protocol = args.props.get("protocol", "HTTP")
+    if protocol not in ("HTTPS", "TLS"):
+        return
+    policy = args.props.get("sslPolicy")
+    if not policy or "TLS13" not in str(policy):
+        yield f"sslPolicy is {policy!r}; use a TLS 1.3 policy such as " \
+              "ELBSecurityPolicy-TLS13-1-2-2021-06."
+    certificate = args.props.get("certificateArn")
+    if not certificate or not _ACM_ARN.match(str(certificate)):
+        yield f"certificateArn {certificate!r} is not an ACM certificate ARN."
+
+
+def _waf(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
+    associations = list(of_type(args.resources, WAF_ASSOCIATION))
+    for lb in of_type(args.resources, LOAD_BALANCER):
+        if not _is_application(lb) or lb.props.get("internal") is True:
+            continue
+        if not any(depends_on(a, "resourceArn", lb) for a in associations):
+            yield lb.urn, "No WAF web ACL is associated with this internet-facing ALB."
+
+
+POLICIES = [
+    resource_policy("alb-access-logs", "Application load balancers write access logs to S3.",
+                    (LOAD_BALANCER,), _alb(_access_logs), severity=Severity.MEDIUM,
+                    remediation="Enable access logs to the hardened bucket (stack config "
+                                "shipyard:access_logs: true)."),
+    resource_policy("alb-deletion-protection", "Application load balancers have deletion "
+                    "protection on.", (LOAD_BALANCER,), _alb(_deletion_protection),
+                    severity=Severity.MEDIUM,
+                    remediation="Set deletion_protection: true (on by default in prod)."),
+    resource_policy("alb-drop-invalid-headers", "Application load balancers drop invalid "
+                    "HTTP header fields.", (LOAD_BALANCER,), _alb(_drop_invalid_headers),
+                    severity=Severity.MEDIUM,
+                    remediation="Set drop_invalid_header_fields=True."),
+    resource_policy("alb-desync-mitigation", "Application load balancers use 'defensive' or "
+                    "'strictest' desync mitigation.", (LOAD_BALANCER,), _alb(_desync),
+                    severity=Severity.MEDIUM,
+                    remediation="Set desync_mitigation_mode='defensive'."),
+    resource_policy("alb-multi-az", "Application load balancers span at least two AZs.",
+                    (LOAD_BALANCER,), _alb(_multi_az), severity=Severity.MEDIUM,
+                    remediation="Give the load balancer public subnets in two or more AZs."),
+    resource_policy("http-redirects-to-https", "An HTTP listener only redirects to HTTPS.",
+                    (LISTENER,), _http_redirects,
+                    remediation="Make the port-80 listener's only action a redirect to HTTPS "
+                                "(ContainerService does this when certificate_arn is set)."),
+    resource_policy("listener-https-tls13", "HTTPS listeners use a TLS 1.3 security policy and "
+                    "an ACM certificate.", (LISTENER,), _https_tls13,
+                    remediation="Set ssl_policy='ELBSecurityPolicy-TLS13-1-2-2021-06' and an ACM "
+                                "certificate_arn."),
+    stack_policy("alb-waf", "Internet-facing application load balancers have a WAF web ACL.",
+                 _waf, severity=Severity.MEDIUM, enforcement=EnforcementLevel.ADVISORY,
+                 remediation="Associate an aws.wafv2.WebAcl with the load balancer "
+                             "(aws.wafv2.WebAclAssociation)."),
+]

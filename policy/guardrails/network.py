@@ -1,0 +1,117 @@
+"""Security groups: public ingress only to web ports, the service reachable only from its load
+balancer, and every group and rule described."""
+
+from typing import Any, Iterable
+
+from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity, StackValidationArgs
+
+from .common import as_list, depends_on, of_type, resource_policy, stack_policy
+
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SERVICE = "aws:ecs/service:Service"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+PUBLIC_CIDRS = ("0.0.0.0/0", "::/0")
+DEFAULT_PULUMI_DESCRIPTION = "Managed by Pulumi"
+
+
+def _ingress_entries(args: ResourceValidationArgs) -> Iterable[tuple[str, Any, Any, Any, list[str]]]:
+    """(label, protocol, from_port, to_port, cidrs) for every ingress the resource opens."""
+    props = args.props
+    if args.resource_type == SECURITY_GROUP:
+        for index, rule in enumerate(as_list(props.get("ingress"))):
+            cidrs = as_list(rule.get("cidrBlocks")) + as_list(rule.get("ipv6CidrBlocks"))
+            yield (f"ingress[{index}]", rule.get("protocol"), rule.get("fromPort"),
+                   rule.get("toPort"), [str(c) for c in cidrs])
+    elif args.resource_type == INGRESS_RULE:
+        cidrs = [c for c in (props.get("cidrIpv4"), props.get("cidrIpv6")) if c]
+        yield ("rule", props.get("ipProtocol"), props.get("fromPort"), props.get("toPort"),
+               [str(c) for c in cidrs])
+    elif args.resource_type == LEGACY_RULE and props.get("type") == "ingress":
+        cidrs = as_list(props.get("cidrBlocks")) + as_list(props.get("ipv6CidrBlocks"))
+        yield ("rule", props.get("protocol"), props.get("fromPort"), props.get("toPort"),
+               [str(c) for c in cidrs])
+
+
+def _public_ingress(args: ResourceValidationArgs) -> Iterable[str]:
+    allowed = {int(p) for p in (args.get_config() or {}).get("allowedPorts", [80, 443])}
+    for label, protocol, from_port, to_port, cidrs in _ingress_entries(args):
+        public = [c for c in cidrs if c in PUBLIC_CIDRS]
+        if not public:
+            continue
+        every_protocol = str(protocol) in ("-1", "all")
+        ports = (set() if every_protocol or from_port is None or to_port is None
+                 else set(range(int(from_port), int(to_port) + 1)))
+        if every_protocol or not ports or not ports <= allowed:
+            shown = "all ports" if every_protocol else f"ports {from_port}-{to_port}"
+            yield (f"{label} opens {shown} to {', '.join(public)}; only "
+                   f"{', '.join(str(p) for p in sorted(allowed))} may be public.")
+
+
+def _descriptions(args: ResourceValidationArgs) -> Iterable[str]:
+    props = args.props
+    if args.resource_type == SECURITY_GROUP:
+        description = props.get("description")
+        if not description or description == DEFAULT_PULUMI_DESCRIPTION:
+            yield "The security group has no description of its purpose."
+        for kind in ("ingress", "egress"):
+            for index, rule in enumerate(as_list(props.get(kind))):
+                if not rule.get("description"):
+                    yield f"{kind}[{index}] has no description."
+    elif not props.get("description"):
+        yield "The security group rule has no description."
+
+
+def _service_from_alb_only(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
+    groups = list(of_type(args.resources, SECURITY_GROUP))
+    rules = list(of_type(args.resources, INGRESS_RULE)) + [
+        r for r in of_type(args.resources, LEGACY_RULE) if r.props.get("type") == "ingress"]
+    balancers = list(of_type(args.resources, LOAD_BALANCER))
+    for service in of_type(args.resources, SERVICE):
+        ports = {lb.get("containerPort") for lb in as_list(service.props.get("loadBalancers"))}
+        if not ports:
+            continue
+        service_groups = [g for g in groups if depends_on(service, "networkConfiguration", g)]
+        alb_groups = [g for g in groups if any(depends_on(b, "securityGroups", g)
+                                              for b in balancers)]
+        for group in service_groups:
+            for index, inline in enumerate(as_list(group.props.get("ingress"))):
+                yield group.urn, (f"ingress[{index}] is inline; the service group may admit only "
+                                  "the load balancer's group, as a separate rule.")
+            for rule in rules:
+                if not depends_on(rule, "securityGroupId", group):
+                    continue
+                source_prop = ("referencedSecurityGroupId" if rule.resource_type == INGRESS_RULE
+                               else "sourceSecurityGroupId")
+                from_alb = any(depends_on(rule, source_prop, g) for g in alb_groups)
+                on_port = (rule.props.get("fromPort") == rule.props.get("toPort")
+                           and rule.props.get("fromPort") in ports)
+                if not from_alb:
+                    yield rule.urn, ("The service's security group admits a source other than its "
+                                     "load balancer's security group.")
+                elif not on_port:
+                    yield rule.urn, (f"The service's security group admits ports "
+                                     f"{rule.props.get('fromPort')}-{rule.props.get('toPort')}; "
+                                     f"only the container port {sorted(ports)} is needed.")
+
+
+POLICIES = [
+    resource_policy("sg-public-ingress-80-443-only", "Ingress from 0.0.0.0/0 or ::/0 reaches "
+                    "only ports 80 and 443.", (SECURITY_GROUP, INGRESS_RULE, LEGACY_RULE),
+                    _public_ingress, severity=Severity.HIGH,
+                    config_schema=PolicyConfigSchema(properties={"allowedPorts": {
+                        "type": "array", "items": {"type": "integer"}, "default": [80, 443]}}),
+                    remediation="Restrict the rule to trusted CIDRs or to ports 80/443 on the "
+                                "load balancer's group."),
+    stack_policy("sg-service-from-alb-only", "An ECS service's security group admits only its "
+                 "load balancer's security group, on the container port.",
+                 _service_from_alb_only,
+                 remediation="Replace the rule with one whose referenced_security_group_id is "
+                             "the ALB's group and whose ports are the container port."),
+    resource_policy("sg-descriptions", "Security groups and their rules carry descriptions.",
+                    (SECURITY_GROUP, INGRESS_RULE, EGRESS_RULE, LEGACY_RULE), _descriptions,
+                    severity=Severity.LOW,
+                    remediation="Describe why each group and rule exists."),
+]
