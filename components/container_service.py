@@ -220,7 +220,9 @@ class ContainerService(pulumi.ComponentResource):
             for secret in container.secrets:
                 froms[secret.env_name] = self._secret_reference(spec, container, secret, key,
                                                                 tags, stateful, iam_arns, kms_keys)
-            value_froms[container.name] = pulumi.Output.all(**froms)
+            # Output.all() of nothing resolves to a list; a container without secrets needs {}.
+            value_froms[container.name] = (pulumi.Output.all(**froms) if froms
+                                           else pulumi.Output.from_input({}))
         return value_froms, pulumi.Output.all(*iam_arns), pulumi.Output.all(*kms_keys)
 
     def _secret_reference(self, spec: ServiceSpec, container: ContainerSpec, secret: SecretSpec,

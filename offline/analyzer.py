@@ -20,6 +20,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 from components.errors import ConfigError
 
 from .engine import RecordedResource, Recording
+from .stack_config import StackConfig
 
 LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
           "disabled": analyzer_pb2.DISABLED, "remediate": analyzer_pb2.REMEDIATE}
@@ -183,44 +184,84 @@ def _collect(response: analyzer_pb2.AnalyzeResponse, urn: str, infos: dict[str, 
             remediation=info.remediation if info else "", url=info.url if info else ""))
 
 
-def analyze(recording: Recording, policy_dir: Path) -> PolicyRun:
-    resources = [r for r in recording.resources]
-    by_urn = {r.urn: r for r in resources}
-    with running_pack(policy_dir) as stub:
-        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-        policies = _policy_infos(info)
-        levels, properties = resolve_policy_config(policies, recording.stack.policy_config)
+def analyzer_resource(resource: RecordedResource, by_urn: dict[str, RecordedResource]
+                      ) -> analyzer_pb2.AnalyzerResource:
+    return analyzer_pb2.AnalyzerResource(
+        type=resource.type, properties=resource.properties, urn=resource.urn, name=resource.name,
+        options=_options(resource), provider=_provider(resource, by_urn), parent=resource.parent,
+        dependencies=resource.dependencies,
+        propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                              for k, v in resource.property_dependencies.items()})
+
+
+class PackSession:
+    """One running pack: configure it, then ask it about resources and stacks."""
+
+    def __init__(self, stub: analyzer_pb2_grpc.AnalyzerStub, policy_dir: Path) -> None:
+        self.stub = stub
+        self.info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+        self.policies = _policy_infos(self.info)
+        self.by_name = {p.name: p for p in self.policies}
+        self.version = pack_version(policy_dir)
+        self.levels: dict[str, str] = {}
+
+    def configure(self, policy_config: dict[str, Any]) -> dict[str, str]:
+        levels, properties = resolve_policy_config(self.policies, policy_config)
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, level in levels.items():
             props = struct_pb2.Struct()
             props.update(properties[name])
             request.policyConfig[name].CopyFrom(
                 analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level], properties=props))
-        stub.Configure(request)
+        self.stub.Configure(request)
+        self.levels = levels
+        return levels
+
+    def configure_stack(self, stack: StackConfig, *, dry_run: bool) -> None:
         config = struct_pb2.Struct()
-        config.update({k: v for k, v in recording.stack.config.items()
-                       if k not in recording.stack.secret_keys})
-        stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=recording.stack.stack, project=recording.stack.project, organization="offline",
-            dry_run=recording.preview_unknowns, config=config,
-            config_secret_keys=recording.stack.secret_keys))
-        infos = {p.name: p for p in policies}
+        config.update({k: v for k, v in stack.config.items() if k not in stack.secret_keys})
+        self.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=stack.stack, project=stack.project, organization="offline", dry_run=dry_run,
+            config=config, config_secret_keys=stack.secret_keys))
+
+    def analyze_resource(self, resource: RecordedResource,
+                         by_urn: dict[str, RecordedResource]) -> tuple[list[Verdict], list[Skipped]]:
+        verdicts: list[Verdict] = []
+        skipped: list[Skipped] = []
+        response = self.stub.Analyze(analyzer_pb2.AnalyzeRequest(
+            type=resource.type, properties=resource.properties, urn=resource.urn,
+            name=resource.name, options=_options(resource), provider=_provider(resource, by_urn)))
+        _collect(response, resource.urn, self.by_name, verdicts, skipped)
+        return verdicts, skipped
+
+    def analyze_stack(self, resources: list[RecordedResource]
+                      ) -> tuple[list[Verdict], list[Skipped]]:
+        by_urn = {r.urn: r for r in resources}
+        verdicts: list[Verdict] = []
+        skipped: list[Skipped] = []
+        response = self.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
+            resources=[analyzer_resource(r, by_urn) for r in resources]))
+        _collect(response, "", self.by_name, verdicts, skipped)
+        return verdicts, skipped
+
+    def analyze_all(self, resources: list[RecordedResource]) -> tuple[list[Verdict], list[Skipped]]:
+        """Every resource, then the stack: the order the engine uses."""
+        by_urn = {r.urn: r for r in resources}
         verdicts: list[Verdict] = []
         skipped: list[Skipped] = []
         for resource in resources:
-            response = stub.Analyze(analyzer_pb2.AnalyzeRequest(
-                type=resource.type, properties=resource.properties, urn=resource.urn,
-                name=resource.name, options=_options(resource),
-                provider=_provider(resource, by_urn)))
-            _collect(response, resource.urn, infos, verdicts, skipped)
-        stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[
-            analyzer_pb2.AnalyzerResource(
-                type=r.type, properties=r.properties, urn=r.urn, name=r.name,
-                options=_options(r), provider=_provider(r, by_urn), parent=r.parent,
-                dependencies=r.dependencies,
-                propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
-                                      for k, v in r.property_dependencies.items()})
-            for r in resources])
-        _collect(stub.AnalyzeStack(stack_request), "", infos, verdicts, skipped)
-    return PolicyRun(pack_name=info.name, pack_version=pack_version(policy_dir), policies=policies,
-                     verdicts=verdicts, skipped=skipped, levels=levels)
+            v, s = self.analyze_resource(resource, by_urn)
+            verdicts += v
+            skipped += s
+        v, s = self.analyze_stack(resources)
+        return verdicts + v, skipped + s
+
+
+def analyze(recording: Recording, policy_dir: Path) -> PolicyRun:
+    with running_pack(policy_dir) as stub:
+        session = PackSession(stub, policy_dir)
+        levels = session.configure(recording.stack.policy_config)
+        session.configure_stack(recording.stack, dry_run=recording.preview_unknowns)
+        verdicts, skipped = session.analyze_all(recording.resources)
+    return PolicyRun(pack_name=session.info.name, pack_version=session.version,
+                     policies=session.policies, verdicts=verdicts, skipped=skipped, levels=levels)

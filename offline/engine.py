@@ -55,6 +55,12 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(mock)
         self.recorded: list[RecordedResource] = []
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine does not qualify a type with the root stack's type; the SDK's mock does.
+        if parent and parent.split("::")[2].split("$")[-1] == "pulumi:pulumi:Stack":
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
@@ -105,7 +111,12 @@ def run_program(project_dir: Path, stack: StackConfig, *,
     sys.path.insert(0, str(project_dir))
     os.chdir(project_dir)
     try:
-        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        try:
+            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        except Exception as error:
+            # Lets callers show (and tests assert) that a rejected program registered nothing.
+            error.registered_before_failure = list(monitor.recorded)  # type: ignore[attr-defined]
+            raise
         loop.run_until_complete(wait_for_rpcs())
         root = settings.get_root_resource()
         outputs = loop.run_until_complete(_resolve_outputs(dict(getattr(root, "outputs", {}))))

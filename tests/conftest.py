@@ -1,0 +1,101 @@
+"""Shared fixtures. Program runs go through offline.engine.run_program, the same code path as
+`shipyard preview`; each run gets its own event loop and a fresh runtime. Recordings of the
+committed stacks are shared read-only within the session because a run takes seconds."""
+
+import copy
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from google.protobuf import json_format, struct_pb2
+
+from offline.analyzer import PackSession, running_pack
+from offline.engine import RecordedResource, Recording, run_program
+from offline.plan import clean
+from offline.stack_config import StackConfig, load_stack_config
+
+PROJECT = Path(__file__).resolve().parents[1]
+POLICY_DIR = PROJECT / "policy"
+
+
+def stack_config(stack: str, **overrides: Any) -> StackConfig:
+    """The committed stack's config with some fully-qualified keys replaced (None deletes)."""
+    config = load_stack_config(PROJECT, stack)
+    values = dict(config.config)
+    for key, value in overrides.items():
+        key = key.replace("__", ":")
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value if isinstance(value, str) else json.dumps(value)
+    return dataclasses.replace(config, config=values)
+
+
+def run_stack(stack: str, project: Path = PROJECT, **overrides: Any) -> Recording:
+    config = (stack_config(stack, **overrides) if project == PROJECT
+              else load_stack_config(project, stack))
+    return run_program(project, config)
+
+
+def services_of(stack: str) -> list[dict]:
+    return copy.deepcopy(json.loads(load_stack_config(PROJECT, stack).config["shipyard:services"]))
+
+
+def inputs(recording: Recording, type_token: str) -> dict[str, dict]:
+    """Logical name -> inputs (camelCase, secrets masked) of every resource of a type."""
+    return {r.name: clean(json_format.MessageToDict(r.properties))
+            for r in recording.resources if r.type == type_token}
+
+
+def one(recording: Recording, type_token: str, name: str | None = None) -> dict:
+    found = inputs(recording, type_token)
+    if name is None:
+        assert len(found) == 1, f"expected one {type_token}, found {sorted(found)}"
+        return next(iter(found.values()))
+    assert name in found, f"no {type_token} named {name}; have {sorted(found)}"
+    return found[name]
+
+
+def resource(recording: Recording, type_token: str, name: str) -> RecordedResource:
+    return next(r for r in recording.resources if r.type == type_token and r.name == name)
+
+
+@pytest.fixture(scope="session")
+def staging() -> Recording:
+    return run_stack("staging")
+
+
+@pytest.fixture(scope="session")
+def prod() -> Recording:
+    return run_stack("prod")
+
+
+@pytest.fixture(scope="session")
+def pack_session() -> Iterator[PackSession]:
+    with running_pack(POLICY_DIR) as stub:
+        yield PackSession(stub, POLICY_DIR)
+
+
+@pytest.fixture
+def pack(pack_session: PackSession) -> PackSession:
+    """The running pack with default levels: every test starts from the same configuration."""
+    pack_session.configure({})
+    return pack_session
+
+
+STACK = "urn:pulumi:test::shipyard::"
+
+
+def recorded(type_token: str, name: str, props: dict, *,
+             deps: dict[str, list[RecordedResource]] | None = None) -> RecordedResource:
+    """A resource as the engine would send it: properties as a protobuf Struct."""
+    struct = struct_pb2.Struct()
+    struct.update(props)
+    return RecordedResource(
+        urn=f"{STACK}{type_token}::{name}", type=type_token, name=name, custom=True, parent="",
+        dependencies=[], property_dependencies={k: [r.urn for r in v]
+                                                for k, v in (deps or {}).items()},
+        protect=False, ignore_changes=[], delete_before_replace=None,
+        additional_secret_outputs=[], provider="", properties=struct)
