@@ -4,7 +4,7 @@ small and the health check has no dependency to fail on."""
 import json
 import os
 import signal
-import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HEALTH_PATH = os.environ.get("HEALTH_PATH", "/healthz")
@@ -41,10 +41,13 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> None:
     port = int(os.environ.get("PORT", "8080"))
     server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
-    # ECS stops tasks with SIGTERM; finish in-flight requests and exit within the drain window.
-    signal.signal(signal.SIGTERM, lambda *_: (server.shutdown(), sys.exit(0)))
+    # ECS stops tasks with SIGTERM. shutdown() waits for serve_forever() to return, so it must
+    # run on another thread than the one serving (the handler runs on that one).
+    signal.signal(signal.SIGTERM,
+                  lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     print(json.dumps({"listening": port}), flush=True)
     server.serve_forever()
+    server.server_close()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ the engine hands it to a policy pack: type, name, URN, parent, dependencies, pro
 dependencies, options, provider and the serialized inputs (camelCase, secrets marked)."""
 
 import asyncio
+import contextlib
 import os
 import runpy
 import sys
@@ -116,6 +117,9 @@ def run_program(project_dir: Path, stack: StackConfig, *,
         except Exception as error:
             # Lets callers show (and tests assert) that a rejected program registered nothing.
             error.registered_before_failure = list(monitor.recorded)  # type: ignore[attr-defined]
+            # Let what the runtime already queued (the root stack) finish before the loop closes.
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(wait_for_rpcs(await_all_outstanding_tasks=False))
             raise
         loop.run_until_complete(wait_for_rpcs())
         root = settings.get_root_resource()
