@@ -6,7 +6,7 @@ from typing import Iterable
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity, StackValidationArgs
 
-from .common import as_list, depends_on, of_type, resource_policy, stack_policy
+from .common import as_list, depends_on, num, of_type, resource_policy, stack_policy
 
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
@@ -61,7 +61,7 @@ def _http_redirects(args: ResourceValidationArgs) -> Iterable[str]:
                  and (a.get("redirect") or {}).get("protocol") == "HTTPS"]
     if not actions or len(redirects) != len(actions):
         kinds = ", ".join(str(a.get("type")) for a in actions) or "none"
-        yield f"HTTP listener on port {args.props.get('port')} serves traffic (actions: " \
+        yield f"HTTP listener on port {num(args.props.get('port'))} serves traffic (actions: " \
               f"{kinds}) instead of only redirecting to HTTPS."
 
 

@@ -5,7 +5,7 @@ from typing import Any, Iterable
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity, StackValidationArgs
 
-from .common import as_list, depends_on, of_type, resource_policy, stack_policy
+from .common import as_list, depends_on, num, of_type, resource_policy, stack_policy
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -45,7 +45,7 @@ def _public_ingress(args: ResourceValidationArgs) -> Iterable[str]:
         ports = (set() if every_protocol or from_port is None or to_port is None
                  else set(range(int(from_port), int(to_port) + 1)))
         if every_protocol or not ports or not ports <= allowed:
-            shown = "all ports" if every_protocol else f"ports {from_port}-{to_port}"
+            shown = "all ports" if every_protocol else f"ports {num(from_port)}-{num(to_port)}"
             yield (f"{label} opens {shown} to {', '.join(public)}; only "
                    f"{', '.join(str(p) for p in sorted(allowed))} may be public.")
 
@@ -93,8 +93,10 @@ def _service_from_alb_only(args: StackValidationArgs) -> Iterable[tuple[str, str
                                      "load balancer's security group.")
                 elif not on_port:
                     yield rule.urn, (f"The service's security group admits ports "
-                                     f"{rule.props.get('fromPort')}-{rule.props.get('toPort')}; "
-                                     f"only the container port {sorted(ports)} is needed.")
+                                     f"{num(rule.props.get('fromPort'))}-"
+                                     f"{num(rule.props.get('toPort'))}; only the container port "
+                                     f"{', '.join(str(num(p)) for p in sorted(ports))} is "
+                                     "needed.")
 
 
 POLICIES = [
