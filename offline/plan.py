@@ -119,7 +119,7 @@ def iam_summary(recording: Recording) -> list[dict]:
     """Every identity grant: which role, which actions on which resources; wildcards flagged."""
     roles = {r.urn: r for r in recording.resources if r.type == "aws:iam/role:Role"}
     grants = []
-    for resource in recording.resources:
+    for resource in sorted(recording.resources, key=lambda r: r.urn):
         if resource.type not in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"):
             continue
         props = properties(resource)
@@ -147,7 +147,8 @@ def iam_summary(recording: Recording) -> list[dict]:
 
 def build_plan(recording: Recording, policy_run: PolicyRun | None) -> dict:
     resources = []
-    for resource in recording.resources:
+    # Registration order depends on asynchronous resolution; URN order is stable across runs.
+    for resource in sorted(recording.resources, key=lambda r: r.urn):
         props = properties(resource)
         resources.append({
             "urn": resource.urn, "type": resource.type, "name": resource.name,

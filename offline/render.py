@@ -32,7 +32,11 @@ def _tree(plan: dict) -> list[str]:
             for label, value in resource["keySettings"].items():
                 if label == "containers":
                     for container in value:
-                        lines.append(f"{indent}      container: {_value(container)}")
+                        lines.append(f"{indent}      container {container.get('name')}:")
+                        for key, item in container.items():
+                            if key != "name":
+                                shown = item if isinstance(item, str) else json.dumps(item)
+                                lines.append(f"{indent}          {key}: {shown}")
                 else:
                     lines.append(f"{indent}      {label}: {_value(value)}")
             walk(resource["urn"], depth + 1)
