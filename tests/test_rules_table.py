@@ -1,0 +1,33 @@
+"""policy/RULES.md is what the running pack says about itself; it cannot drift."""
+
+import subprocess
+import sys
+
+from conftest import POLICY_DIR, PROJECT
+
+
+def test_rules_table_is_generated_from_the_pack():
+    result = subprocess.run([sys.executable, "-m", "offline.cli", "rules"], cwd=PROJECT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert (POLICY_DIR / "RULES.md").read_text() == result.stdout, (
+        "policy/RULES.md is stale: run `./dev rules > policy/RULES.md`")
+
+
+def test_every_control_id_from_the_brief_is_a_rule():
+    # controls.md ids, with `ecs-no-host-pid / network` split into two rules.
+    table = (POLICY_DIR / "RULES.md").read_text()
+    for rule in ("image-no-latest", "iam-no-wildcard-ecr-resource", "ecr-tag-immutable",
+                 "ecr-scan-on-push", "ecr-lifecycle-policy", "ecr-kms",
+                 "ecr-repo-policy-not-public", "ecs-non-privileged", "ecs-readonly-rootfs",
+                 "ecs-no-host-pid", "ecs-awsvpc-network", "ecs-non-root-user",
+                 "ecs-log-configuration", "ecs-no-secrets-in-env", "ecs-task-role-separate",
+                 "ecs-service-no-public-ip", "ecs-fargate-platform-latest",
+                 "ecs-container-insights", "ecs-deployment-safety", "alb-access-logs",
+                 "alb-deletion-protection", "alb-drop-invalid-headers", "alb-desync-mitigation",
+                 "alb-multi-az", "http-redirects-to-https", "listener-https-tls13", "alb-waf",
+                 "sg-public-ingress-80-443-only", "sg-service-from-alb-only", "sg-descriptions",
+                 "iam-no-admin", "iam-no-service-wildcard-action", "iam-kms-decrypt-scoped",
+                 "iam-trust-scoped", "secret-rotation", "secret-kms", "log-retention", "log-kms",
+                 "kms-rotation", "s3-log-bucket-hardened"):
+        assert f"`{rule}`" in table, rule
