@@ -237,7 +237,18 @@ def test_cluster_arn_and_name_together():
         "together, or neither")
 
 
-def test_secret_output_is_accepted():
+@pytest.fixture
+def event_loop_for_outputs():
+    """Outputs need an event loop; each test gets its own (Pulumi's current guidance)."""
+    import asyncio
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def test_secret_output_is_accepted(event_loop_for_outputs):
     spec = parse_service_args("web", service(**container(
         secrets={"T": {"value": pulumi.Output.secret("x")}})))
     assert spec.containers[0].secrets[0].env_name == "T"
