@@ -257,11 +257,15 @@ class PackSession:
         return verdicts + v, skipped + s
 
 
-def analyze(recording: Recording, policy_dir: Path) -> PolicyRun:
-    with running_pack(policy_dir) as stub:
-        session = PackSession(stub, policy_dir)
-        levels = session.configure(recording.stack.policy_config)
-        session.configure_stack(recording.stack, dry_run=recording.preview_unknowns)
-        verdicts, skipped = session.analyze_all(recording.resources)
+def analyze(recording: Recording, policy_dir: Path,
+            stub: analyzer_pb2_grpc.AnalyzerStub | None = None) -> PolicyRun:
+    """Judge a recording with the pack: a pack already started (`stub`), or a fresh one."""
+    if stub is None:
+        with running_pack(policy_dir) as started:
+            return analyze(recording, policy_dir, started)
+    session = PackSession(stub, policy_dir)
+    levels = session.configure(recording.stack.policy_config)
+    session.configure_stack(recording.stack, dry_run=recording.preview_unknowns)
+    verdicts, skipped = session.analyze_all(recording.resources)
     return PolicyRun(pack_name=session.info.name, pack_version=session.version,
                      policies=session.policies, verdicts=verdicts, skipped=skipped, levels=levels)

@@ -5,6 +5,7 @@ Exit codes: 0 no mandatory violation, 1 mandatory violation, 2 bad input (unknow
 invalid config; the validator's message is printed, no traceback)."""
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -26,7 +27,7 @@ def _project_dir(value: str | None) -> Path:
 
 def preview(args: argparse.Namespace) -> int:
     # Imported here so `shipyard --help` stays fast.
-    from .analyzer import analyze
+    from .analyzer import analyze, running_pack
     from .diff import diff_plans, render_diff
     from .engine import run_program
     from .plan import build_plan
@@ -35,8 +36,11 @@ def preview(args: argparse.Namespace) -> int:
 
     project_dir = _project_dir(args.project_dir)
     stack = load_stack_config(project_dir, args.stack)
-    recording = run_program(project_dir, stack, preview_unknowns=args.preview_unknowns)
-    policy_run = None if args.no_policy else analyze(recording, project_dir / args.policy_pack)
+    policy_dir = project_dir / args.policy_pack
+    # The pack starts first, as its own process, so its start-up overlaps the program run.
+    with contextlib.nullcontext() if args.no_policy else running_pack(policy_dir) as stub:
+        recording = run_program(project_dir, stack, preview_unknowns=args.preview_unknowns)
+        policy_run = None if stub is None else analyze(recording, policy_dir, stub)
     plan = build_plan(recording, policy_run)
     if args.against:
         saved = json.loads(Path(args.against).read_text())

@@ -1,0 +1,95 @@
+"""Times the offline preview as whole processes (median of several runs) and writes the figures
+to benchmarks/results.md and results.json.
+
+    .venv/bin/python benchmarks/run.py [--runs 5]
+
+Measured: the bare import of the SDK classes the program uses (the floor any preview pays), the
+preview of each committed stack, and generated stacks with 1 and 20 services (copies of the
+staging service) to show how the preview scales."""
+
+import argparse
+import copy
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def timed(command: list[str], runs: int, cwd: Path = ROOT) -> dict:
+    seconds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+        seconds.append(time.perf_counter() - start)
+        if result.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr}")
+    return {"median_s": round(statistics.median(seconds), 3),
+            "min_s": round(min(seconds), 3), "runs": runs}
+
+
+def generated_project(where: Path, services: int) -> Path:
+    """A project with `services` copies of the staging service, sharing one VPC and cluster."""
+    for name in ("Pulumi.yaml", "app", "__main__.py", "policy"):
+        (where / name).symlink_to(ROOT / name)
+    stack = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
+    template = stack["config"]["shipyard:services"][0]
+    copies = []
+    for index in range(services):
+        service = copy.deepcopy(template)
+        service["name"] = f"svc{index:02d}"
+        copies.append(service)
+    stack["config"]["shipyard:services"] = copies
+    (where / f"Pulumi.bench{services}.yaml").write_text(yaml.safe_dump(stack))
+    return where
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    shipyard = [PYTHON, "-m", "offline.cli"]
+    figures: dict[str, dict] = {
+        "bare_import": timed([PYTHON, str(ROOT / "benchmarks" / "bare_import.py")], args.runs),
+        "preview_staging": timed([*shipyard, "preview", "staging"], args.runs),
+        "preview_prod": timed([*shipyard, "preview", "prod"], args.runs),
+    }
+    for services in (1, 20):
+        with tempfile.TemporaryDirectory() as tmp:
+            project = generated_project(Path(tmp), services)
+            figures[f"preview_{services}_services"] = timed(
+                [*shipyard, "--project-dir", str(project), "preview", f"bench{services}"],
+                args.runs)
+    bare = figures["bare_import"]["median_s"]
+    ratios = {
+        "prod_over_bare_import": round(figures["preview_prod"]["median_s"] / bare, 2),
+        "20_services_over_1": round(figures["preview_20_services"]["median_s"]
+                                    / figures["preview_1_services"]["median_s"], 2),
+    }
+    result = {"machine": f"{platform.machine()}, {platform.python_version()}, "
+                         f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores",
+              "figures": figures, "ratios": ratios,
+              "targets": {"prod_over_bare_import": 1.5, "20_services_over_1": 3.0}}
+    (ROOT / "benchmarks" / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = ["# Offline preview benchmark", "",
+             f"`{' '.join(['.venv/bin/python', 'benchmarks/run.py', '--runs', str(args.runs)])}` "
+             f"on {result['machine']}; whole processes, median of {args.runs} runs.", "",
+             "| what | median (s) | min (s) |", "|---|---|---|"]
+    lines += [f"| {name} | {f['median_s']} | {f['min_s']} |" for name, f in figures.items()]
+    lines += ["", "| ratio | measured | target |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | <= {result['targets'][name]} |"
+              for name, value in ratios.items()]
+    (ROOT / "benchmarks" / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
