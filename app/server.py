@@ -14,7 +14,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "sample"
     sys_version = ""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         if self.path == HEALTH_PATH:
             self._reply(200, {"status": "ok"})
         elif self.path == "/":

@@ -74,14 +74,14 @@ def main() -> None:
         "20_services_over_1": round(figures["preview_20_services"]["median_s"]
                                     / figures["preview_1_services"]["median_s"], 2),
     }
-    result = {"machine": f"{platform.machine()}, {platform.python_version()}, "
+    result: dict = {"machine": f"{platform.machine()}, {platform.python_version()}, "
                          f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores",
               "figures": figures, "ratios": ratios,
               "targets": {"prod_over_bare_import": 1.5, "20_services_over_1": 3.0}}
     (ROOT / "benchmarks" / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Offline preview benchmark", "",
-             f"`{' '.join(['.venv/bin/python', 'benchmarks/run.py', '--runs', str(args.runs)])}` "
-             f"on {result['machine']}; whole processes, median of {args.runs} runs.", "",
+             (f"`{' '.join(['.venv/bin/python', 'benchmarks/run.py', '--runs', str(args.runs)])}` "
+              f"on {result['machine']}; whole processes, median of {args.runs} runs."), "",
              "| what | median (s) | min (s) |", "|---|---|---|"]
     lines += [f"| {name} | {f['median_s']} | {f['min_s']} |" for name, f in figures.items()]
     lines += ["", "| ratio | measured | target |", "|---|---|---|"]

@@ -3,7 +3,6 @@ owner-enforced object ownership, SSE-S3 (the only encryption ALB log delivery su
 old logs expired."""
 
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -24,7 +23,7 @@ class AccessLogBucket(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
 
     def __init__(self, name: str, *, expire_after_days: int = 90, protect: bool = False,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("shipyard:index:AccessLogBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(

@@ -1,7 +1,6 @@
 """One ECS cluster shared by a stack's services, with Container Insights and both Fargate
 capacity providers (services choose FARGATE or FARGATE_SPOT)."""
 
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -11,7 +10,7 @@ class FargateCluster(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     name: pulumi.Output[str]
 
-    def __init__(self, name: str, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("shipyard:index:FargateCluster", name, None, opts)
         cluster = aws.ecs.Cluster(
             name, settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enhanced")],

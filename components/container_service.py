@@ -2,7 +2,6 @@
 ECS Fargate deployment. Every argument is validated before the first child is registered."""
 
 import json
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -10,7 +9,7 @@ import pulumi_docker as docker
 
 from . import iam
 from .cluster import FargateCluster
-from .image import source_fingerprint, source_tag, SOURCE_TAG_PREFIX
+from .image import SOURCE_TAG_PREFIX, source_fingerprint, source_tag
 from .load_balancer import create_service_edge, rollout_bound_seconds
 from .spec import ContainerServiceArgs, ContainerSpec, SecretSpec, ServiceSpec, parse_service_args
 from .task_definition import ResolvedContainer, container_definitions, volumes
@@ -51,7 +50,7 @@ class ContainerService(pulumi.ComponentResource):
     """Health-check time to healthy plus draining: the floor of a one-task swap."""
 
     def __init__(self, name: str, args: ContainerServiceArgs,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         spec = parse_service_args(name, args)
         fingerprints = {c.name: source_fingerprint(
             c.source, dockerfile=c.dockerfile, platform=docker_platform(spec.architecture),
@@ -79,6 +78,7 @@ class ContainerService(pulumi.ComponentResource):
         repositories: dict[str, aws.ecr.Repository] = {}
         for container in spec.containers:
             if container.source is None:
+                assert container.image is not None  # parse_service_args: source xor image
                 images[container.name] = pulumi.Output.from_input(container.image)
                 continue
             repository, image = self._build_image(
@@ -139,6 +139,7 @@ class ContainerService(pulumi.ComponentResource):
             tags={**tags, "source-version": spec.source_version}, opts=child)
 
         web = spec.web_container
+        assert web.port is not None  # the web container is the one with a port
         service = aws.ecs.Service(
             f"{name}-service", cluster=cluster_arn, task_definition=task_definition.arn,
             desired_count=spec.desired_count, platform_version="LATEST",

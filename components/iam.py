@@ -1,7 +1,7 @@
 """IAM documents as plain dicts, built in Python rather than with `aws.iam.get_policy_document`,
 so they are exactly what the program sends under the real engine and under mocks alike."""
 
-from typing import Iterable
+from collections.abc import Iterable
 
 IMAGE_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                       "ecr:GetDownloadUrlForLayer"]

@@ -2,7 +2,7 @@
 existing VPC and subnets. Optional interface/gateway endpoints keep image pulls, secrets and logs
 off the NAT."""
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -21,10 +21,10 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, *, az_count: int = 2, nat_gateways: str = "single",
                  cidr_block: str = "10.0.0.0/16", vpc_endpoints: bool = False,
-                 existing_vpc_id: Optional[str] = None,
-                 existing_public_subnet_ids: Optional[list[str]] = None,
-                 existing_private_subnet_ids: Optional[list[str]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 existing_vpc_id: str | None = None,
+                 existing_public_subnet_ids: list[str] | None = None,
+                 existing_private_subnet_ids: list[str] | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("shipyard:index:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         if existing_vpc_id is not None:

@@ -7,8 +7,9 @@ preview), not here."""
 
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import pulumi
 
@@ -151,6 +152,8 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
         if not isinstance(raw, Mapping):
             raise ConfigError(setting, raw, "a mapping with a name and containers")
         name = raw.get("name")
+        if not isinstance(name, str):
+            raise ConfigError(f"{setting}.name", name, "a service name such as web")
         if name in services:
             raise ConfigError(f"{setting}.name", name, "service names must be unique in a stack")
         args = {**defaults, **{k: val for k, val in raw.items() if k != "name"}}
@@ -169,7 +172,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
                               "required in prod: an ACM certificate ARN for the HTTPS listener")
         # Validate now, with placeholders for what the program supplies, so every bad value is
         # reported before the first resource exists.
-        probe: ContainerServiceArgs = {  # type: ignore[assignment]
+        probe: ContainerServiceArgs = {
             **args, "vpc_id": _PLACEHOLDER_VPC, "public_subnet_ids": [], "private_subnet_ids": [],
             "source_version": version}
         specs[name] = parse_service_args(name, probe, setting)

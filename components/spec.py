@@ -3,8 +3,9 @@
 Stack config (Pulumi.<stack>.yaml) uses the same keys as these TypedDicts, so an error message
 names the setting the same way whether it came from YAML or from Python."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 
@@ -411,8 +412,7 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
                           "give cluster_arn and cluster_name together, or neither")
     if "source_version" in values and not isinstance(values["source_version"], str):
         raise ConfigError(f"{prefix}source_version", values["source_version"], "a string")
-    if "tags" in values:
-        if not isinstance(values["tags"], Mapping) or not all(
-                isinstance(k, str) and isinstance(t, str) for k, t in values["tags"].items()):
-            raise ConfigError(f"{prefix}tags", values["tags"], "a mapping of strings to strings")
+    if "tags" in values and (not isinstance(values["tags"], Mapping) or not all(
+            isinstance(k, str) and isinstance(t, str) for k, t in values["tags"].items())):
+        raise ConfigError(f"{prefix}tags", values["tags"], "a mapping of strings to strings")
     return ServiceSpec(name=name, containers=containers, **values)

@@ -6,16 +6,17 @@ resource and AnalyzeStack once. The verdicts are the pack's; nothing here judges
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import grpc
 import jsonschema
 import yaml
-from contextlib import contextmanager
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from components.errors import ConfigError
 
@@ -218,8 +219,8 @@ class PackSession:
         return levels
 
     def configure_stack(self, stack: StackConfig, *, dry_run: bool) -> None:
-        config = struct_pb2.Struct()
-        config.update({k: v for k, v in stack.config.items() if k not in stack.secret_keys})
+        # A map of strings, as the CLI sends it; secret values are left out.
+        config = {k: v for k, v in stack.config.items() if k not in stack.secret_keys}
         self.stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
             stack=stack.stack, project=stack.project, organization="offline", dry_run=dry_run,
             config=config, config_secret_keys=stack.secret_keys))

@@ -28,8 +28,8 @@ def diff_plans(before: dict, after: dict) -> dict:
 
 
 def render_diff(diff: dict) -> str:
-    lines = [f"Against the saved plan: {len(diff['added'])} to add, {len(diff['changed'])} to "
-             f"change, {len(diff['removed'])} to remove"]
+    lines = [(f"Against the saved plan: {len(diff['added'])} to add, {len(diff['changed'])} "
+              f"to change, {len(diff['removed'])} to remove")]
     lines += [f"  + {urn.rsplit('::', 1)[-1]}" for urn in diff["added"]]
     lines += [f"  - {urn.rsplit('::', 1)[-1]}" for urn in diff["removed"]]
     for item in diff["changed"]:

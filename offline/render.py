@@ -60,9 +60,9 @@ def _iam(plan: dict) -> list[str]:
 
 
 def _verdicts(policy: dict) -> list[str]:
-    lines = [f"Policy pack {policy['pack']} v{policy['version']}: {policy['policies']} rules, "
-             f"{policy['mandatoryViolations']} mandatory and {policy['advisoryViolations']} "
-             "advisory violations"]
+    lines = [(f"Policy pack {policy['pack']} v{policy['version']}: {policy['policies']} rules, "
+              f"{policy['mandatoryViolations']} mandatory and {policy['advisoryViolations']} "
+              "advisory violations")]
     for verdict in sorted(policy["verdicts"],
                           key=lambda v: (v["enforcementLevel"] != "mandatory", v["policy"])):
         message = verdict["message"].split("\n", 1)[-1]

@@ -1,8 +1,7 @@
 """Assembles the pack. Rules live in `guardrails/`, importable without starting a server."""
 
-from pulumi_policy import EnforcementLevel, PolicyPack
-
 from guardrails import ALL_POLICIES
+from pulumi_policy import EnforcementLevel, PolicyPack
 
 PolicyPack(
     name="shipyard-guardrails",

@@ -5,8 +5,9 @@ committed stacks are shared read-only within the session because a run takes sec
 import copy
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from google.protobuf import json_format, struct_pb2

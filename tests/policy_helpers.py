@@ -3,9 +3,9 @@
 import json
 from typing import Any
 
+from conftest import recorded
 from pulumi.runtime import rpc
 
-from conftest import recorded
 from offline.analyzer import PackSession
 
 UNKNOWN = rpc.UNKNOWN

@@ -8,7 +8,6 @@ import json
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
-
 from conftest import one, run_stack, services_of
 
 ECS = botocore.session.get_session().get_service_model("ecs")
@@ -65,6 +64,7 @@ def test_the_model_check_catches_a_wrong_type(staging):
 
 def test_pack_knows_every_ecr_action():
     import sys
+
     from conftest import POLICY_DIR
     sys.path.insert(0, str(POLICY_DIR))
     try:

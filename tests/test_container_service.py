@@ -4,9 +4,9 @@ the settings the product promises. Values are asserted exactly, not just present
 import json
 
 import pytest
+from conftest import inputs, one, resource, run_stack, services_of
 
 from components.container_service import lifecycle_policy
-from conftest import inputs, one, resource, run_stack, services_of
 from offline.mocks import ACCOUNT_ID
 
 TD = "aws:ecs/taskDefinition:TaskDefinition"
@@ -211,7 +211,8 @@ def test_target_group_health_check_and_rollout_bound(staging):
                                  "healthyThreshold": 2, "unhealthyThreshold": 2,
                                  "matcher": "200-399"}
     # 5 s x 2 checks + 15 s draining; AWS defaults would be 30 x 5 + 300 = 450 s.
-    assert staging.outputs["web_rollout_bound_seconds"] == 25 <= 60
+    bound = staging.outputs["web_rollout_bound_seconds"]
+    assert bound == 25 and bound <= 60
 
 
 def test_repository_and_lifecycle(staging, prod):

@@ -5,9 +5,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import PROJECT, one, run_stack, services_of
 
 from components.image import source_fingerprint, source_tag
-from conftest import PROJECT, one, run_stack, services_of
 
 
 @pytest.fixture

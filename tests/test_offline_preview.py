@@ -9,10 +9,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import PROJECT
-from offline.stack_config import SECRET_PLACEHOLDER_PREFIX
+
 from offline.mocks import OfflineMocks  # noqa: F401  (the module the token below comes from)
+from offline.stack_config import SECRET_PLACEHOLDER_PREFIX
 
 SCHEMA = json.loads((PROJECT / "offline" / "plan.schema.json").read_text())
 # Values that exist in the offline run and must never be printed: the secret config

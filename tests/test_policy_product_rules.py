@@ -4,7 +4,6 @@ the real pack over the Analyzer protocol."""
 import json
 
 import pytest
-
 from policy_helpers import DIGEST, UNKNOWN, allow, containers, document, messages, skipped
 
 TD = "aws:ecs/taskDefinition:TaskDefinition"

@@ -4,7 +4,6 @@ with its exact message, and a value unknown at preview skips the rule instead of
 import json
 
 import pytest
-
 from policy_helpers import DIGEST, UNKNOWN, allow, document, messages, skipped
 
 TD = "aws:ecs/taskDefinition:TaskDefinition"

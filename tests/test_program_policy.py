@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import POLICY_DIR, PROJECT, run_stack
+
 from offline.analyzer import analyze
 from offline.engine import run_program
 from offline.stack_config import load_stack_config

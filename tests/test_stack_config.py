@@ -2,9 +2,9 @@
 anything, with the setting, the value and what is allowed."""
 
 import pytest
+from conftest import PROJECT, run_stack, services_of
 
 from components.errors import ConfigError
-from conftest import PROJECT, run_stack, services_of
 from offline.stack_config import SECRET_PLACEHOLDER_PREFIX, load_stack_config
 
 
@@ -60,6 +60,7 @@ def test_latest_image():
 def test_secret_stored_in_plain_text_is_refused_without_echo():
     config = load_stack_config(PROJECT, "staging")
     import dataclasses
+
     from offline.engine import run_program
     plain = dataclasses.replace(config, secret_keys=[],
                                 config={**config.config, "shipyard:api_token": "hunter2"})

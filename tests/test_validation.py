@@ -3,15 +3,20 @@ allowed. Pure functions: no program run."""
 
 import pulumi
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from components.errors import ConfigError
 from components.fargate import FARGATE_MEMORY_BY_CPU, validate_capacity, validate_task_size
 from components.image import split_image_reference, validate_prebuilt_image
 from components.spec import parse_service_args
-from components.validation import (MAX_SERVICE_NAME_LENGTH, validate_cidrs,
-                                   validate_container_port, validate_health_check_path,
-                                   validate_service_name)
+from components.validation import (
+    MAX_SERVICE_NAME_LENGTH,
+    validate_cidrs,
+    validate_container_port,
+    validate_health_check_path,
+    validate_service_name,
+)
 
 VALID = {"containers": [{"name": "web", "image": "repo/app:1.0", "port": 8080}],
          "vpc_id": "vpc-1", "public_subnet_ids": [], "private_subnet_ids": []}

@@ -2,13 +2,20 @@
 statements, and declaring a policy with its metadata in one call."""
 
 import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
-from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation,
-                           ResourceValidationArgs, ResourceValidationPolicy, Severity,
-                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 DOCS = "https://github.com/shipyard/shipyard/blob/main/policy/RULES.md"
 
@@ -92,9 +99,9 @@ def _with_parse_guard(check: Callable, report: ReportViolation, args: Any) -> No
             if isinstance(item, tuple):
                 report(item[1], item[0])
             else:
-                report(item)
+                report(item, None)
     except Unparseable as error:
-        report(f"Cannot verify: {error}. Fix the document so the rule can read it.")
+        report(f"Cannot verify: {error}. Fix the document so the rule can read it.", None)
 
 
 def resource_policy(name: str, description: str, types: tuple[str, ...], check: Check, *,

@@ -1,12 +1,24 @@
 """Secrets, logs, keys and the access-log bucket."""
 
-from typing import Iterable
+from collections.abc import Iterable
 
-from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, Severity,
-                           StackValidationArgs)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    Severity,
+    StackValidationArgs,
+)
 
-from .common import as_list, depends_on, of_type, parse_json, resource_policy, stack_policy, \
-    statements
+from .common import (
+    as_list,
+    depends_on,
+    of_type,
+    parse_json,
+    resource_policy,
+    stack_policy,
+    statements,
+)
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"

@@ -1,11 +1,18 @@
 """ECR repositories: immutable tags, scanning, lifecycle, KMS, and no public repository policy."""
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
-from .common import as_list, depends_on, of_type, parse_json, resource_policy, stack_policy, \
-    statements
+from .common import (
+    as_list,
+    depends_on,
+    of_type,
+    parse_json,
+    resource_policy,
+    stack_policy,
+    statements,
+)
 
 REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE_POLICY = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
@@ -61,8 +68,8 @@ def _lifecycle(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
                       or (name is not None and p.props.get("repository") == name)
                       for p in policies)
         if not covered:
-            yield repository.urn, "The repository has no lifecycle policy; untagged and old " \
-                                  "images accumulate forever."
+            yield repository.urn, ("The repository has no lifecycle policy; untagged and old "
+                                   "images accumulate forever.")
 
 
 POLICIES = [

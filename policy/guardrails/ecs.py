@@ -1,7 +1,8 @@
 """ECS task definitions, services and clusters (FSBP ECS.*, AwsSolutions-ECS*)."""
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
 

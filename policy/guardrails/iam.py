@@ -3,7 +3,8 @@ scoped, and trust policies that name who may assume a role and under what condit
 
 import fnmatch
 import re
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 

@@ -2,7 +2,7 @@
 `latest`). Deliberately its own parser, independent of the component it guards."""
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 

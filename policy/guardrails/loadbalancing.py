@@ -2,7 +2,7 @@
 `aws:alb/...` tokens are matched."""
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity, StackValidationArgs
 

@@ -1,7 +1,8 @@
 """Security groups: public ingress only to web ports, the service reachable only from its load
 balancer, and every group and rule described."""
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity, StackValidationArgs
 
