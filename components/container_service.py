@@ -11,6 +11,7 @@ from . import iam
 from .cluster import FargateCluster
 from .image import SOURCE_TAG_PREFIX, source_fingerprint, source_tag
 from .load_balancer import create_service_edge, rollout_bound_seconds
+from .scan_gate import ScanGate, Thresholds
 from .spec import ContainerServiceArgs, ContainerSpec, SecretSpec, ServiceSpec, parse_service_args
 from .task_definition import ResolvedContainer, container_definitions, volumes
 
@@ -76,6 +77,7 @@ class ContainerService(pulumi.ComponentResource):
 
         images: dict[str, pulumi.Output[str]] = {}
         repositories: dict[str, aws.ecr.Repository] = {}
+        gates: list[ScanGate] = []
         for container in spec.containers:
             if container.source is None:
                 assert container.image is not None  # parse_service_args: source xor image
@@ -85,6 +87,11 @@ class ContainerService(pulumi.ComponentResource):
                 spec, container, source_tag(fingerprints[container.name]), key, tags, stateful)
             repositories[container.name] = repository
             images[container.name] = image.repo_digest
+            gates.append(ScanGate(
+                f"{spec.name}-{container.name}-scan-gate", repository=repository.name,
+                image_digest=image.repo_digest, region=region,
+                thresholds=Thresholds(spec.scan_max_critical, spec.scan_max_high),
+                timeout_seconds=spec.scan_timeout_seconds, opts=child))
 
         value_froms, secret_iam_arns, kms_keys = self._secrets(spec, key, tags, stateful)
 
@@ -92,7 +99,7 @@ class ContainerService(pulumi.ComponentResource):
             f"{name}-execution", description=f"ECS agent for {name}: pull, log, read secrets",
             assume_role_policy=account_id.apply(
                 lambda a: json.dumps(iam.ecs_tasks_trust_policy(a))),
-            tags=tags, opts=child)
+            permissions_boundary=spec.permissions_boundary_arn, tags=tags, opts=child)
         aws.iam.RolePolicy(
             f"{name}-execution", role=execution_role.id,
             policy=pulumi.Output.all(
@@ -104,7 +111,7 @@ class ContainerService(pulumi.ComponentResource):
             f"{name}-task", description=f"{name} application identity",
             assume_role_policy=account_id.apply(
                 lambda a: json.dumps(iam.ecs_tasks_trust_policy(a))),
-            tags=tags, opts=child)
+            permissions_boundary=spec.permissions_boundary_arn, tags=tags, opts=child)
         task_policy = iam.task_role_policy(spec.task_role_statements,
                                            exec_enabled=spec.enable_execute_command)
         if task_policy is not None:
@@ -136,7 +143,9 @@ class ContainerService(pulumi.ComponentResource):
             container_definitions=definitions,
             volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=vol["name"])
                      for vol in volumes(ordered)],
-            tags={**tags, "source-version": spec.source_version}, opts=child)
+            tags={**tags, "source-version": spec.source_version},
+            # No task definition references an image before its scan passed.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=gates))
 
         web = spec.web_container
         assert web.port is not None  # the web container is the one with a port

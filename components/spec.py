@@ -124,6 +124,15 @@ class ContainerServiceArgs(TypedDict, total=False):
     cluster_name: pulumi.Input[str]
     source_version: str
     """The commit being deployed, recorded as a tag. Default: "unversioned"."""
+    scan_max_critical: int
+    """Scan gate: CRITICAL findings allowed in a built image. Default: 0."""
+    scan_max_high: int
+    """Scan gate: HIGH findings allowed. Default: 5."""
+    scan_timeout_seconds: int
+    """Scan gate: how long to wait for ECR's scan before refusing the image. Default: 900."""
+    permissions_boundary_arn: str
+    """Permissions boundary for the roles this service creates (required when the deployer's
+    role enforces one). Default: none."""
     tags: dict[str, str]
 
 
@@ -184,6 +193,10 @@ class ServiceSpec:
     cluster_arn: Any = None
     cluster_name: Any = None
     source_version: str = "unversioned"
+    scan_max_critical: int = 0
+    scan_max_high: int = 5
+    scan_timeout_seconds: int = 900
+    permissions_boundary_arn: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -410,6 +423,13 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     if ("cluster_arn" in values) != ("cluster_name" in values):
         raise ConfigError(f"{prefix}cluster_arn", values.get("cluster_arn"),
                           "give cluster_arn and cluster_name together, or neither")
+    v.validate_int_range(values.get("scan_max_critical", 0), f"{prefix}scan_max_critical", 0, 1000)
+    v.validate_int_range(values.get("scan_max_high", 5), f"{prefix}scan_max_high", 0, 10000)
+    v.validate_int_range(values.get("scan_timeout_seconds", 900), f"{prefix}scan_timeout_seconds",
+                         30, 3600)
+    if values.get("permissions_boundary_arn") is not None:
+        v.validate_arn(values["permissions_boundary_arn"], f"{prefix}permissions_boundary_arn",
+                       v.IAM_POLICY_ARN_RE, "arn:aws:iam::<account>:policy/<name>")
     if "source_version" in values and not isinstance(values["source_version"], str):
         raise ConfigError(f"{prefix}source_version", values["source_version"], "a string")
     if "tags" in values and (not isinstance(values["tags"], Mapping) or not all(

@@ -51,7 +51,12 @@ KEY_SETTINGS: dict[str, dict[str, str]] = {
     "aws:appautoscaling/target:Target": {"min": "minCapacity", "max": "maxCapacity"},
     "awsx:ec2:Vpc": {"azs": "numberOfAvailabilityZones", "natGateways": "natGateways.strategy"},
     "aws:kms/key:Key": {"rotation": "enableKeyRotation"},
+    "pulumi-python:dynamic:Resource": {"repository": "repository", "maxCritical": "max_critical",
+                                       "maxHigh": "max_high", "timeoutSeconds": "timeout_seconds"},
 }
+
+
+DYNAMIC_PROVIDER = "[dynamic provider code]"
 
 
 def clean(value: Any) -> Any:
@@ -59,7 +64,8 @@ def clean(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
             return SECRET
-        return {k: clean(v) for k, v in value.items()}
+        # A dynamic resource carries its provider as serialized code: not for reading.
+        return {k: DYNAMIC_PROVIDER if k == "__provider" else clean(v) for k, v in value.items()}
     if isinstance(value, list):
         return [clean(v) for v in value]
     if value == rpc.UNKNOWN:

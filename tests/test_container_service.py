@@ -381,3 +381,13 @@ def test_nothing_is_created_for_an_invalid_stack(stack):
         run_stack(stack, shipyard__services=services)
     assert raised.value.setting == "shipyard:services[0].memory"
     assert raised.value.registered_before_failure == []
+
+
+def test_roles_carry_the_permissions_boundary_when_given():
+    boundary = "arn:aws:iam::111122223333:policy/shipyard-workload-boundary"
+    services = services_of("staging")
+    services[0]["permissions_boundary_arn"] = boundary
+    recording = run_stack("staging", shipyard__services=services)
+    roles = inputs(recording, "aws:iam/role:Role")
+    assert {name: role.get("permissionsBoundary") for name, role in roles.items()} == {
+        "web-execution": boundary, "web-task": boundary}

@@ -154,8 +154,22 @@ def test_unknown_argument_named():
         "cpu_target_percent, deletion_protection, deregistration_delay_seconds, desired_count, "
         "enable_execute_command, health_check_grace_period_seconds, health_check_path, "
         "images_to_keep, ingress_cidrs, log_retention_days, max_count, memory, min_count, "
-        "private_subnet_ids, protect_stateful, public_subnet_ids, requests_per_target, "
+        "permissions_boundary_arn, private_subnet_ids, protect_stateful, public_subnet_ids, "
+        "requests_per_target, scan_max_critical, scan_max_high, scan_timeout_seconds, "
         "source_version, spot, tags, task_role_statements, vpc_id")
+
+
+def test_scan_thresholds_validated():
+    assert error(parse_service_args, "web", service(scan_max_critical=-1)) == (
+        "scan_max_critical: -1 is not valid; an integer from 0 to 1000")
+    assert error(parse_service_args, "web", service(scan_timeout_seconds=5)) == (
+        "scan_timeout_seconds: 5 is not valid; an integer from 30 to 3600")
+
+
+def test_permissions_boundary_must_be_a_policy_arn():
+    assert error(parse_service_args, "web", service(permissions_boundary_arn="boundary")) == (
+        "permissions_boundary_arn: 'boundary' is not valid; an ARN of the form "
+        "arn:aws:iam::<account>:policy/<name>")
 
 
 def test_unknown_container_key_named():
