@@ -92,6 +92,10 @@ class OfflineMocks(pulumi.runtime.Mocks):
         if typ == "aws:iam/role:Role":
             return physical, {"name": physical, "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/"
                                                        f"{physical}", "uniqueId": f"AROA{h}"}
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs.get("url", name)).removeprefix("https://")
+            arn = f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+            return arn, {"arn": arn}
         if typ == "aws:iam/policy:Policy":
             return physical, {"name": physical,
                               "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:policy/{physical}"}

@@ -19,3 +19,10 @@ def test_ruff():
 def test_mypy():
     result = subprocess.run([str(BIN / "mypy")], cwd=PROJECT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_mypy_delivery_program():
+    # A second program also named __main__: checked on its own, as its Pulumi.yaml would.
+    result = subprocess.run([str(BIN / "mypy"), "__main__.py"], cwd=PROJECT / "delivery",
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout

@@ -178,10 +178,17 @@ CASES = [
      ["policy statement #1 uses Allow with NotAction, which grants every other action."]),
     ("iam-kms-decrypt-scoped", "aws:iam/rolePolicy:RolePolicy",
      {"policy": document(allow("kms:Decrypt", "*"))},
-     ["policy statement #1 allows kms:Decrypt on any key; name the key ARNs."]),
+     ["policy statement #1 allows kms:Decrypt on any key; name the key ARNs or pin them with a "
+      "StringEquals aws:ResourceTag condition."]),
     ("iam-kms-decrypt-scoped", "aws:iam/rolePolicy:RolePolicy",
      {"policy": document(allow("kms:Decrypt*", "arn:aws:kms:eu-west-1:111122223333:key/*"))},
-     ["policy statement #1 allows kms:Decrypt on any key; name the key ARNs."]),
+     ["policy statement #1 allows kms:Decrypt on any key; name the key ARNs or pin them with a "
+      "StringEquals aws:ResourceTag condition."]),
+    ("iam-kms-decrypt-scoped", "aws:iam/rolePolicy:RolePolicy",
+     {"policy": document(allow("kms:Decrypt", "arn:aws:kms:eu-west-1:111122223333:key/*",
+                               Condition={"StringLike": {"aws:ResourceTag/project": "*"}}))},
+     ["policy statement #1 allows kms:Decrypt on any key; name the key ARNs or pin them with a "
+      "StringEquals aws:ResourceTag condition."]),
     ("iam-trust-scoped", "aws:iam/role:Role",
      trust({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
             "Action": "sts:AssumeRole"}),
@@ -267,6 +274,13 @@ def test_rule_skips_unknown_values(pack, policy, type_token, key):
     props = {**GOOD[type_token], key: UNKNOWN}
     assert messages(pack, policy, type_token, props) == []
     assert skipped(pack, policy, type_token, props)
+
+
+def test_kms_key_wildcard_pinned_by_resource_tag_passes(pack):
+    statement = allow("kms:Decrypt", "arn:aws:kms:eu-west-1:111122223333:key/*",
+                      Condition={"StringEquals": {"aws:ResourceTag/project": "shipyard"}})
+    assert messages(pack, "iam-kms-decrypt-scoped", "aws:iam/rolePolicy:RolePolicy",
+                    {"policy": document(statement)}) == []
 
 
 def test_lb_and_alb_tokens_are_the_same_resource(pack):

@@ -172,11 +172,21 @@ def _no_service_wildcard(args: ResourceValidationArgs) -> Iterable[str]:
             yield f"{where} {label} allows {', '.join(wide)}; list the actions needed."
 
 
+def _pinned_by_resource_tag(statement: Statement) -> bool:
+    """Keys created by the same deployment cannot be named in advance; a StringEquals on a
+    resource tag (attribute-based access) scopes a key wildcard to the tagged keys."""
+    equals = (statement.condition or {}).get("StringEquals") or {}
+    return any(str(key).lower().startswith("aws:resourcetag/") and value not in ("", "*")
+               for key, value in equals.items())
+
+
 def _kms_decrypt_scoped(args: ResourceValidationArgs) -> Iterable[str]:
     for where, label, statement in _allow_statements(args, IDENTITY_DOCUMENTS):
         if granted(statement, ("kms:Decrypt",)) and (
-                wildcard_resources(statement, "kms", _KMS_PROBES)):
-            yield f"{where} {label} allows kms:Decrypt on any key; name the key ARNs."
+                wildcard_resources(statement, "kms", _KMS_PROBES)) and (
+                not _pinned_by_resource_tag(statement)):
+            yield (f"{where} {label} allows kms:Decrypt on any key; name the key ARNs or pin "
+                   "them with a StringEquals aws:ResourceTag condition.")
 
 
 def _oidc_host(principal: str) -> str | None:
@@ -240,7 +250,8 @@ POLICIES = [
                     "'service:*', no Allow with NotAction.", IDENTITY_DOCUMENTS,
                     _no_service_wildcard,
                     remediation="Replace wildcards with the actions the workload calls."),
-    resource_policy("iam-kms-decrypt-scoped", "kms:Decrypt is allowed only on named keys.",
+    resource_policy("iam-kms-decrypt-scoped", "kms:Decrypt is allowed only on named keys, or "
+                    "on keys pinned by a resource-tag condition.",
                     IDENTITY_DOCUMENTS, _kms_decrypt_scoped,
                     remediation="Set Resource to the key ARNs that encrypt the data read."),
     resource_policy("iam-trust-scoped", "Role trust policies name a service or identity "

@@ -1,0 +1,110 @@
+"""GIVEN unsafe or incomplete delivery config WHEN it is parsed THEN it is refused, naming the
+setting, before any role or deployment setting exists."""
+
+import copy
+
+import pytest
+import yaml
+from conftest import PROJECT
+from shipyard_delivery.settings import parse_delivery_settings
+from shipyard_delivery.trust import preview_role_trust, require_scoped_trust
+
+from components.errors import ConfigError
+
+STACK_FILE = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"]
+VALID = {k.split(":", 1)[1]: v for k, v in STACK_FILE.items()
+         if k.startswith("shipyard-delivery:")}
+
+
+def refused(**changes) -> str:
+    raw = copy.deepcopy(VALID)
+    for key, value in changes.items():
+        if value is None:
+            raw.pop(key)
+        else:
+            raw[key] = value
+    with pytest.raises(ConfigError) as raised:
+        parse_delivery_settings(raw)
+    return str(raised.value)
+
+
+def test_committed_example_is_valid():
+    settings = parse_delivery_settings(VALID)
+    assert settings.pulumi_org == "acme-corp" and settings.owner == "acme-corp"
+    assert [(s.name, s.push_to_deploy, s.production) for s in settings.stacks] == [
+        ("staging", True, False), ("prod", False, True)]
+
+
+def test_missing_org():
+    assert refused(pulumi_org=None) == (
+        "shipyard-delivery:pulumi_org: None is not valid; required: your Pulumi "
+        "organization's name")
+
+
+def test_placeholder_org_is_not_a_name():
+    assert refused(pulumi_org="your-org") == (
+        "shipyard-delivery:pulumi_org: 'your-org' is not valid; your Pulumi organization's name")
+
+
+def test_repository_must_be_owner_slash_name():
+    assert refused(github_repository="shipyard") == (
+        "shipyard-delivery:github_repository: 'shipyard' is not valid; the GitHub repository "
+        "as owner/name")
+
+
+def test_missing_repository_ids():
+    assert refused(github_repository_id=None).startswith(
+        "shipyard-delivery:github_repository_id: None is not valid; required: the numeric id")
+
+
+def test_prod_never_deploys_on_push():
+    stacks = copy.deepcopy(VALID["stacks"])
+    stacks["prod"]["push_to_deploy"] = True
+    assert refused(stacks=stacks) == (
+        "shipyard-delivery:stacks.prod.push_to_deploy: True is not valid; a production stack "
+        "is promoted by a release behind the GitHub 'production' environment's approval, never "
+        "deployed on every push")
+
+
+def test_wildcard_branch_refused():
+    stacks = copy.deepcopy(VALID["stacks"])
+    stacks["staging"]["branch"] = "*"
+    assert refused(stacks=stacks) == (
+        "shipyard-delivery:stacks.staging.branch: '*' is not valid; one branch name such as "
+        "main; a wildcard would deploy every branch")
+
+
+def test_a_production_stack_is_required():
+    assert refused(stacks={"staging": {"push_to_deploy": True}}) == (
+        "shipyard-delivery:stacks: ['staging'] is not valid; one stack must be marked "
+        "production: true")
+
+
+def test_stack_named_prod_is_production_by_default():
+    stacks = {"staging": {"push_to_deploy": True}, "prod": {"push_to_deploy": True}}
+    assert "prod.push_to_deploy: True is not valid" in refused(stacks=stacks)
+
+
+@pytest.mark.parametrize("claim", ["sub", "aud"])
+def test_trust_without_sub_or_aud_refused(claim):
+    document = preview_role_trust(
+        github_oidc_arn="arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
+        owner="o", repo="r", owner_id="1", repo_id="2")
+    del document["Statement"][0]["Condition"]["StringEquals"][
+        f"token.actions.githubusercontent.com:{claim}"]
+    with pytest.raises(ConfigError) as raised:
+        require_scoped_trust(document, "preview.assumeRolePolicy")
+    assert str(raised.value) == (
+        "preview.assumeRolePolicy.Statement[0]: 'PullRequestsOfThisRepository' is not valid; a "
+        "trust of token.actions.githubusercontent.com must pin "
+        f"'token.actions.githubusercontent.com:{claim}' to exact values")
+
+
+def test_trust_with_wildcard_subject_refused():
+    document = preview_role_trust(
+        github_oidc_arn="arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com",
+        owner="o", repo="r", owner_id="1", repo_id="2")
+    document["Statement"][0]["Condition"]["StringEquals"][
+        "token.actions.githubusercontent.com:sub"] = "*"
+    with pytest.raises(ConfigError):
+        require_scoped_trust(document, "preview.assumeRolePolicy")
