@@ -383,11 +383,17 @@ def test_nothing_is_created_for_an_invalid_stack(stack):
     assert raised.value.registered_before_failure == []
 
 
-def test_roles_carry_the_permissions_boundary_when_given():
+def test_roles_carry_the_permissions_boundary_of_the_delivery_project(staging, prod):
     boundary = "arn:aws:iam::111122223333:policy/shipyard-workload-boundary"
-    services = services_of("staging")
-    services[0]["permissions_boundary_arn"] = boundary
-    recording = run_stack("staging", shipyard__services=services)
+    for recording in (staging, prod):
+        roles = inputs(recording, "aws:iam/role:Role")
+        assert {name: role.get("permissionsBoundary") for name, role in roles.items()} == {
+            "web-execution": boundary, "web-task": boundary}
+
+
+def test_roles_have_no_boundary_unless_given():
+    defaults = {"spot": True, "log_retention_days": 14}  # staging's, without the boundary
+    recording = run_stack("staging", shipyard__service_defaults=defaults)
     roles = inputs(recording, "aws:iam/role:Role")
-    assert {name: role.get("permissionsBoundary") for name, role in roles.items()} == {
-        "web-execution": boundary, "web-task": boundary}
+    assert sorted(roles) == ["web-execution", "web-task"]
+    assert all("permissionsBoundary" not in role for role in roles.values())
