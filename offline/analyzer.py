@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import grpc
 import jsonschema
@@ -72,32 +72,56 @@ class PolicyRun:
     levels: dict[str, str]
 
 
+class PackProcess:
+    """The pack as its own process, as the CLI runs it. `start` returns at once; `connect`
+    waits for the port the pack prints, so callers can do other work while it boots."""
+
+    def __init__(self, policy_dir: Path) -> None:
+        self.policy_dir = policy_dir
+        self.process: subprocess.Popen | None = None
+        self.channel: grpc.Channel | None = None
+
+    def start(self) -> Self:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen([sys.executable, "-u", "__main__.py"],
+                                        cwd=self.policy_dir, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, env=env)
+        return self
+
+    def connect(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        assert self.process is not None and self.process.stdout is not None
+        line = self.process.stdout.readline().decode().strip()
+        if not line.isdigit():
+            self.process.kill()
+            _, err = self.process.communicate(timeout=10)
+            raise RuntimeError(f"policy pack in {self.policy_dir} did not start: {line} "
+                               f"{err.decode()[-2000:]}")
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
+        grpc.channel_ready_future(self.channel).result(timeout=_START_TIMEOUT_SECONDS)
+        return analyzer_pb2_grpc.AnalyzerStub(self.channel)
+
+    def stop(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
 @contextmanager
 def running_pack(policy_dir: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
-    """Start the pack as its own process (as the CLI does) and yield a connected stub."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-u", "__main__.py"], cwd=policy_dir,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().decode().strip()
-        if not line.isdigit():
-            process.kill()
-            _, err = process.communicate(timeout=10)
-            raise RuntimeError(f"policy pack in {policy_dir} did not start: {line} "
-                               f"{err.decode()[-2000:]}")
-        channel = grpc.insecure_channel(f"127.0.0.1:{line}")
-        grpc.channel_ready_future(channel).result(timeout=_START_TIMEOUT_SECONDS)
-        try:
-            yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        finally:
-            channel.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    """Start the pack and yield a connected stub."""
+    with PackProcess(policy_dir) as pack:
+        yield pack.connect()
 
 
 def pack_version(policy_dir: Path) -> str:

@@ -27,7 +27,7 @@ def _project_dir(value: str | None) -> Path:
 
 def preview(args: argparse.Namespace) -> int:
     # Imported here so `shipyard --help` stays fast.
-    from .analyzer import analyze, running_pack
+    from .analyzer import PackProcess, analyze
     from .diff import diff_plans, render_diff
     from .engine import run_program
     from .plan import build_plan
@@ -37,10 +37,10 @@ def preview(args: argparse.Namespace) -> int:
     project_dir = _project_dir(args.project_dir)
     stack = load_stack_config(project_dir, args.stack)
     policy_dir = project_dir / args.policy_pack
-    # The pack starts first, as its own process, so its start-up overlaps the program run.
-    with contextlib.nullcontext() if args.no_policy else running_pack(policy_dir) as stub:
+    # The pack starts first, as its own process, and boots while the program runs.
+    with contextlib.nullcontext() if args.no_policy else PackProcess(policy_dir) as pack:
         recording = run_program(project_dir, stack, preview_unknowns=args.preview_unknowns)
-        policy_run = None if stub is None else analyze(recording, policy_dir, stub)
+        policy_run = None if pack is None else analyze(recording, policy_dir, pack.connect())
     plan = build_plan(recording, policy_run)
     if args.against:
         saved = json.loads(Path(args.against).read_text())
