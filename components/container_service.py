@@ -10,7 +10,7 @@ import pulumi_docker as docker
 from . import iam
 from .cluster import FargateCluster
 from .image import SOURCE_TAG_PREFIX, source_fingerprint, source_tag
-from .load_balancer import create_service_edge, rollout_bound_seconds
+from .load_balancer import ServiceEdge, create_service_edge, rollout_bound_seconds
 from .scan_gate import ScanGate, Thresholds
 from .spec import ContainerServiceArgs, ContainerSpec, SecretSpec, ServiceSpec, parse_service_args
 from .task_definition import ResolvedContainer, container_definitions, volumes
@@ -233,6 +233,9 @@ class ContainerService(pulumi.ComponentResource):
             # Output.all() of nothing resolves to a list; a container without secrets needs {}.
             value_froms[container.name] = (pulumi.Output.all(**froms) if froms
                                            else pulumi.Output.from_input({}))
+        # Secrets stored from config are encrypted with the service's own key.
+        if any(s.value is not None for c in spec.containers for s in c.secrets):
+            kms_keys.append(key.arn)
         return value_froms, pulumi.Output.all(*iam_arns), pulumi.Output.all(*kms_keys)
 
     def _secret_reference(self, spec: ServiceSpec, container: ContainerSpec, secret: SecretSpec,
@@ -254,41 +257,32 @@ class ContainerService(pulumi.ComponentResource):
             logical, secret_id=stored.id, secret_string=secret.value,
             opts=pulumi.ResourceOptions(parent=self))
         iam_arns.append(stored.arn)
-        if not any(k is key.arn for k in kms_keys):
-            kms_keys.append(key.arn)
         return stored.arn
 
     def _autoscaling(self, spec: ServiceSpec, cluster_name: pulumi.Output[str],
-                     service: aws.ecs.Service, edge) -> None:
+                     service: aws.ecs.Service, edge: ServiceEdge) -> None:
         opts = pulumi.ResourceOptions(parent=self)
         target = aws.appautoscaling.Target(
             f"{spec.name}-scaling", service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
             resource_id=pulumi.Output.concat("service/", cluster_name, "/", service.name),
             min_capacity=spec.min_count, max_capacity=spec.max_count, opts=opts)
-        aws.appautoscaling.Policy(
-            f"{spec.name}-cpu", policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.
-            PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=spec.cpu_target_percent, scale_in_cooldown=120,
-                scale_out_cooldown=60,
-                predefined_metric_specification=aws.appautoscaling.
-                PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ECSServiceAverageCPUUtilization")),
-            opts=opts)
-        aws.appautoscaling.Policy(
-            f"{spec.name}-requests", policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.
-            PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=spec.requests_per_target, scale_in_cooldown=120,
-                scale_out_cooldown=60,
-                predefined_metric_specification=aws.appautoscaling.
-                PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="ALBRequestCountPerTarget",
-                    resource_label=pulumi.Output.concat(
-                        edge.load_balancer.arn_suffix, "/", edge.target_group.arn_suffix))),
-            opts=opts)
+
+        def track(role: str, value: int, metric: str,
+                  label: pulumi.Input[str] | None = None) -> None:
+            aws.appautoscaling.Policy(
+                f"{spec.name}-{role}", policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.
+                PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=value, scale_in_cooldown=120, scale_out_cooldown=60,
+                    predefined_metric_specification=aws.appautoscaling.
+                    PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                        predefined_metric_type=metric, resource_label=label)),
+                opts=opts)
+
+        track("cpu", spec.cpu_target_percent, "ECSServiceAverageCPUUtilization")
+        track("requests", spec.requests_per_target, "ALBRequestCountPerTarget",
+              pulumi.Output.concat(edge.load_balancer.arn_suffix, "/",
+                                   edge.target_group.arn_suffix))
