@@ -1,5 +1,11 @@
 """Assembles the pack. Rules live in `guardrails/`, importable without starting a server."""
 
+import sys
+from pathlib import Path
+
+# The rules are a sibling package; make that true however the CLI launches the pack.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 from guardrails import ALL_POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack
 
