@@ -74,6 +74,16 @@ def test_image_no_latest_fails_closed_on_bad_json(pack):
         "enclosed in double quotes at line 1). Fix the document so the rule can read it."]
 
 
+@pytest.mark.parametrize("document,reason", [
+    ('{"name": "web", "image": "nginx"}', "containerDefinitions is not a list"),
+    ('["nginx:latest"]', "containerDefinitions has an entry that is not an object"),
+])
+def test_container_rules_fail_closed_on_the_wrong_shape(pack, document, reason):
+    expected = [f"Cannot verify: {reason}. Fix the document so the rule can read it."]
+    for policy in ("image-no-latest", "ecs-readonly-rootfs"):
+        assert messages(pack, policy, TD, {"containerDefinitions": document}) == expected
+
+
 def test_image_no_latest_skips_unknown_at_preview(pack):
     assert skipped(pack, "image-no-latest", TD, {"containerDefinitions": UNKNOWN})
     assert messages(pack, "image-no-latest", TD, {"containerDefinitions": UNKNOWN}) == []

@@ -40,6 +40,17 @@ def num(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def container_definitions(props: Any) -> list:
+    """A task definition's `containerDefinitions`: a JSON list of objects, or Unparseable."""
+    definitions = parse_json(props.get("containerDefinitions"), "containerDefinitions")
+    if isinstance(definitions, (str, Mapping)) or not isinstance(definitions, Sequence):
+        raise Unparseable("containerDefinitions is not a list")
+    for definition in definitions:
+        if not isinstance(definition, Mapping):
+            raise Unparseable("containerDefinitions has an entry that is not an object")
+    return list(definitions)
+
+
 def as_list(value: Any) -> list:
     """A value the engine may send as a string or a list (IAM Action, Resource...), as a list.
     Policy proxies are Mappings/Sequences, not dicts/lists."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from .common import Unparseable, as_list, parse_json, resource_policy
+from .common import as_list, container_definitions, resource_policy
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
@@ -20,19 +20,9 @@ CREDENTIAL_VALUE = re.compile(
     r"ghp_[A-Za-z0-9]{36}|xox[abprs]-[A-Za-z0-9-]{10,}|://[^/\s:@]+:[^/\s@]+@")
 
 
-def _containers(args: ResourceValidationArgs) -> list:
-    definitions = parse_json(args.props.get("containerDefinitions"), "containerDefinitions")
-    if isinstance(definitions, str) or not hasattr(definitions, "__iter__"):
-        raise Unparseable("containerDefinitions is not a list")
-    for definition in definitions:
-        if not hasattr(definition, "get"):
-            raise Unparseable("containerDefinitions has an entry that is not an object")
-    return list(definitions)
-
-
 def _each_container(problem) -> Any:
     def check(args: ResourceValidationArgs) -> Iterable[str]:
-        for definition in _containers(args):
+        for definition in container_definitions(args.props):
             message = problem(definition)
             if message:
                 yield f"Container '{definition.get('name', '?')}' {message}."
@@ -63,7 +53,7 @@ def _logging(c) -> str | None:
 
 
 def _secrets_in_env(args: ResourceValidationArgs) -> Iterable[str]:
-    for definition in _containers(args):
+    for definition in container_definitions(args.props):
         name = definition.get("name", "?")
         for variable in as_list(definition.get("environment")):
             key, value = str(variable.get("name", "")), str(variable.get("value", ""))

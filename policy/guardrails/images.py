@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 
-from .common import Unparseable, as_list, parse_json, resource_policy
+from .common import as_list, container_definitions, resource_policy
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 DOCKER_IMAGE = "docker:index/image:Image"
@@ -38,10 +38,7 @@ def image_problem(reference: object) -> str | None:
 def _check(args: ResourceValidationArgs) -> Iterable[str]:
     props = args.props
     if args.resource_type == TASK_DEFINITION:
-        definitions = parse_json(props.get("containerDefinitions"), "containerDefinitions")
-        if not isinstance(definitions, list) and not hasattr(definitions, "__len__"):
-            raise Unparseable("containerDefinitions is not a list")
-        for definition in definitions:
+        for definition in container_definitions(props):
             problem = image_problem(definition.get("image"))
             if problem:
                 yield f"Container '{definition.get('name', '?')}' {problem}."
