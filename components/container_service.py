@@ -95,10 +95,10 @@ class ContainerService(pulumi.ComponentResource):
 
         value_froms, secret_iam_arns, kms_keys = self._secrets(spec, key, tags, stateful)
 
+        ecs_tasks_trust = account_id.apply(lambda a: json.dumps(iam.ecs_tasks_trust_policy(a)))
         execution_role = aws.iam.Role(
             f"{name}-execution", description=f"ECS agent for {name}: pull, log, read secrets",
-            assume_role_policy=account_id.apply(
-                lambda a: json.dumps(iam.ecs_tasks_trust_policy(a))),
+            assume_role_policy=ecs_tasks_trust,
             permissions_boundary=spec.permissions_boundary_arn, tags=tags, opts=child)
         aws.iam.RolePolicy(
             f"{name}-execution", role=execution_role.id,
@@ -109,8 +109,7 @@ class ContainerService(pulumi.ComponentResource):
             opts=child)
         task_role = aws.iam.Role(
             f"{name}-task", description=f"{name} application identity",
-            assume_role_policy=account_id.apply(
-                lambda a: json.dumps(iam.ecs_tasks_trust_policy(a))),
+            assume_role_policy=ecs_tasks_trust,
             permissions_boundary=spec.permissions_boundary_arn, tags=tags, opts=child)
         task_policy = iam.task_role_policy(spec.task_role_statements,
                                            exec_enabled=spec.enable_execute_command)

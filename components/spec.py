@@ -209,7 +209,7 @@ _SERVICE_KEYS = frozenset(ContainerServiceArgs.__annotations__)
 _SECRET_KEYS = frozenset(SecretArgs.__annotations__)
 _REQUIRED_SERVICE_KEYS = ("containers", "vpc_id", "public_subnet_ids", "private_subnet_ids")
 # Settings that must be plain values at construction time, so they can be validated.
-_BOOL_SETTINGS = ("spot", "deletion_protection", "protect_stateful", "enable_execute_command")
+_BOOL_SETTINGS = ("deletion_protection", "protect_stateful", "enable_execute_command")
 
 
 def _require_bool(value: object, setting: str) -> bool:

@@ -3,15 +3,13 @@ so the table cannot drift from the rules."""
 
 from pathlib import Path
 
-from google.protobuf import empty_pb2
-
-from .analyzer import _policy_infos, running_pack
+from .analyzer import PackSession, running_pack
 
 
 def render_rules_table(policy_dir: Path) -> str:
     with running_pack(policy_dir) as stub:
-        info = stub.GetAnalyzerInfo(empty_pb2.Empty())
-    policies = _policy_infos(info)
+        session = PackSession(stub, policy_dir)
+    info, policies = session.info, session.policies
     lines = [
         f"# {info.name} rules",
         "",
