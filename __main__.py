@@ -3,12 +3,9 @@ ContainerService per configured service."""
 
 import pulumi
 import pulumi_aws as aws
+from shipyard import AccessLogBucket, ContainerService, FargateCluster, Network
 
-from components.access_logs import AccessLogBucket
-from components.cluster import FargateCluster
-from components.container_service import ContainerService
-from components.network import Network
-from components.settings import load_stack_settings
+from stack_settings import load_stack_settings
 
 settings = load_stack_settings()
 

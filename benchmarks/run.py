@@ -56,7 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    shipyard = [PYTHON, "-m", "offline.cli"]
+    shipyard = [PYTHON, "-m", "shipyard_preview.cli"]
     figures: dict[str, dict] = {
         "bare_import": timed([PYTHON, str(ROOT / "benchmarks" / "bare_import.py")], args.runs),
         "preview_staging": timed([*shipyard, "preview", "staging"], args.runs),

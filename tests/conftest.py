@@ -1,4 +1,4 @@
-"""Shared fixtures. Program runs go through offline.engine.run_program, the same code path as
+"""Shared fixtures. Program runs go through shipyard_preview.engine.run_program, the same code path as
 `shipyard preview`; each run gets its own event loop and a fresh runtime. Recordings of the
 committed stacks are shared read-only within the session because a run takes seconds."""
 
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from google.protobuf import json_format, struct_pb2
 
-from offline.analyzer import PackSession, running_pack
-from offline.engine import RecordedResource, Recording, run_program
-from offline.plan import clean
-from offline.stack_config import StackConfig, load_stack_config
+from shipyard_preview.analyzer import PackSession, running_pack
+from shipyard_preview.engine import RecordedResource, Recording, run_program
+from shipyard_preview.plan import clean
+from shipyard_preview.stack_config import StackConfig, load_stack_config
 
 PROJECT = Path(__file__).resolve().parents[1]
 POLICY_DIR = PROJECT / "policy"

@@ -6,7 +6,7 @@ from typing import Any
 from conftest import recorded
 from pulumi.runtime import rpc
 
-from offline.analyzer import PackSession
+from shipyard_preview.analyzer import PackSession
 
 UNKNOWN = rpc.UNKNOWN
 DIGEST = "sha256:" + "a" * 64

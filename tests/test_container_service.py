@@ -5,9 +5,9 @@ import json
 
 import pytest
 from conftest import inputs, one, resource, run_stack, services_of
+from shipyard.container_service import lifecycle_policy
 
-from components.container_service import lifecycle_policy
-from offline.mocks import ACCOUNT_ID
+from shipyard_preview.mocks import ACCOUNT_ID
 
 TD = "aws:ecs/taskDefinition:TaskDefinition"
 REGION = "eu-west-1"
@@ -374,7 +374,7 @@ def test_existing_network_is_used_as_given():
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_nothing_is_created_for_an_invalid_stack(stack):
-    from components.errors import ConfigError
+    from shipyard.errors import ConfigError
     services = services_of(stack)
     services[0]["memory"] = 3000
     with pytest.raises(ConfigError) as raised:

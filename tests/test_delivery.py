@@ -7,9 +7,9 @@ import pytest
 import yaml
 from conftest import PROJECT, inputs, one
 
-from offline.analyzer import analyze
-from offline.engine import run_program
-from offline.stack_config import load_stack_config
+from shipyard_preview.analyzer import analyze
+from shipyard_preview.engine import run_program
+from shipyard_preview.stack_config import load_stack_config
 
 DELIVERY = PROJECT / "delivery"
 ORG, PROJECT_NAME, ACCOUNT = "acme-corp", "shipyard", "111122223333"
@@ -105,9 +105,9 @@ def test_deployment_settings(delivery):
         assert "github" not in s
         assert s["vcs"]["provider"] == "github" and s["vcs"]["repository"] == "acme-corp/shipyard"
         assert s["vcs"]["previewPullRequests"] is True
-        assert s["vcs"]["paths"] == ["__main__.py", "Pulumi.yaml", f"Pulumi.{stack}.yaml",
-                                     "components/**", "policy/**", "app/**", "pyproject.toml",
-                                     "uv.lock"]
+        assert s["vcs"]["paths"] == ["__main__.py", "stack_settings.py", "Pulumi.yaml",
+                                     f"Pulumi.{stack}.yaml", "components/**", "policy/**",
+                                     "app/**", "pyproject.toml", "uv.lock"]
         assert s["sourceContext"] == {"git": {
             "repoUrl": "https://github.com/acme-corp/shipyard.git", "branch": "refs/heads/main",
             "repoDir": "."}}

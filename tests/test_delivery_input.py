@@ -6,10 +6,9 @@ import copy
 import pytest
 import yaml
 from conftest import PROJECT
+from shipyard.errors import ConfigError
 from shipyard_delivery.settings import parse_delivery_settings
 from shipyard_delivery.trust import preview_role_trust, require_scoped_trust
-
-from components.errors import ConfigError
 
 STACK_FILE = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"]
 VALID = {k.split(":", 1)[1]: v for k, v in STACK_FILE.items()

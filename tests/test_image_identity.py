@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT, one, run_stack, services_of
-
-from components.image import source_fingerprint, source_tag
+from shipyard.image import source_fingerprint, source_tag
 
 
 @pytest.fixture

@@ -11,17 +11,17 @@ import jsonschema
 import pytest
 from conftest import PROJECT
 
-from offline.mocks import OfflineMocks  # noqa: F401  (the module the token below comes from)
-from offline.stack_config import SECRET_PLACEHOLDER_PREFIX
+from shipyard_preview.mocks import OfflineMocks  # noqa: F401  (the module the token below comes from)
+from shipyard_preview.stack_config import SECRET_PLACEHOLDER_PREFIX
 
-SCHEMA = json.loads((PROJECT / "offline" / "plan.schema.json").read_text())
+SCHEMA = json.loads((PROJECT / "shipyard_preview" / "plan.schema.json").read_text())
 # Values that exist in the offline run and must never be printed: the secret config
 # placeholder and the mock ECR password.
 NEVER_PRINTED = (SECRET_PLACEHOLDER_PREFIX, "offline-ecr-token")
 
 
 def shipyard(*args: str, cwd: Path = PROJECT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "offline.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "shipyard_preview.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=180)
 
 

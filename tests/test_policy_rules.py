@@ -313,7 +313,7 @@ def test_policy_config_sets_public_ports(pack):
 
 
 def test_policy_config_is_validated_against_the_rule_schema(pack):
-    from components.errors import ConfigError
+    from shipyard.errors import ConfigError
     with pytest.raises(ConfigError) as raised:
         pack.configure({"log-retention": {"minimumRetentionDays": "a year"}})
     assert str(raised.value) == ("policy config log-retention: {'minimumRetentionDays': "

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from conftest import POLICY_DIR, PROJECT, run_stack
 
-from offline.analyzer import analyze
-from offline.engine import run_program
-from offline.stack_config import load_stack_config
+from shipyard_preview.analyzer import analyze
+from shipyard_preview.engine import run_program
+from shipyard_preview.stack_config import load_stack_config
 
 # Every advisory verdict the committed stacks produce; each is explained in the README.
 EXPECTED_ADVISORIES = {
@@ -87,7 +87,7 @@ def test_broken_variant_is_caught(tmp_path, variant, changes, rule, resource):
 
 def test_planted_violation_exits_1_and_names_the_resource(tmp_path):
     project = planted_project(tmp_path, "latest-image")
-    result = subprocess.run([sys.executable, "-m", "offline.cli", "--project-dir", str(project),
+    result = subprocess.run([sys.executable, "-m", "shipyard_preview.cli", "--project-dir", str(project),
                              "preview", "staging"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     assert "[mandatory] image-no-latest (critical) on planted-latest" in result.stdout

@@ -4,9 +4,8 @@
 import shutil
 
 from conftest import PROJECT, one, run_stack, services_of
-
-from components.container_service import lifecycle_policy
-from components.image import source_fingerprint, source_tag
+from shipyard.container_service import lifecycle_policy
+from shipyard.image import source_fingerprint, source_tag
 
 
 def test_previous_source_maps_back_to_its_retained_image(tmp_path):

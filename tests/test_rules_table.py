@@ -7,7 +7,7 @@ from conftest import POLICY_DIR, PROJECT
 
 
 def test_rules_table_is_generated_from_the_pack():
-    result = subprocess.run([sys.executable, "-m", "offline.cli", "rules"], cwd=PROJECT,
+    result = subprocess.run([sys.executable, "-m", "shipyard_preview.cli", "rules"], cwd=PROJECT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert (POLICY_DIR / "RULES.md").read_text() == result.stdout, (

@@ -9,8 +9,7 @@ import pytest
 import requests
 from conftest import one
 from moto import mock_aws
-
-from components.scan_gate import ScanGateError, Thresholds, judge, wait_for_scan
+from shipyard.scan_gate import ScanGateError, Thresholds, judge, wait_for_scan
 
 REGION = "eu-west-1"
 REPO = "web-web-repo"

@@ -3,9 +3,9 @@ anything, with the setting, the value and what is allowed."""
 
 import pytest
 from conftest import PROJECT, run_stack, services_of
+from shipyard.errors import ConfigError
 
-from components.errors import ConfigError
-from offline.stack_config import SECRET_PLACEHOLDER_PREFIX, load_stack_config
+from shipyard_preview.stack_config import SECRET_PLACEHOLDER_PREFIX, load_stack_config
 
 
 def failure(stack: str = "staging", **overrides) -> ConfigError:
@@ -61,7 +61,7 @@ def test_secret_stored_in_plain_text_is_refused_without_echo():
     config = load_stack_config(PROJECT, "staging")
     import dataclasses
 
-    from offline.engine import run_program
+    from shipyard_preview.engine import run_program
     plain = dataclasses.replace(config, secret_keys=[],
                                 config={**config.config, "shipyard:api_token": "hunter2"})
     with pytest.raises(ConfigError) as raised:

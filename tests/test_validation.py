@@ -5,12 +5,11 @@ import pulumi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from components.errors import ConfigError
-from components.fargate import FARGATE_MEMORY_BY_CPU, validate_capacity, validate_task_size
-from components.image import split_image_reference, validate_prebuilt_image
-from components.spec import parse_service_args
-from components.validation import (
+from shipyard.errors import ConfigError
+from shipyard.fargate import FARGATE_MEMORY_BY_CPU, validate_capacity, validate_task_size
+from shipyard.image import split_image_reference, validate_prebuilt_image
+from shipyard.spec import parse_service_args
+from shipyard.validation import (
     MAX_SERVICE_NAME_LENGTH,
     validate_cidrs,
     validate_container_port,

@@ -7,8 +7,8 @@ from .settings import DeliverySettings, StackDelivery
 
 UV_VERSION = "0.13.9"
 # A change to any of these can change what a stack deploys.
-DEPLOY_PATHS = ("__main__.py", "Pulumi.yaml", "Pulumi.{stack}.yaml", "components/**",
-                "policy/**", "app/**", "pyproject.toml", "uv.lock")
+DEPLOY_PATHS = ("__main__.py", "stack_settings.py", "Pulumi.yaml", "Pulumi.{stack}.yaml",
+                "components/**", "policy/**", "app/**", "pyproject.toml", "uv.lock")
 
 
 def pre_run_commands(stack: str) -> list[str]:

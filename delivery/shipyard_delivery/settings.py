@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-
-from components.errors import ConfigError
+from shipyard.errors import ConfigError
 
 NAMESPACE = "shipyard-delivery"
 ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")

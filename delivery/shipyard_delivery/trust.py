@@ -3,7 +3,7 @@ subject; `require_scoped_trust` refuses a document that does not, before a role 
 
 from typing import Any
 
-from components.errors import ConfigError
+from shipyard.errors import ConfigError
 
 PULUMI_ISSUER_HOST = "api.pulumi.com/oidc"
 GITHUB_ISSUER_HOST = "token.actions.githubusercontent.com"

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from components.errors import ConfigError
+from shipyard.errors import ConfigError
 
 SECRET_PLACEHOLDER_PREFIX = "offline-placeholder-secret:"
 

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-
-from . import validation as v
-from .errors import ConfigError
-from .spec import ContainerServiceArgs, ServiceSpec, parse_service_args
+from shipyard import validation as v
+from shipyard.errors import ConfigError
+from shipyard.spec import ContainerServiceArgs, ServiceSpec, parse_service_args
 
 NAMESPACE = "shipyard"
 ENVIRONMENTS = ("staging", "prod")

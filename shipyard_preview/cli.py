@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from components.errors import ConfigError
+from shipyard.errors import ConfigError
 
 EXIT_CLEAN, EXIT_MANDATORY, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -17,8 +17,7 @@ import jsonschema
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
-
-from components.errors import ConfigError
+from shipyard.errors import ConfigError
 
 from .engine import RecordedResource, Recording
 from .stack_config import StackConfig
