@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 from shipyard import validation as v
 from shipyard.errors import ConfigError
-from shipyard.spec import ContainerServiceArgs, ServiceSpec, parse_service_args
+from shipyard.spec import ServiceSpec, parse_service_args
 
 NAMESPACE = "shipyard"
 ENVIRONMENTS = ("staging", "prod")
@@ -171,7 +171,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
                               "required in prod: an ACM certificate ARN for the HTTPS listener")
         # Validate now, with placeholders for what the program supplies, so every bad value is
         # reported before the first resource exists.
-        probe: ContainerServiceArgs = {
+        probe: dict[str, Any] = {
             **args, "vpc_id": _PLACEHOLDER_VPC, "public_subnet_ids": [], "private_subnet_ids": [],
             "source_version": version}
         specs[name] = parse_service_args(name, probe, setting)

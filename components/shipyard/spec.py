@@ -3,12 +3,14 @@
 Stack config (Pulumi.<stack>.yaml) uses the same keys as these TypedDicts, so an error message
 names the setting the same way whether it came from YAML or from Python."""
 
+import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from dataclasses import dataclass, fields
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from . import argument_docs
 from . import validation as v
 from .errors import ConfigError
 from .fargate import validate_capacity, validate_task_size
@@ -17,123 +19,133 @@ from .image import validate_prebuilt_image
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
-DEFAULT_USER = "10001:10001"
 _ROOT_USERS = ("root", "0", "0:0", "root:root")
 _SCRATCH_PATH_RE = v.re.compile(r"^/[A-Za-z0-9._/-]+$")
 
 
-class SecretArgs(TypedDict, total=False):
+class SecretArgs(TypedDict):
     """Where one secret environment variable comes from: exactly one of `value` or `arn`."""
 
-    value: pulumi.Input[str]
-    """A secret Output (e.g. `pulumi.Config().require_secret(...)`); stored in Secrets Manager."""
-    arn: str
-    """ARN of an existing Secrets Manager secret."""
-    json_key: str
-    """With `arn`: a key inside the secret's JSON value. Default: the whole value."""
-    kms_key_arn: str
-    """With `arn`: the customer-managed key that encrypts it, so the execution role may decrypt."""
+    value: NotRequired[pulumi.Input[str]]
+    """A secret Output (e.g. `pulumi.Config().require_secret(...)`), stored in Secrets Manager
+    under the service's key; a plain string is refused. Default: none."""
+    arn: NotRequired[str]
+    """ARN of an existing Secrets Manager secret. Default: none."""
+    json_key: NotRequired[str]
+    """With `arn`: a key inside the secret's JSON value. Default: none (the whole value)."""
+    kms_key_arn: NotRequired[str]
+    """With `arn`: the customer-managed key that encrypts it, so the execution role may decrypt.
+    Default: none (the secret uses the AWS-managed key)."""
 
 
-class ContainerArgs(TypedDict, total=False):
-    """One container of the task. The first container with a `port` receives ALB traffic."""
+class ContainerArgs(TypedDict):
+    """One container of the task. The one container with a `port` receives the ALB's traffic."""
 
     name: str
-    """Required. Container name, also the log stream prefix."""
-    source: str
-    """Folder with a Dockerfile to build. Exactly one of `source` or `image`."""
-    dockerfile: str
-    """Dockerfile path inside `source`. Default: "Dockerfile"."""
-    build_args: dict[str, str]
-    """Docker build args; they take part in the image tag. Default: none."""
-    image: str
-    """A prebuilt image pinned by digest or by an immutable tag (never `latest`)."""
-    port: int
+    """Container name, also the log stream prefix. Required."""
+    source: NotRequired[str]
+    """Folder with a Dockerfile to build; exactly one of `source` or `image`. Default: none."""
+    dockerfile: NotRequired[str]
+    """With `source`: the Dockerfile's path inside `source`. Default: "Dockerfile"."""
+    build_args: NotRequired[dict[str, str]]
+    """With `source`: Docker build args; they take part in the image tag. Default: {}."""
+    image: NotRequired[str]
+    """A prebuilt image pinned by digest or by an immutable tag (never `latest`); exactly one of
+    `source` or `image`. Default: none."""
+    port: NotRequired[int]
     """Container port the ALB forwards to (1024-65535). Default: none (a sidecar)."""
-    command: list[str]
-    """Overrides the image's CMD. Default: the image's."""
-    environment: dict[str, str]
-    """Plain, non-secret environment. Default: none."""
-    secrets: dict[str, SecretArgs]
-    """Secret environment variables, delivered only through `secrets[].valueFrom`."""
-    scratch_paths: list[str]
-    """Writable paths (the root filesystem is read-only). Default: none."""
-    user: str
+    command: NotRequired[list[str]]
+    """Overrides the image's CMD. Default: none (the image's CMD)."""
+    environment: NotRequired[dict[str, str]]
+    """Plain, non-secret environment variables. Default: {}."""
+    secrets: NotRequired[dict[str, SecretArgs]]
+    """Secret environment variables, delivered only through the task definition's
+    `secrets[].valueFrom`. Default: {}."""
+    scratch_paths: NotRequired[list[str]]
+    """Writable paths, each a volume (the root filesystem is read-only). Default: []."""
+    user: NotRequired[str]
     """uid[:gid] to run as; root is refused. Default: "10001:10001"."""
-    essential: bool
+    essential: NotRequired[bool]
     """Whether the task stops when this container stops. Default: true."""
-    health_check_command: list[str]
-    """Container health check (CMD form). Default: none (the ALB check covers the web container)."""
+    health_check_command: NotRequired[list[str]]
+    """Container health check (CMD form). Default: none (the ALB's check covers the web
+    container)."""
 
 
-class ContainerServiceArgs(TypedDict, total=False):
+class ContainerServiceArgs(TypedDict):
     """Arguments of ContainerService. Only `containers`, `vpc_id`, `public_subnet_ids` and
     `private_subnet_ids` are required."""
 
     containers: list[ContainerArgs]
-    cpu: int
-    """Task CPU units. Default: 256. Must pair with `memory` per the Fargate table."""
-    memory: int
-    """Task memory in MiB. Default: 512."""
-    architecture: str
-    """"X86_64" or "ARM64". Default: "X86_64"."""
-    spot: bool
-    """Run on FARGATE_SPOT (X86_64 only). Default: false."""
-    desired_count: int
-    """Tasks at creation; autoscaling owns it afterwards. Default: 2."""
-    min_count: int
-    """Autoscaling lower bound. Default: 2."""
-    max_count: int
-    """Autoscaling upper bound. Default: 4."""
-    cpu_target_percent: int
-    """Target average CPU for scaling. Default: 60."""
-    requests_per_target: int
-    """Target ALB requests per task for scaling. Default: 500."""
-    health_check_path: str
-    """ALB health check path. Default: "/healthz"."""
-    health_check_grace_period_seconds: int
-    """Time a new task has before ALB health counts. Default: 30."""
-    deregistration_delay_seconds: int
-    """Connection draining on the target group. Default: 15."""
+    """The task's containers; exactly one has a `port`. Required."""
     vpc_id: pulumi.Input[str]
+    """The VPC of the load balancer and the tasks. Required."""
     public_subnet_ids: pulumi.Input[Sequence[str]]
-    """Where the ALB lives (at least two AZs)."""
+    """Where the ALB lives (at least two AZs). Required."""
     private_subnet_ids: pulumi.Input[Sequence[str]]
-    """Where tasks run, without public IPs."""
-    certificate_arn: str
-    """ACM certificate for the HTTPS listener. Default: none, which serves plain HTTP (never in
-    prod: the stack config refuses it)."""
-    ingress_cidrs: list[str]
-    """Who may reach the ALB. Default: ["0.0.0.0/0"]."""
-    deletion_protection: bool
+    """Where tasks run, without public IPs. Required."""
+    cpu: NotRequired[int]
+    """Task CPU units; must pair with `memory` per the Fargate table. Default: 256."""
+    memory: NotRequired[int]
+    """Task memory in MiB; must pair with `cpu` per the Fargate table. Default: 512."""
+    architecture: NotRequired[str]
+    """CPU architecture, "X86_64" or "ARM64". Default: "X86_64"."""
+    spot: NotRequired[bool]
+    """Run on FARGATE_SPOT capacity. Default: false."""
+    desired_count: NotRequired[int]
+    """Tasks at creation; autoscaling owns the count afterwards. Default: 2."""
+    min_count: NotRequired[int]
+    """Autoscaling lower bound. Default: 2."""
+    max_count: NotRequired[int]
+    """Autoscaling upper bound. Default: 4."""
+    cpu_target_percent: NotRequired[int]
+    """Target average CPU (10-90 %) for target-tracking scaling. Default: 60."""
+    requests_per_target: NotRequired[int]
+    """Target ALB requests per task for target-tracking scaling. Default: 500."""
+    health_check_path: NotRequired[str]
+    """ALB health check path. Default: "/healthz"."""
+    health_check_grace_period_seconds: NotRequired[int]
+    """Time a new task has before ALB health checks count. Default: 30."""
+    deregistration_delay_seconds: NotRequired[int]
+    """Connection draining on the target group; part of the rollout bound. Default: 15."""
+    certificate_arn: NotRequired[str]
+    """ACM certificate for the HTTPS listener (port 80 then only redirects). Default: none, which
+    serves plain HTTP (the stack config refuses that in prod)."""
+    ingress_cidrs: NotRequired[list[str]]
+    """Who may reach the ALB (443, and 80 for the redirect). Default: ["0.0.0.0/0"]."""
+    deletion_protection: NotRequired[bool]
     """ALB deletion protection. Default: false."""
-    access_logs_bucket: pulumi.Input[str]
-    """Bucket for ALB access logs. Default: none (logs off)."""
-    log_retention_days: int
-    """CloudWatch retention. Default: 30."""
-    images_to_keep: int
-    """Released images the lifecycle policy keeps for rollback. Default: 20."""
-    protect_stateful: bool
-    """Protect repository, secrets, log group and key from deletion. Default: false."""
-    enable_execute_command: bool
-    """ECS Exec. Default: false."""
-    task_role_statements: list[dict[str, Any]]
-    """IAM statements for the application's own AWS access. Default: none (empty role)."""
-    cluster_arn: pulumi.Input[str]
-    """Run in an existing cluster (with `cluster_name`). Default: a new cluster."""
-    cluster_name: pulumi.Input[str]
-    source_version: str
-    """The commit being deployed, recorded as a tag. Default: "unversioned"."""
-    scan_max_critical: int
+    access_logs_bucket: NotRequired[pulumi.Input[str]]
+    """Bucket for ALB access logs (see AccessLogBucket). Default: none (access logs off)."""
+    log_retention_days: NotRequired[int]
+    """CloudWatch Logs retention, one of the values CloudWatch allows. Default: 30."""
+    images_to_keep: NotRequired[int]
+    """Released images the ECR lifecycle policy keeps for rollback. Default: 20."""
+    protect_stateful: NotRequired[bool]
+    """Protect the repositories, secrets, log group and key from deletion. Default: false."""
+    enable_execute_command: NotRequired[bool]
+    """ECS Exec; adds only the four `ssmmessages` actions to the task role. Default: false."""
+    task_role_statements: NotRequired[list[dict[str, Any]]]
+    """IAM statements for the application's own AWS access; no `*` resource in an Allow, no
+    service-wide action. Default: [] (an empty task role)."""
+    cluster_arn: NotRequired[pulumi.Input[str]]
+    """Run in an existing cluster (give `cluster_name` too). Default: none (a new cluster)."""
+    cluster_name: NotRequired[pulumi.Input[str]]
+    """Name of the cluster given by `cluster_arn`. Default: none (a new cluster)."""
+    source_version: NotRequired[str]
+    """The commit being deployed, recorded as the task definition's `source-version` tag.
+    Default: "unversioned"."""
+    scan_max_critical: NotRequired[int]
     """Scan gate: CRITICAL findings allowed in a built image. Default: 0."""
-    scan_max_high: int
-    """Scan gate: HIGH findings allowed. Default: 5."""
-    scan_timeout_seconds: int
+    scan_max_high: NotRequired[int]
+    """Scan gate: HIGH findings allowed in a built image. Default: 5."""
+    scan_timeout_seconds: NotRequired[int]
     """Scan gate: how long to wait for ECR's scan before refusing the image. Default: 900."""
-    permissions_boundary_arn: str
-    """Permissions boundary for the roles this service creates (required when the deployer's
-    role enforces one). Default: none."""
-    tags: dict[str, str]
+    permissions_boundary_arn: NotRequired[str]
+    """Permissions boundary for the roles this service creates (required when the deployer's role
+    enforces one). Default: none."""
+    tags: NotRequired[dict[str, str]]
+    """Tags added to every child resource. Default: {}."""
 
 
 @dataclass(frozen=True)
@@ -164,40 +176,43 @@ class ContainerSpec:
 
 @dataclass(frozen=True)
 class ServiceSpec:
+    """Validated ContainerServiceArgs. parse_service_args fills every field, from the arguments or
+    from the defaults documented in ContainerServiceArgs; None where an argument is absent."""
+
     name: str
     containers: tuple[ContainerSpec, ...]
-    cpu: int = 256
-    memory: int = 512
-    architecture: str = "X86_64"
-    spot: bool = False
-    desired_count: int = 2
-    min_count: int = 2
-    max_count: int = 4
-    cpu_target_percent: int = 60
-    requests_per_target: int = 500
-    health_check_path: str = "/healthz"
-    health_check_grace_period_seconds: int = 30
-    deregistration_delay_seconds: int = 15
-    vpc_id: Any = None
-    public_subnet_ids: Any = None
-    private_subnet_ids: Any = None
-    certificate_arn: str | None = None
-    ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
-    deletion_protection: bool = False
-    access_logs_bucket: Any = None
-    log_retention_days: int = 30
-    images_to_keep: int = 20
-    protect_stateful: bool = False
-    enable_execute_command: bool = False
-    task_role_statements: tuple[dict, ...] = ()
-    cluster_arn: Any = None
-    cluster_name: Any = None
-    source_version: str = "unversioned"
-    scan_max_critical: int = 0
-    scan_max_high: int = 5
-    scan_timeout_seconds: int = 900
-    permissions_boundary_arn: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
+    cpu: int
+    memory: int
+    architecture: str
+    spot: bool
+    desired_count: int
+    min_count: int
+    max_count: int
+    cpu_target_percent: int
+    requests_per_target: int
+    health_check_path: str
+    health_check_grace_period_seconds: int
+    deregistration_delay_seconds: int
+    vpc_id: Any
+    public_subnet_ids: Any
+    private_subnet_ids: Any
+    certificate_arn: str | None
+    ingress_cidrs: tuple[str, ...]
+    deletion_protection: bool
+    access_logs_bucket: Any
+    log_retention_days: int
+    images_to_keep: int
+    protect_stateful: bool
+    enable_execute_command: bool
+    task_role_statements: tuple[dict, ...]
+    cluster_arn: Any
+    cluster_name: Any
+    source_version: str
+    scan_max_critical: int
+    scan_max_high: int
+    scan_timeout_seconds: int
+    permissions_boundary_arn: str | None
+    tags: dict[str, str]
 
     @property
     def web_container(self) -> ContainerSpec:
@@ -207,7 +222,12 @@ class ServiceSpec:
 _CONTAINER_KEYS = frozenset(ContainerArgs.__annotations__)
 _SERVICE_KEYS = frozenset(ContainerServiceArgs.__annotations__)
 _SECRET_KEYS = frozenset(SecretArgs.__annotations__)
-_REQUIRED_SERVICE_KEYS = ("containers", "vpc_id", "public_subnet_ids", "private_subnet_ids")
+# In declaration order, so the first missing one is reported.
+_REQUIRED_SERVICE_KEYS = tuple(k for k in ContainerServiceArgs.__annotations__
+                               if k in ContainerServiceArgs.__required_keys__)
+# The one place a default is written is the argument's docstring (see argument_docs).
+SERVICE_DEFAULTS = argument_docs.defaults(ContainerServiceArgs)
+CONTAINER_DEFAULTS = argument_docs.defaults(ContainerArgs)
 # Settings that must be plain values at construction time, so they can be validated.
 _BOOL_SETTINGS = ("deletion_protection", "protect_stateful", "enable_execute_command")
 
@@ -284,17 +304,17 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     for key in ("dockerfile", "build_args"):
         if key in raw and not has_source:
             raise ConfigError(f"{setting}.{key}", raw[key], "only allowed together with 'source'")
-    dockerfile = raw.get("dockerfile", "Dockerfile")
+    dockerfile = raw.get("dockerfile", CONTAINER_DEFAULTS["dockerfile"])
     if not isinstance(dockerfile, str) or not dockerfile or dockerfile.startswith("/"):
         raise ConfigError(f"{setting}.dockerfile", dockerfile, "a relative path inside 'source'")
     port = raw.get("port")
     if port is not None:
         v.validate_container_port(port, f"{setting}.port")
-    user = raw.get("user", DEFAULT_USER)
+    user = raw.get("user", CONTAINER_DEFAULTS["user"])
     if not isinstance(user, str) or not user or user.strip().lower() in _ROOT_USERS \
             or user.split(":")[0] in ("0", "root"):
         raise ConfigError(f"{setting}.user", user, "a non-root uid[:gid] such as 10001:10001")
-    scratch = raw.get("scratch_paths", [])
+    scratch = raw.get("scratch_paths", CONTAINER_DEFAULTS["scratch_paths"])
     if not isinstance(scratch, list):
         raise ConfigError(f"{setting}.scratch_paths", scratch, "a list of absolute paths")
     for path in scratch:
@@ -304,8 +324,9 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
                               "an absolute path other than '/' such as /tmp, without '..'")
     if len(set(scratch)) != len(scratch):
         raise ConfigError(f"{setting}.scratch_paths", scratch, "each path at most once")
-    environment = _string_map(raw.get("environment", {}), f"{setting}.environment")
-    secrets_raw = raw.get("secrets", {})
+    environment = _string_map(raw.get("environment", CONTAINER_DEFAULTS["environment"]),
+                              f"{setting}.environment")
+    secrets_raw = raw.get("secrets", CONTAINER_DEFAULTS["secrets"])
     if not isinstance(secrets_raw, Mapping):
         raise ConfigError(f"{setting}.secrets", secrets_raw, "a mapping of variable names to sources")
     secrets = tuple(_parse_secret(k, s, f"{setting}.secrets.{k}") for k, s in secrets_raw.items())
@@ -316,12 +337,14 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     command = _string_list(raw["command"], f"{setting}.command") if "command" in raw else None
     health = (_string_list(raw["health_check_command"], f"{setting}.health_check_command")
               if "health_check_command" in raw else None)
-    build_args = _string_map(raw.get("build_args", {}), f"{setting}.build_args")
+    build_args = _string_map(raw.get("build_args", CONTAINER_DEFAULTS["build_args"]),
+                             f"{setting}.build_args")
     return ContainerSpec(
         name=name, source=source, dockerfile=dockerfile, build_args=build_args, image=image,
         port=port, command=command, environment=environment, secrets=secrets,
         scratch_paths=tuple(scratch), user=user,
-        essential=_require_bool(raw.get("essential", True), f"{setting}.essential"),
+        essential=_require_bool(raw.get("essential", CONTAINER_DEFAULTS["essential"]),
+                                 f"{setting}.essential"),
         health_check_command=health)
 
 
@@ -378,18 +401,17 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     if not any(c.essential for c in containers):
         raise ConfigError(f"{prefix}containers", names, "at least one container must be essential")
 
-    values: dict[str, Any] = {k: args[k] for k in args if k != "containers"}
-    spec = ServiceSpec(name=name, containers=containers)
-    cpu = values.get("cpu", spec.cpu)
-    memory = values.get("memory", spec.memory)
+    given = {k: args[k] for k in args if k != "containers"}
+    values: dict[str, Any] = {**copy.deepcopy(SERVICE_DEFAULTS), **given}
+    cpu = values["cpu"]
+    memory = values["memory"]
     validate_task_size(cpu, memory, setting or name)
-    architecture = values.get("architecture", spec.architecture)
-    spot = _require_bool(values.get("spot", spec.spot), f"{prefix}spot")
+    architecture = values["architecture"]
+    spot = _require_bool(values["spot"], f"{prefix}spot")
     validate_capacity(architecture, spot, setting or name)
     for key in _BOOL_SETTINGS:
-        if key in values:
-            _require_bool(values[key], f"{prefix}{key}")
-    counts = {k: v.validate_int_range(values.get(k, getattr(spec, k)), f"{prefix}{k}", 0, 1000)
+        _require_bool(values[key], f"{prefix}{key}")
+    counts = {k: v.validate_int_range(values[k], f"{prefix}{k}", 0, 1000)
               for k in ("desired_count", "min_count", "max_count")}
     if counts["min_count"] < 1:
         raise ConfigError(f"{prefix}min_count", counts["min_count"], "at least 1")
@@ -397,42 +419,41 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
         raise ConfigError(f"{prefix}desired_count", counts["desired_count"],
                           f"between min_count ({counts['min_count']}) and max_count "
                           f"({counts['max_count']})")
-    v.validate_int_range(values.get("cpu_target_percent", 60), f"{prefix}cpu_target_percent", 10, 90)
-    v.validate_int_range(values.get("requests_per_target", 500), f"{prefix}requests_per_target",
+    v.validate_int_range(values["cpu_target_percent"], f"{prefix}cpu_target_percent", 10, 90)
+    v.validate_int_range(values["requests_per_target"], f"{prefix}requests_per_target",
                          1, 100000)
-    v.validate_health_check_path(values.get("health_check_path", spec.health_check_path),
+    v.validate_health_check_path(values["health_check_path"],
                                  f"{prefix}health_check_path")
-    v.validate_int_range(values.get("health_check_grace_period_seconds", 30),
+    v.validate_int_range(values["health_check_grace_period_seconds"],
                          f"{prefix}health_check_grace_period_seconds", 0, 600)
-    v.validate_int_range(values.get("deregistration_delay_seconds", 15),
+    v.validate_int_range(values["deregistration_delay_seconds"],
                          f"{prefix}deregistration_delay_seconds", 0, 3600)
     if "certificate_arn" in values and values["certificate_arn"] is not None:
         v.validate_arn(values["certificate_arn"], f"{prefix}certificate_arn", v.ACM_ARN_RE,
                        "arn:aws:acm:<region>:<account>:certificate/<id>")
-    if "ingress_cidrs" in values:
-        values["ingress_cidrs"] = tuple(v.validate_cidrs(values["ingress_cidrs"],
-                                                         f"{prefix}ingress_cidrs"))
-    retention = values.get("log_retention_days", spec.log_retention_days)
+    values["ingress_cidrs"] = tuple(v.validate_cidrs(values["ingress_cidrs"],
+                                                     f"{prefix}ingress_cidrs"))
+    retention = values["log_retention_days"]
     if retention not in LOG_RETENTION_DAYS or isinstance(retention, bool):
         raise ConfigError(f"{prefix}log_retention_days", retention,
                           "one of " + ", ".join(str(d) for d in LOG_RETENTION_DAYS))
-    v.validate_int_range(values.get("images_to_keep", 20), f"{prefix}images_to_keep", 2, 1000)
-    if "task_role_statements" in values:
-        values["task_role_statements"] = _parse_statements(values["task_role_statements"],
-                                                           f"{prefix}task_role_statements")
-    if ("cluster_arn" in values) != ("cluster_name" in values):
+    v.validate_int_range(values["images_to_keep"], f"{prefix}images_to_keep", 2, 1000)
+    values["task_role_statements"] = _parse_statements(values["task_role_statements"],
+                                                       f"{prefix}task_role_statements")
+    if ("cluster_arn" in given) != ("cluster_name" in given):
         raise ConfigError(f"{prefix}cluster_arn", values.get("cluster_arn"),
                           "give cluster_arn and cluster_name together, or neither")
-    v.validate_int_range(values.get("scan_max_critical", 0), f"{prefix}scan_max_critical", 0, 1000)
-    v.validate_int_range(values.get("scan_max_high", 5), f"{prefix}scan_max_high", 0, 10000)
-    v.validate_int_range(values.get("scan_timeout_seconds", 900), f"{prefix}scan_timeout_seconds",
+    v.validate_int_range(values["scan_max_critical"], f"{prefix}scan_max_critical", 0, 1000)
+    v.validate_int_range(values["scan_max_high"], f"{prefix}scan_max_high", 0, 10000)
+    v.validate_int_range(values["scan_timeout_seconds"], f"{prefix}scan_timeout_seconds",
                          30, 3600)
     if values.get("permissions_boundary_arn") is not None:
         v.validate_arn(values["permissions_boundary_arn"], f"{prefix}permissions_boundary_arn",
                        v.IAM_POLICY_ARN_RE, "arn:aws:iam::<account>:policy/<name>")
-    if "source_version" in values and not isinstance(values["source_version"], str):
+    if not isinstance(values["source_version"], str):
         raise ConfigError(f"{prefix}source_version", values["source_version"], "a string")
-    if "tags" in values and (not isinstance(values["tags"], Mapping) or not all(
-            isinstance(k, str) and isinstance(t, str) for k, t in values["tags"].items())):
+    if not isinstance(values["tags"], Mapping) or not all(
+            isinstance(k, str) and isinstance(t, str) for k, t in values["tags"].items()):
         raise ConfigError(f"{prefix}tags", values["tags"], "a mapping of strings to strings")
-    return ServiceSpec(name=name, containers=containers, **values)
+    absent = {f.name: None for f in fields(ServiceSpec) if f.name not in ("name", "containers")}
+    return ServiceSpec(name=name, containers=containers, **{**absent, **values})
