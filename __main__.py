@@ -20,9 +20,9 @@ network = Network(
     existing_vpc_id=settings.network.vpc_id,
     existing_public_subnet_ids=settings.network.public_subnet_ids,
     existing_private_subnet_ids=settings.network.private_subnet_ids, opts=opts)
-cluster = FargateCluster("cluster", opts=opts)
-access_logs = (AccessLogBucket("alb-logs", expire_after_days=settings.access_log_expiry_days,
-                               protect=settings.protect_stateful, opts=opts)
+cluster = FargateCluster("cluster", {}, opts=opts)
+access_logs = (AccessLogBucket("alb-logs", {"expire_after_days": settings.access_log_expiry_days,
+                                            "protect": settings.protect_stateful}, opts=opts)
                if settings.access_logs else None)
 
 for name, args in settings.services.items():

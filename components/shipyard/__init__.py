@@ -3,12 +3,13 @@
     from shipyard import ContainerService, ContainerServiceArgs
 """
 
-from .access_logs import AccessLogBucket
-from .cluster import FargateCluster
+from .access_logs import AccessLogBucket, AccessLogBucketArgs
+from .cluster import FargateCluster, FargateClusterArgs
 from .container_service import ContainerService
 from .errors import ConfigError
 from .network import Network
 from .spec import ContainerArgs, ContainerServiceArgs, SecretArgs
 
-__all__ = ["AccessLogBucket", "ConfigError", "ContainerArgs", "ContainerService",
-           "ContainerServiceArgs", "FargateCluster", "Network", "SecretArgs"]
+__all__ = ["AccessLogBucket", "AccessLogBucketArgs", "ConfigError", "ContainerArgs",
+           "ContainerService", "ContainerServiceArgs", "FargateCluster", "FargateClusterArgs",
+           "Network", "SecretArgs"]

@@ -3,9 +3,14 @@ owner-enforced object ownership, SSE-S3 (the only encryption ALB log delivery su
 old logs expired."""
 
 import json
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
+
+from . import argument_docs
+from . import validation as v
+from .errors import ConfigError
 
 
 def access_log_bucket_policy(bucket_arn: str, account_id: str) -> dict:
@@ -19,11 +24,31 @@ def access_log_bucket_policy(bucket_arn: str, account_id: str) -> dict:
     ]}
 
 
-class AccessLogBucket(pulumi.ComponentResource):
-    bucket_name: pulumi.Output[str]
+class AccessLogBucketArgs(TypedDict):
+    """Arguments of AccessLogBucket; all optional."""
 
-    def __init__(self, name: str, *, expire_after_days: int = 90, protect: bool = False,
+    expire_after_days: NotRequired[int]
+    """Days after which access logs are deleted (1-3650). Default: 90."""
+    protect: NotRequired[bool]
+    """Protect the bucket from deletion. Default: false."""
+
+
+class AccessLogBucket(pulumi.ComponentResource):
+    """An S3 bucket only load balancers write access logs to: public access blocked, TLS
+    enforced, owner-enforced object ownership, SSE-S3, and logs expired after a set age."""
+
+    bucket_name: pulumi.Output[str]
+    """Name of the bucket, for ContainerService's `access_logs_bucket`."""
+
+    def __init__(self, name: str, args: AccessLogBucketArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        given = {**argument_docs.defaults(AccessLogBucketArgs), **(args or {})}
+        v.reject_unknown_keys(given, frozenset(AccessLogBucketArgs.__annotations__), name)
+        expire_after_days = v.validate_int_range(given["expire_after_days"],
+                                                 f"{name}.expire_after_days", 1, 3650)
+        protect = given["protect"]
+        if not isinstance(protect, bool):
+            raise ConfigError(f"{name}.protect", protect, "true or false")
         super().__init__("shipyard:index:AccessLogBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account_id = aws.get_caller_identity_output(

@@ -39,16 +39,24 @@ def docker_platform(architecture: str) -> str:
 
 
 class ContainerService(pulumi.ComponentResource):
+    """A web service on ECS Fargate behind an ALB, from its source folder or a pinned image:
+    least-privilege roles, digest-pinned images that passed the ECR scan gate, secrets only
+    through Secrets Manager, autoscaling and a bounded rollout."""
+
     url: pulumi.Output[str]
     """https:// (or http:// without a certificate) address of the load balancer."""
-    image_digests: pulumi.Output[dict]
+    image_digests: pulumi.Output[dict[str, str]]
     """Container name -> the image reference the task runs, pinned by digest."""
-    repository_urls: pulumi.Output[dict]
+    repository_urls: pulumi.Output[dict[str, str]]
     """Container name -> ECR repository URL, for each container built from source."""
+    cluster_arn: pulumi.Output[str]
+    """ARN of the cluster the service runs in (the one given, or the one it created)."""
     cluster_name: pulumi.Output[str]
+    """Name of the cluster the service runs in."""
     service_name: pulumi.Output[str]
+    """Name of the ECS service."""
     rollout_bound_seconds: int
-    """Health-check time to healthy plus draining: the floor of a one-task swap."""
+    """Health-check time to healthy plus draining: the floor of a one-task swap, in seconds."""
 
     def __init__(self, name: str, args: ContainerServiceArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -118,7 +126,7 @@ class ContainerService(pulumi.ComponentResource):
                                opts=child)
 
         if spec.cluster_arn is None:
-            cluster = FargateCluster(f"{name}-cluster", opts=child)
+            cluster = FargateCluster(f"{name}-cluster", {}, opts=child)
             cluster_arn, cluster_name = cluster.arn, cluster.name
         else:
             cluster_arn = pulumi.Output.from_input(spec.cluster_arn)
@@ -175,6 +183,7 @@ class ContainerService(pulumi.ComponentResource):
         self.image_digests = pulumi.Output.all(**images)
         self.repository_urls = pulumi.Output.all(
             **{n: r.repository_url for n, r in repositories.items()})
+        self.cluster_arn = cluster_arn
         self.cluster_name = cluster_name
         self.service_name = service.name
         self.rollout_bound_seconds = rollout_bound_seconds(spec.deregistration_delay_seconds)
@@ -182,7 +191,7 @@ class ContainerService(pulumi.ComponentResource):
             "url": self.url, "image_digests": self.image_digests,
             "repository_urls": self.repository_urls, "cluster_name": self.cluster_name,
             "service_name": self.service_name, "rollout_bound_seconds": self.rollout_bound_seconds,
-            "cluster_arn": cluster_arn,
+            "cluster_arn": self.cluster_arn,
         })
 
     def _build_image(self, spec: ServiceSpec, container: ContainerSpec, tag: str,
