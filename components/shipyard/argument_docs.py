@@ -154,3 +154,4 @@ def _markdown_default(arg: Argument) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("|", "\\|")
+

@@ -27,8 +27,8 @@ class SecretArgs(TypedDict):
     """Where one secret environment variable comes from: exactly one of `value` or `arn`."""
 
     value: NotRequired[pulumi.Input[str]]
-    """A secret Output (e.g. `pulumi.Config().require_secret(...)`), stored in Secrets Manager
-    under the service's key; a plain string is refused. Default: none."""
+    """A secret: an Output marked secret, such as a config value read as a secret; stored in
+    Secrets Manager under the service's key. A plain string is refused. Default: none."""
     arn: NotRequired[str]
     """ARN of an existing Secrets Manager secret. Default: none."""
     json_key: NotRequired[str]
