@@ -16,6 +16,7 @@ import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import grpc
 import pytest
@@ -292,6 +293,44 @@ def test_the_provider_entry_point_type_checks():
     result = subprocess.run([str(Path(sys.executable).parent / "mypy"), "__main__.py"],
                             cwd=COMPONENTS_DIR, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+class Undocumented(TypedDict):
+    size: NotRequired[int]
+
+
+class WithoutDefault(TypedDict):
+    size: NotRequired[int]
+    """How big."""
+
+
+class Documented(TypedDict):
+    name: str
+    """What it is called. Required."""
+    size: NotRequired[int]
+    """How big. Default: 3 (small)."""
+    label: NotRequired[str]
+    """Shown to people. Default: none (the name)."""
+
+
+def test_an_argument_without_a_docstring_or_a_default_is_refused():
+    with pytest.raises(ValueError, match=r"argument Undocumented.size has no docstring"):
+        argument_docs.arguments(Undocumented)
+    with pytest.raises(ValueError, match=r"'WithoutDefault.size' does not state its default"):
+        argument_docs.arguments(WithoutDefault)
+
+
+def test_a_default_is_a_json_literal_or_prose_for_absent():
+    documented = argument_docs.arguments(Documented)
+    assert [(a.name, a.required, a.default, a.default_text) for a in documented.values()] == [
+        ("name", True, argument_docs.NO_VALUE, "required"),
+        ("size", False, 3, "3 (small)"),
+        ("label", False, argument_docs.NO_VALUE, "none (the name)")]
+    assert argument_docs.defaults(Documented) == {"size": 3}
+    assert argument_docs.markdown_table(Documented).splitlines()[2:] == [
+        "| `name` | `str` | **required** | What it is called. |",
+        "| `size` | `int` | `3` (small) | How big. |",
+        "| `label` | `str` | none (the name) | Shown to people. |"]
 
 
 def test_readme_argument_tables_are_generated_from_the_docstrings():
