@@ -19,11 +19,21 @@ from shipyard_preview.stack_config import StackConfig, load_stack_config
 
 PROJECT = Path(__file__).resolve().parents[1]
 POLICY_DIR = PROJECT / "policy"
+SAMPLE = PROJECT / "tests" / "fixtures" / "sample"
+"""The sample stacks as shipped (the `web` service from app/ on 8080), frozen as fixture
+configs: tests that assert the sample's own names and sizes run these, so a team that replaces
+the sample in Pulumi.staging.yaml / Pulumi.prod.yaml keeps a green suite. Tests of the committed
+stack files (test_shipped_stacks.py) assert only what holds for any valid config."""
+
+
+def committed_stack_config(stack: str) -> StackConfig:
+    """The stack as committed at the repository root, whatever services it declares."""
+    return load_stack_config(PROJECT, stack)
 
 
 def stack_config(stack: str, **overrides: Any) -> StackConfig:
-    """The committed stack's config with some fully-qualified keys replaced (None deletes)."""
-    config = load_stack_config(PROJECT, stack)
+    """The sample stack's config with some fully-qualified keys replaced (None deletes)."""
+    config = load_stack_config(SAMPLE, stack)
     values = dict(config.config)
     for key, value in overrides.items():
         key = key.replace("__", ":")
@@ -41,7 +51,8 @@ def run_stack(stack: str, project: Path = PROJECT, **overrides: Any) -> Recordin
 
 
 def services_of(stack: str) -> list[dict]:
-    return copy.deepcopy(json.loads(load_stack_config(PROJECT, stack).config["shipyard:services"]))
+    """The sample stack's services, to vary."""
+    return copy.deepcopy(json.loads(load_stack_config(SAMPLE, stack).config["shipyard:services"]))
 
 
 def inputs(recording: Recording, type_token: str) -> dict[str, dict]:
@@ -65,12 +76,20 @@ def resource(recording: Recording, type_token: str, name: str) -> RecordedResour
 
 @pytest.fixture(scope="session")
 def staging() -> Recording:
+    """The sample staging stack (see SAMPLE)."""
     return run_stack("staging")
 
 
 @pytest.fixture(scope="session")
 def prod() -> Recording:
+    """The sample prod stack (see SAMPLE)."""
     return run_stack("prod")
+
+
+@pytest.fixture(scope="session", params=["staging", "prod"])
+def committed(request: pytest.FixtureRequest) -> Recording:
+    """Each stack as committed at the repository root."""
+    return run_program(PROJECT, committed_stack_config(request.param))
 
 
 @pytest.fixture(scope="session")
