@@ -9,7 +9,9 @@ The engine launches a provider plugin with the engine's address as its one argum
 GetSchema(version=0) to generate the SDK (pkg/cmd/pulumi/packages)."""
 
 import json
+import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -115,14 +117,35 @@ def describe(prop: dict, *, top: bool = True) -> str:
     return prefix + kind
 
 
-class ProviderProcess:
-    """The provider plugin as the engine runs it: `python <plugin dir> <engine address>`."""
+def uv() -> str:
+    found = shutil.which("uv", path=str(PROJECT / ".tools" / "bin")) or shutil.which("uv")
+    assert found, "uv is needed to install the plugin's environment; run ./dev test once"
+    return found
 
-    def __init__(self) -> None:
+
+def plugin_environment() -> Path:
+    """The environment the CLI gives the plugin: PulumiPlugin.yaml says toolchain uv with
+    virtualenv .venv, so the language host runs `uv sync` in components/ into components/.venv
+    (pulumi/pulumi sdk/python/toolchain/uv.go) - the component package's own dependencies from
+    uv.lock, without the policy SDK, the preview tool or the Pulumi Cloud provider."""
+    venv = COMPONENTS_DIR / ".venv"
+    subprocess.run([uv(), "sync", "--locked", "--no-dev", "--no-compile-bytecode", "--quiet"],
+                   cwd=COMPONENTS_DIR, check=True,
+                   env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)})
+    return venv
+
+
+class ProviderProcess:
+    """The provider plugin as the engine runs it: `python <plugin dir> <engine address>`, with
+    the plugin's own environment."""
+
+    def __init__(self, python: Path) -> None:
+        # Bytecode is written on the first run so later runs start faster.
+        environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         # No engine is listening there; GetSchema and GetPluginInfo do not call back.
         self.process = subprocess.Popen(
-            [sys.executable, str(COMPONENTS_DIR), "127.0.0.1:1"], cwd=COMPONENTS_DIR,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [str(python), str(COMPONENTS_DIR), "127.0.0.1:1"], cwd=COMPONENTS_DIR,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
         if not line.isdigit():
@@ -143,8 +166,13 @@ class ProviderProcess:
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[ProviderProcess]:
-    running = ProviderProcess()
+def plugin_venv() -> Path:
+    return plugin_environment()
+
+
+@pytest.fixture(scope="module")
+def provider(plugin_venv: Path) -> Iterator[ProviderProcess]:
+    running = ProviderProcess(plugin_venv / "bin" / "python")
     try:
         yield running
     finally:
@@ -275,6 +303,14 @@ def test_every_component_argument_and_output_is_described(schema, component):
             assert prop.get("description"), f"{component}.{name} ({kind}) has no description"
             if kind == "inputProperties" and name not in declared["requiredInputs"]:
                 assert "Default: " in prop["description"], f"{component}.{name}: no default"
+
+
+def test_the_plugin_environment_holds_only_the_component_packages_dependencies(plugin_venv):
+    probe = ("import importlib.util as u; print(' '.join(m for m in ('pulumi_policy', "
+             "'shipyard_preview', 'pulumi_pulumiservice', 'pytest') if u.find_spec(m)))")
+    result = subprocess.run([str(plugin_venv / "bin" / "python"), "-c", probe],
+                            cwd=COMPONENTS_DIR, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
 
 
 def test_the_plugin_is_a_python_component_package():
