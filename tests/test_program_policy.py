@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import POLICY_DIR, PROJECT, run_stack
+from conftest import POLICY_DIR, PROJECT, SAMPLE, run_stack
 
 from shipyard_preview.analyzer import analyze
 from shipyard_preview.engine import run_program
@@ -43,7 +43,7 @@ def test_prod_levels_come_from_its_policy_config(prod):
 
 
 def test_first_preview_unknowns_skip_rules_instead_of_failing_them():
-    recording = run_program(PROJECT, load_stack_config(PROJECT, "staging"),
+    recording = run_program(PROJECT, load_stack_config(SAMPLE, "staging"),
                             preview_unknowns=True)
     run = analyze(recording, POLICY_DIR)
     assert {v for v in verdicts(run) if v[2] == "mandatory"} == set()
@@ -59,7 +59,7 @@ def planted_project(tmp_path: Path, variant: str, **service_defaults) -> Path:
     (tmp_path / "program.py").symlink_to(PROJECT / "__main__.py")
     (tmp_path / "__main__.py").write_text(
         (PROJECT / "tests" / "fixtures" / "planted_main.py").read_text())
-    stack = yaml.safe_load((PROJECT / "Pulumi.staging.yaml").read_text())
+    stack = yaml.safe_load((SAMPLE / "Pulumi.staging.yaml").read_text())
     stack["config"]["planted:variant"] = variant
     defaults = stack["config"]["shipyard:service_defaults"]
     for key, value in service_defaults.items():

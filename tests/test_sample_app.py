@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+from conftest import PROJECT, SAMPLE
 
 
 def free_port() -> int:
@@ -67,10 +67,10 @@ def test_stops_cleanly_on_sigterm():
     assert process.wait(timeout=5) == 0
 
 
-def test_health_path_matches_the_stacks():
+def test_health_path_matches_the_sample_stacks():
     import yaml
     for stack in ("staging", "prod"):
-        doc = yaml.safe_load((PROJECT / f"Pulumi.{stack}.yaml").read_text())
+        doc = yaml.safe_load((SAMPLE / f"Pulumi.{stack}.yaml").read_text())
         assert doc["config"]["shipyard:services"][0]["health_check_path"] == "/healthz"
 
 
