@@ -48,6 +48,7 @@ class Argument:
     """The JSON value that follows `Default:`, or NO_VALUE."""
 
 
+@cache
 def _class_nodes(module_name: str) -> dict[str, ast.ClassDef]:
     source = inspect.getsource(sys.modules[module_name])
     return {node.name: node for node in ast.parse(source).body if isinstance(node, ast.ClassDef)}
