@@ -21,9 +21,11 @@ PROJECT = Path(__file__).resolve().parents[1]
 POLICY_DIR = PROJECT / "policy"
 SAMPLE = PROJECT / "tests" / "fixtures" / "sample"
 """The sample stacks as shipped (the `web` service from app/ on 8080), frozen as fixture
-configs: tests that assert the sample's own names and sizes run these, so a team that replaces
-the sample in Pulumi.staging.yaml / Pulumi.prod.yaml keeps a green suite. Tests of the committed
-stack files (test_shipped_stacks.py) assert only what holds for any valid config."""
+configs beside links to the real program, Pulumi.yaml, policy/ and app/, so it is a project the
+preview command runs too. Tests that assert the sample's own names and sizes run these, so a
+team that replaces the sample in Pulumi.staging.yaml / Pulumi.prod.yaml keeps a green suite.
+Tests of the committed stack files (test_shipped_stacks.py) assert only what holds for any
+valid config."""
 
 
 def committed_stack_config(stack: str) -> StackConfig:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import PROJECT
+from conftest import PROJECT, SAMPLE
 
 from shipyard_preview.mocks import OfflineMocks  # noqa: F401  (the module the token below comes from)
 from shipyard_preview.stack_config import SECRET_PLACEHOLDER_PREFIX
@@ -20,7 +20,8 @@ SCHEMA = json.loads((PROJECT / "shipyard_preview" / "plan.schema.json").read_tex
 NEVER_PRINTED = (SECRET_PLACEHOLDER_PREFIX, "offline-ecr-token")
 
 
-def shipyard(*args: str, cwd: Path = PROJECT) -> subprocess.CompletedProcess:
+def shipyard(*args: str, cwd: Path = SAMPLE) -> subprocess.CompletedProcess:
+    """The command run in the sample project (the sample stacks, linked to the real program)."""
     return subprocess.run([sys.executable, "-m", "shipyard_preview.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=180)
 
@@ -94,7 +95,7 @@ def test_json_flag_prints_the_same_document(plans):
 def test_bad_config_exits_2_with_the_message(tmp_path):
     for name in ("Pulumi.yaml", "app", "policy", "__main__.py"):
         (tmp_path / name).symlink_to(PROJECT / name)
-    stack = (PROJECT / "Pulumi.staging.yaml").read_text().replace("memory: 512", "memory: 4096")
+    stack = (SAMPLE / "Pulumi.staging.yaml").read_text().replace("memory: 512", "memory: 4096")
     (tmp_path / "Pulumi.staging.yaml").write_text(stack)
     result = shipyard("--project-dir", str(tmp_path), "preview", "staging")
     assert result.returncode == 2

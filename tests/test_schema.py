@@ -118,7 +118,10 @@ def describe(prop: dict, *, top: bool = True) -> str:
 
 
 def uv() -> str:
-    found = shutil.which("uv", path=str(PROJECT / ".tools" / "bin")) or shutil.which("uv")
+    # ./dev installs the pinned uv in .tools/ beside the environment running these tests.
+    tools = os.pathsep.join(str(root / ".tools" / "bin")
+                            for root in (PROJECT, Path(sys.prefix).parent))
+    found = shutil.which("uv", path=tools) or shutil.which("uv")
     assert found, "uv is needed to install the plugin's environment; run ./dev test once"
     return found
 

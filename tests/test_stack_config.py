@@ -2,7 +2,7 @@
 anything, with the setting, the value and what is allowed."""
 
 import pytest
-from conftest import PROJECT, run_stack, services_of
+from conftest import PROJECT, SAMPLE, run_stack, services_of
 from shipyard.errors import ConfigError
 
 from shipyard_preview.stack_config import SECRET_PLACEHOLDER_PREFIX, load_stack_config
@@ -58,7 +58,7 @@ def test_latest_image():
 
 
 def test_secret_stored_in_plain_text_is_refused_without_echo():
-    config = load_stack_config(PROJECT, "staging")
+    config = load_stack_config(SAMPLE, "staging")
     import dataclasses
 
     from shipyard_preview.engine import run_program
@@ -153,13 +153,13 @@ def test_unknown_stack():
 
 
 def test_secrets_become_marked_placeholders():
-    config = load_stack_config(PROJECT, "staging")
+    config = load_stack_config(SAMPLE, "staging")
     assert config.secret_keys == ["shipyard:api_token"]
     assert config.config["shipyard:api_token"] == SECRET_PLACEHOLDER_PREFIX + "api_token"
 
 
 def test_project_defaults_apply():
-    config = load_stack_config(PROJECT, "staging")
+    config = load_stack_config(SAMPLE, "staging")
     assert config.config["shipyard:access_logs"] == "false"
     assert config.config["shipyard:access_log_expiry_days"] == "90"
-    assert load_stack_config(PROJECT, "prod").config["shipyard:access_logs"] == "true"
+    assert load_stack_config(SAMPLE, "prod").config["shipyard:access_logs"] == "true"

@@ -1,0 +1,148 @@
+"""A platform team adopts the repository: it replaces the sample service with its own app on
+another port, adds a second service and changes the sizes, in the stack files only, as the
+README says. The tests of the shipped stacks must stay green, because they assert what holds for
+any valid config; the sample's own assertions live in fixture configs.
+
+This copies the repository (the files git tracks or would track, so uncommitted work is
+included), makes those edits, and runs in the copy, with this environment, every test that reads
+the committed stack files; the others run frozen fixture configs and cannot see the edit."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import PROJECT
+
+# The tests that read the committed stack files (directly, or through conftest's `committed`
+# fixture) or lint what a team adds. Every other test runs the frozen sample configs
+# (conftest.SAMPLE) or no stack at all; test_the_subset_covers_every_test_that_reads_the_stacks
+# keeps this list honest.
+ADOPTION_SUBSET = [
+    "tests/test_shipped_stacks.py",
+    "tests/test_stack_config.py",
+    "tests/test_delivery.py",
+    "tests/test_code_quality.py::test_ruff",
+]
+# How a test module reaches the root stack files.
+READS_THE_STACKS = re.compile(
+    r"PROJECT\s*/\s*f?[\"']Pulumi\.(?:\{|staging|prod)|load_stack_config\(\s*PROJECT"
+    r"|\bcommitted_stack_config\b|def test_\w+\([^)]*\bcommitted\b")
+# Modules that run in the project directory but read no stack file.
+READS_NO_STACK = {
+    "tests/test_rules_table.py": "the policy pack's rules only",
+    "tests/test_code_quality.py": "mypy checks the program's own files (pyproject [tool.mypy])",
+}
+SHOP_IMAGE_DIGEST = "sha256:" + "5e" * 32
+CATALOG_IMAGE = f"111122223333.dkr.ecr.eu-west-1.amazonaws.com/catalog@sha256:{'ca' * 32}"
+SHOP_SERVER = textwrap.dedent('''\
+    """The adopting team's own service."""
+    import http.server
+    import os
+
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/health" else 404)
+            self.end_headers()
+
+
+    http.server.ThreadingHTTPServer(("", int(os.environ["SHOP_PORT"])), Handler).serve_forever()
+    ''')
+SHOP_DOCKERFILE = textwrap.dedent(f'''\
+    FROM python@{SHOP_IMAGE_DIGEST}
+    WORKDIR /srv
+    COPY main.py ./
+    USER 20001:20001
+    EXPOSE 9000
+    CMD ["python", "main.py"]
+    ''')
+
+
+def copy_repository(destination: Path) -> Path:
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=PROJECT, capture_output=True, check=True).stdout
+    for relative in filter(None, listed.decode().split("\0")):
+        source, target = PROJECT / relative, destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():  # the sample fixtures link to the project's Pulumi.yaml, policy/
+            target.symlink_to(os.readlink(source))
+        elif source.is_file():
+            shutil.copy2(source, target)
+    return destination
+
+
+def shop_service(environment: str) -> list[dict]:
+    prod = environment == "prod"
+    return [
+        {"name": "shop", "cpu": 1024 if prod else 512, "memory": 2048 if prod else 1024,
+         "desired_count": 4 if prod else 1, "min_count": 4 if prod else 1,
+         "max_count": 20 if prod else 3, "health_check_path": "/health",
+         "containers": [{
+             "name": "shop", "source": "shop", "port": 9000,
+             "scratch_paths": ["/var/cache/shop"],
+             "environment": {"SHOP_PORT": "9000", "SHOP_MODE": "live"},
+             "secrets": {"PAYMENT_KEY": {"config": "payment_key"}},
+         }]},
+        {"name": "catalog", "cpu": 256, "memory": 1024, "desired_count": 2, "min_count": 2,
+         "max_count": 4, "health_check_path": "/status",
+         "containers": [{"name": "catalog", "image": CATALOG_IMAGE, "port": 3000,
+                         "scratch_paths": ["/tmp"]}]},
+    ]
+
+
+def adopt(repository: Path) -> None:
+    """The edits an adopting team makes to the stacks: its app, its services and sizes, its
+    secret. (delivery/Pulumi.org.yaml holds the example organization its tests assert; an
+    adopting team edits it too, see the README.)"""
+    shop = repository / "shop"
+    shop.mkdir()
+    (shop / "main.py").write_text(SHOP_SERVER)
+    (shop / "Dockerfile").write_text(SHOP_DOCKERFILE)
+    for stack in ("staging", "prod"):
+        path = repository / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(path.read_text())
+        config = document["config"]
+        config["shipyard:services"] = shop_service(stack)
+        for key in [k for k in config if k == "shipyard:api_token"]:
+            del config[key]
+        config["shipyard:payment_key"] = {"secure": "v1:REPLACE-WITH-pulumi-config-set-secret"}
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def adopted(tmp_path_factory) -> Path:
+    repository = copy_repository(tmp_path_factory.mktemp("adopted") / "shipyard")
+    adopt(repository)
+    return repository
+
+
+def test_the_adopted_stacks_are_what_the_team_configured(adopted):
+    for stack in ("staging", "prod"):
+        services = yaml.safe_load((adopted / f"Pulumi.{stack}.yaml").read_text())[
+            "config"]["shipyard:services"]
+        assert [s["name"] for s in services] == ["shop", "catalog"]
+        assert "web" not in json.dumps(services)
+
+
+def test_the_suite_stays_green_after_adoption(adopted):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", *ADOPTION_SUBSET],
+        cwd=adopted, capture_output=True, text=True, env=environment, timeout=900)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "skipped" not in result.stdout
+
+
+def test_the_subset_covers_every_test_that_reads_the_stacks():
+    modules = {f"tests/{path.name}" for path in (PROJECT / "tests").glob("test_*.py")
+               if READS_THE_STACKS.search(path.read_text())
+               or "cwd=PROJECT" in path.read_text()}
+    subset = {entry.split("::")[0] for entry in ADOPTION_SUBSET}
+    assert modules - subset - set(READS_NO_STACK) - {"tests/test_adoption.py"} == set()
