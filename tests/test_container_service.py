@@ -308,7 +308,7 @@ def test_outputs(staging):
     assert staging.outputs["cluster_name"].startswith("cluster-")
     assert set(staging.outputs) == {"web_url", "web_image_digests", "web_repository_urls",
                                     "web_service_name", "web_rollout_bound_seconds",
-                                    "cluster_name", "vpc_id"}
+                                    "web_security_group_id", "cluster_name", "vpc_id"}
 
 
 def test_several_services_with_sidecars_and_existing_secrets():
