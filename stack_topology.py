@@ -160,12 +160,13 @@ def prepare(entries: list[tuple[str, str, dict[str, Any]]], load_balancer: objec
     probe_balancer = None
     priorities: dict[str, int] = {}
     if routes:
+        # Routes first, so an overlap names the services' own settings.
+        priorities = allocate_priorities(routes)
         balancer_args = _load_balancer_args(load_balancer, defaults, environment)
         balancer_args["routes"] = raw_routes
         checked = parse_shared_load_balancer_args(
             {**balancer_args, "vpc_id": "vpc-validation-only", "public_subnet_ids": []},
             f"{NAMESPACE}:load_balancer")
-        priorities = allocate_priorities(routes)
         probe_balancer = ProbeBalancer({r.service: r for r in routes}, priorities,
                                        checked.test_listener_port)
     elif load_balancer is not None:

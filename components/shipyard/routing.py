@@ -136,7 +136,8 @@ def check_overlaps(routes: list[Route]) -> None:
                          f"path {paths[0]!r}")
             raise ConfigError(f"{second.setting}.{setting}",
                               list(second.paths if setting == "paths" else second.hosts),
-                              f"{shown} of service '{first.service}' ({first.setting}); two "
+                              f"service '{second.service}': {shown} of service "
+                              f"'{first.service}' ({first.setting}); two "
                               "services may not claim the same host and path: make the "
                               "patterns disjoint (e.g. /api/* and /web/*) or add distinct hosts")
 

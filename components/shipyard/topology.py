@@ -316,9 +316,6 @@ def parse_topology(name: str, args: Mapping[str, Any], prefix: str) -> TopologyS
                         "shipyard:load_balancer), not on the service")
     else:
         refuse("load_balancer", "only topology shared uses the shared load balancer")
-    if kind in ("private", "worker"):
-        for key in OWN_LOAD_BALANCER_KEYS:
-            refuse(key, "it has no load balancer")
     callers: dict[str, Any] = {}
     if kind == "private":
         raw_callers = args.get("callers")
@@ -341,6 +338,9 @@ def parse_topology(name: str, args: Mapping[str, Any], prefix: str) -> TopologyS
                               "the stack creates one when a service is private")
     else:
         refuse("callers", "only a private service declares callers")
+    if kind in ("private", "worker"):
+        for key in OWN_LOAD_BALANCER_KEYS:
+            refuse(key, "it has no load balancer")
         refuse("service_connect_alias", "only a private service is published in Service Connect")
     alias = args.get("service_connect_alias", name) if kind == "private" else None
     if alias is not None and (not isinstance(alias, str) or not ALIAS_RE.match(alias)):
