@@ -38,8 +38,9 @@ def plans(tmp_path_factory):
 
 
 # Prod: blue/green (second target group, listener rules, test listener, infrastructure role,
-# alarms on both groups) and WAF; staging: rolling with two rollback alarms.
-@pytest.mark.parametrize("stack,count,listeners", [("staging", 36, 2), ("prod", 62, 3)])
+# alarms on both groups), WAF and a versioned log bucket; staging: rolling with two rollback
+# alarms.
+@pytest.mark.parametrize("stack,count,listeners", [("staging", 36, 2), ("prod", 63, 3)])
 def test_preview_of_each_stack(plans, stack, count, listeners):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr

@@ -364,3 +364,12 @@ def test_prod_deploys_blue_green_with_bake_time_and_staging_rolling(prod, stagin
     assert one(prod, "aws:wafv2/webAcl:WebAcl")["rules"][3]["statement"][
         "rateBasedStatement"]["limit"] == 2000
     assert not inputs(staging, "aws:wafv2/webAcl:WebAcl")
+
+
+def test_access_log_bucket_is_versioned_and_expires_old_versions(prod):
+    versioning = one(prod, "aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning["versioningConfiguration"] == {"status": "Enabled"}
+    (rule,) = one(prod, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[
+        "rules"]
+    assert rule["expiration"] == {"days": 365}
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
