@@ -373,3 +373,58 @@ def test_access_log_bucket_is_versioned_and_expires_old_versions(prod):
         "rules"]
     assert rule["expiration"] == {"days": 365}
     assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+
+
+SMOKE_TEST = "arn:aws:lambda:eu-west-1:111122223333:function:shop-smoke-test"
+
+
+@pytest.mark.parametrize("strategy,extra,expected", [
+    ("CANARY", {"canary_percent": 20, "canary_bake_time_minutes": 3},
+     {"canaryConfiguration": {"canaryPercent": 20, "canaryBakeTimeInMinutes": "3"}}),
+    ("LINEAR", {"linear_step_percent": 25, "linear_step_bake_time_minutes": 4},
+     {"linearConfiguration": {"stepPercent": 25, "stepBakeTimeInMinutes": "4"}}),
+])
+def test_canary_and_linear_with_a_smoke_test(strategy, extra, expected):
+    from conftest import services_of
+    services = services_of("prod")
+    services[0]["deployment"] = {"strategy": strategy, "bake_time_minutes": 5,
+                                 "test_listener_port": 8443,
+                                 "test_ingress_cidrs": ["203.0.113.0/24"],
+                                 "smoke_test_lambda_arn": SMOKE_TEST, **extra}
+    recording = run_stack("prod", shipyard__services=services)
+    service = one(recording, SERVICE)
+    hooks = service["deploymentConfiguration"].pop("lifecycleHooks")
+    assert service["deploymentConfiguration"] == {"strategy": strategy,
+                                                  "bakeTimeInMinutes": "5", **expected}
+    (hook,) = hooks
+    assert hook["lifecycleStages"] == ["POST_TEST_TRAFFIC_SHIFT"]
+    assert (hook["targetType"], hook["hookTargetArn"]) == ("AWS_LAMBDA", SMOKE_TEST)
+    assert hook["roleArn"].startswith(f"arn:aws:iam::{ACCOUNT_ID}:role/web-smoke-test-")
+    policy = json.loads(one(recording, "aws:iam/rolePolicy:RolePolicy", "web-smoke-test")[
+        "policy"])
+    assert policy["Statement"] == [{"Sid": "InvokeSmokeTest", "Effect": "Allow",
+                                    "Action": ["lambda:InvokeFunction"], "Resource": SMOKE_TEST}]
+    # The circuit breaker supports rolling and blue/green only.
+    assert "deploymentCircuitBreaker" not in service
+    assert len(service["alarms"]["alarmNames"]) == 4
+    create = botocore.session.get_session().get_service_model("ecs").operation_model(
+        "CreateService").input_shape
+    configuration = {k: v for k, v in service["deploymentConfiguration"].items()}
+    configuration["bakeTimeInMinutes"] = int(configuration["bakeTimeInMinutes"])
+    for block, key in (("canaryConfiguration", "canaryBakeTimeInMinutes"),
+                       ("linearConfiguration", "stepBakeTimeInMinutes")):
+        if block in configuration:
+            configuration[block] = {**configuration[block],
+                                    key: int(configuration[block][key])}
+    configuration["lifecycleHooks"] = hooks
+    report = ParamValidator().validate({"serviceName": "web", "deploymentConfiguration":
+                                        configuration}, create)
+    assert not report.has_errors(), report.generate_report()
+
+
+def test_public_service_on_its_own_load_balancer_keeps_todays_shape(staging):
+    """The default topology is unchanged: one ALB per service, forwarding by default action."""
+    listeners = inputs(staging, "aws:lb/listener:Listener")
+    assert listeners["web-https"]["defaultActions"][0]["type"] == "forward"
+    assert not inputs(staging, RULE)
+    assert not [r for r in staging.resources if r.type == "shipyard:index:SharedLoadBalancer"]
