@@ -229,3 +229,32 @@ def test_priorities_do_not_depend_on_declaration_order():
     expected = {"admin": 100, "static": 110, "api": 120, "web": 130, "ops": 7}
     for permutation in itertools.permutations(routes):
         assert allocate_priorities(list(permutation)) == expected
+
+
+def test_a_new_stack_chooses_its_policy_levels_explicitly(tmp_path):
+    import yaml
+    from conftest import PROJECT
+
+    from shipyard_preview.stack_config import load_stack_config
+    for name in ("Pulumi.yaml", "policy"):
+        (tmp_path / name).symlink_to(PROJECT / name)
+    stack = yaml.safe_load((PROJECT / "Pulumi.staging.yaml").read_text())
+    stack["config"]["shipyard:environment"] = "qa"
+    (tmp_path / "Pulumi.qa.yaml").write_text(yaml.safe_dump(stack))
+    with pytest.raises(ConfigError) as raised:
+        load_stack_config(tmp_path, "qa")
+    assert str(raised.value) == (
+        "Pulumi.qa.yaml: shipyard:policy_config: None is not valid; choose the stack's policy "
+        "levels: add policy/config.qa.json or set shipyard:policy_config to an existing one "
+        "(e.g. policy/config.staging.json)")
+    stack["config"]["shipyard:policy_config"] = "../outside.json"
+    (tmp_path.parent / "outside.json").write_text("{}")
+    (tmp_path / "Pulumi.qa.yaml").write_text(yaml.safe_dump(stack))
+    with pytest.raises(ConfigError) as raised:
+        load_stack_config(tmp_path, "qa")
+    assert raised.value.setting == "Pulumi.qa.yaml: shipyard:policy_config"
+    stack["config"]["shipyard:policy_config"] = "policy/config.staging.json"
+    (tmp_path / "Pulumi.qa.yaml").write_text(yaml.safe_dump(stack))
+    config = load_stack_config(tmp_path, "qa")
+    assert config.policy_config == json.loads((PROJECT / "policy" / "config.staging.json")
+                                              .read_text())

@@ -7,7 +7,6 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-
 # How long a replaced or deleted log object is kept before S3 removes it.
 NONCURRENT_VERSION_DAYS = 30
 

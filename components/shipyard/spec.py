@@ -151,15 +151,16 @@ class ContainerServiceArgs(TypedDict, total=False):
     SharedLoadBalancer), "private" (no load balancer; reachable by its callers through ECS
     Service Connect) or "worker" (no port, no load balancer). Default: "public"."""
     load_balancer: Any
-    """Topology shared: the SharedLoadBalancer that routes to this service."""
+    """Topology shared: the SharedLoadBalancer whose `routes` include this service.
+    Default: none."""
     service_connect_namespace: pulumi.Input[str]
     """Cloud Map HTTP namespace ARN for ECS Service Connect; required for a private service;
     other services given one can call private services by alias. Default: none."""
     service_connect_alias: str
     """Topology private: the name callers use (http://<alias>:<port>). Default: the service name."""
     callers: dict[str, pulumi.Input[str]]
-    """Topology private, required: caller service name -> its security group id; only these may
-    connect, on the container port."""
+    """Topology private (required there): caller service name -> its security group id; only
+    these may connect, on the container port. Default: none."""
     egress: list[dict[str, Any]]
     """Extra outbound destinations: `[{security_group_id or cidr, port, description?}]` (a
     database's group on 5432). HTTPS to anywhere is always allowed. Default: none."""
@@ -172,10 +173,10 @@ class ContainerServiceArgs(TypedDict, total=False):
     """`{strategy: ROLLING|BLUE_GREEN|LINEAR|CANARY, bake_time_minutes (10),
     test_listener_port, test_ingress_cidrs, smoke_test_lambda_arn, canary_percent (10),
     canary_bake_time_minutes (5), linear_step_percent (10), linear_step_bake_time_minutes (2)}`.
-    BLUE_GREEN needs a test listener. Default: ROLLING with the circuit breaker."""
+    BLUE_GREEN needs a test listener. Default: {strategy: ROLLING} (with the circuit breaker)."""
     rollback_alarms: bool
     """CloudWatch alarms on the target group's 5xx rate and unhealthy hosts, wired into the
-    deployment's rollback. Default: true (services with a load balancer)."""
+    deployment's rollback (services with a load balancer). Default: true."""
     waf: dict[str, Any]
     """Topology public: `{enabled, rate_limit (2000 per IP per 5 min)}`, a WAF web ACL with AWS
     managed rules. Default: none."""
