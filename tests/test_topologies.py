@@ -428,3 +428,56 @@ def test_public_service_on_its_own_load_balancer_keeps_todays_shape(staging):
     assert listeners["web-https"]["defaultActions"][0]["type"] == "forward"
     assert not inputs(staging, RULE)
     assert not [r for r in staging.resources if r.type == "shipyard:index:SharedLoadBalancer"]
+
+
+COMPONENT_PROGRAM = '''
+import pulumi
+from shipyard import ContainerService
+from shipyard.shared_load_balancer import SharedLoadBalancer
+
+network = {"vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
+           "private_subnet_ids": ["subnet-a2", "subnet-b2"]}
+edge = SharedLoadBalancer("edge", {
+    "vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
+    "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0000-9",
+    "routes": {"web": {"paths": ["/web/*"]}, "docs": {"paths": ["/docs/*"]},
+               "admin": {"hosts": ["admin.example.com"], "paths": ["/admin/*"]}}})
+for name, path_port in (("web", 8080), ("docs", 8081), ("admin", 8082)):
+    service = ContainerService(name, {
+        **network, "topology": "shared", "load_balancer": edge, "desired_count": 1,
+        "min_count": 1, "max_count": 1,
+        "containers": [{"name": name, "image": "public.ecr.aws/nginx/nginx:1.27",
+                        "port": path_port, "scratch_paths": ["/tmp"],
+                        "environment": {"EDGE": edge.url}}]})
+    pulumi.export(f"{name}_url", service.url)
+'''
+
+
+def test_shared_load_balancer_from_python(tmp_path):
+    """The component API without stack config: routes declared on the SharedLoadBalancer,
+    services joined to it; an Output accepted in `environment`."""
+    from conftest import PROJECT
+
+    from shipyard_preview.engine import run_program
+    from shipyard_preview.stack_config import load_stack_config
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: components\nruntime: python\nconfig:\n  policy_config:\n    type: string\n")
+    (tmp_path / "__main__.py").write_text(COMPONENT_PROGRAM)
+    (tmp_path / "policy").symlink_to(PROJECT / "policy")
+    (tmp_path / "Pulumi.t.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  components:policy_config: policy/config.staging.json\n")
+    recording = run_program(tmp_path, load_stack_config(tmp_path, "t"))
+    rules = inputs(recording, RULE)
+    assert {n: (r["priority"], r["conditions"]) for n, r in rules.items()} == {
+        "admin-rule": (100, [{"hostHeader": {"values": ["admin.example.com"]}},
+                             {"pathPattern": {"values": ["/admin/*"]}}]),
+        "docs-rule": (110, [{"pathPattern": {"values": ["/docs/*"]}}]),
+        "web-rule": (120, [{"pathPattern": {"values": ["/web/*"]}}]),
+    }
+    assert len(inputs(recording, "aws:lb/loadBalancer:LoadBalancer")) == 1
+    assert recording.outputs["docs_url"].startswith("https://edge-alb-")
+    assert recording.outputs["docs_url"].endswith(".elb.amazonaws.com/docs")
+    assert recording.outputs["admin_url"] == "https://admin.example.com/admin"
+    web = json.loads(one(recording, TD, "web-task")["containerDefinitions"])[0]
+    assert web["environment"] == [{"name": "EDGE", "value": recording.outputs["docs_url"].rsplit(
+        "/", 1)[0]}]

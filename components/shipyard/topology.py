@@ -181,10 +181,9 @@ def parse_deployment(raw: object, setting: str, service: str, kind: str,
                           "can be tested before production traffic shifts")
     cidrs: tuple[str, ...] = ()
     if port is not None and kind != "shared":  # the shared load balancer checked its own
-        v.validate_int_range(port, f"{setting}.test_listener_port", 1, 65535)
-        if port in (80, 443):
-            raise ConfigError(f"{setting}.test_listener_port", port,
-                              "a port other than 80 and 443, which serve production traffic")
+        # The same range SharedLoadBalancer accepts, so nothing is refused after registration;
+        # it also keeps the test listener off 80 and 443, which serve production traffic.
+        v.validate_int_range(port, f"{setting}.test_listener_port", 1024, 65535)
         if "test_ingress_cidrs" not in d:
             raise ConfigError(f"{setting}.test_ingress_cidrs", None,
                               "required with test_listener_port: who may reach the test "
