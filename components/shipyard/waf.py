@@ -5,6 +5,8 @@ Rule group names are AWS's ("AWS Managed Rules rule groups list", AWS WAF develo
 managed group costs the same as a rule (WAF pricing, see README), none of these three is a paid
 (subscription) group."""
 
+from __future__ import annotations
+
 import pulumi
 import pulumi_aws as aws
 
