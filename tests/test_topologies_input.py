@@ -7,6 +7,7 @@ import json
 
 import pytest
 from conftest import one, run_stack, services_of
+from google.protobuf import json_format
 from hypothesis import given
 from hypothesis import strategies as st
 from shipyard.errors import ConfigError
@@ -258,3 +259,56 @@ def test_a_new_stack_chooses_its_policy_levels_explicitly(tmp_path):
     config = load_stack_config(tmp_path, "qa")
     assert config.policy_config == json.loads((PROJECT / "policy" / "config.staging.json")
                                               .read_text())
+
+
+def test_extra_security_groups_are_attached_after_the_services_own():
+    services = fullstack_services(worker={"extra_security_group_ids": ["sg-0fedcba9876543210"]})
+    recording = run_stack("fullstack", shipyard__services=services)
+    groups = {r.id: r.name for r in recording.resources
+              if r.type == "aws:ec2/securityGroup:SecurityGroup"}
+    worker = next(r for r in recording.resources
+                  if r.type == "aws:ecs/service:Service" and r.name == "worker-service")
+    attached = json_format.MessageToDict(worker.properties)["networkConfiguration"][
+        "securityGroups"]
+    assert [groups.get(g, g) for g in attached] == ["worker-service-sg", "sg-0fedcba9876543210"]
+
+
+def test_more_than_four_extra_groups_are_refused():
+    extra = [f"sg-0000000{i}" for i in range(5)]
+    services = fullstack_services(worker={"extra_security_group_ids": extra})
+    assert failure(shipyard__services=services) == (
+        f"shipyard:services[3].extra_security_group_ids: {extra!r} is not valid; at most 4 (a "
+        "task carries at most 5 groups, one is its own)")
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"test_ingress_cidrs": ["0.0.0.0/0"]},
+     "shipyard:load_balancer.test_ingress_cidrs: '0.0.0.0/0' is not valid; a restricted range: "
+     "the test listener serves an untested revision"),
+    ({"test_ingress_cidrs": None},
+     "shipyard:load_balancer.test_ingress_cidrs: None is not valid; required with "
+     "test_listener_port: who may reach the test listener"),
+    ({"test_listener_port": 443},
+     "shipyard:load_balancer.test_listener_port: 443 is not valid; an integer from 1024 to "
+     "65535"),
+    ({"waf": {"enabled": True, "rate_limit": 5}},
+     "shipyard:load_balancer.waf.rate_limit: 5 is not valid; an integer from 10 to 2000000000"),
+    ({"dns": {"zone_id": "zone-1", "name": "shop.example.com"}},
+     "shipyard:load_balancer.dns.zone_id: 'zone-1' is not valid; a Route 53 hosted zone id such "
+     "as Z0123456789ABCDEFGHIJ"),
+])
+def test_shared_load_balancer_settings_are_checked(change, message):
+    from conftest import PROJECT, load_stack_config
+    config = json.loads(load_stack_config(PROJECT, "fullstack").config["shipyard:load_balancer"])
+    for key, value in change.items():
+        if value is None:
+            config.pop(key)
+        else:
+            config[key] = value
+    assert failure(shipyard__load_balancer=config) == message
+
+
+def test_load_balancer_config_without_shared_services_is_refused():
+    assert failure("staging", shipyard__load_balancer={"test_listener_port": 8443}) == (
+        "shipyard:load_balancer: '<set>' is not valid; only used when a service has topology "
+        "shared; remove it or route a service on it")
