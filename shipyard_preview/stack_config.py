@@ -35,12 +35,16 @@ def available_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
-def _policy_file(project_dir: Path, project: str, stack: str, values: dict[str, str]) -> Path:
-    """Every stack chooses its policy levels: `<project>:policy_config` names a file (a dev or
-    qa stack may reuse staging's), else `policy/config.<stack>.json` must exist. Falling back to
-    the pack's defaults would judge a new stack by levels nobody chose."""
+def _policy_file(project_dir: Path, project: str, stack: str, values: dict[str, str],
+                 declared: dict) -> Path | None:
+    """In a project that declares `policy_config`, every stack chooses its policy levels: that
+    key names a file (a dev or qa stack may reuse staging's), else `policy/config.<stack>.json`
+    must exist. Falling back to the pack's defaults would judge a new stack by levels nobody
+    chose. Other projects (delivery) keep the file if there is one, else the defaults."""
     chosen = values.get(f"{project}:policy_config")
     default = project_dir / "policy" / f"config.{stack}.json"
+    if "policy_config" not in declared:
+        return default if default.is_file() else None
     if chosen is not None:
         # Lexically inside the project (a symlinked policy folder is fine, `..` is not).
         path = Path(os.path.normpath(project_dir / chosen))
@@ -90,6 +94,7 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     region = values.get("aws:region")
     if not region:
         raise ConfigError(f"{stack_file.name}: aws:region", None, "required (e.g. eu-west-1)")
-    policy_config = json.loads(_policy_file(project_dir, name, stack, values).read_text())
+    policy_file = _policy_file(project_dir, name, stack, values, declared)
+    policy_config = json.loads(policy_file.read_text()) if policy_file is not None else {}
     return StackConfig(project=name, stack=stack, config=values, secret_keys=secret_keys,
                        policy_config=policy_config, region=region)
