@@ -456,17 +456,10 @@ for name, path_port in (("web", 8080), ("docs", 8081), ("admin", 8082)):
 def test_shared_load_balancer_from_python(tmp_path):
     """The component API without stack config: routes declared on the SharedLoadBalancer,
     services joined to it; an Output accepted in `environment`."""
-    from conftest import PROJECT
-
     from shipyard_preview.engine import run_program
     from shipyard_preview.stack_config import load_stack_config
-    (tmp_path / "Pulumi.yaml").write_text(
-        "name: components\nruntime: python\nconfig:\n  policy_config:\n    type: string\n")
-    (tmp_path / "__main__.py").write_text(COMPONENT_PROGRAM)
-    (tmp_path / "policy").symlink_to(PROJECT / "policy")
-    (tmp_path / "Pulumi.t.yaml").write_text(
-        "config:\n  aws:region: eu-west-1\n  components:policy_config: policy/config.staging.json\n")
-    recording = run_program(tmp_path, load_stack_config(tmp_path, "t"))
+    project = component_project(tmp_path, COMPONENT_PROGRAM)
+    recording = run_program(project, load_stack_config(project, "t"))
     rules = inputs(recording, RULE)
     assert {n: (r["priority"], r["conditions"]) for n, r in rules.items()} == {
         "admin-rule": (100, [{"hostHeader": {"values": ["admin.example.com"]}},
@@ -481,3 +474,79 @@ def test_shared_load_balancer_from_python(tmp_path):
     web = json.loads(one(recording, TD, "web-task")["containerDefinitions"])[0]
     assert web["environment"] == [{"name": "EDGE", "value": recording.outputs["docs_url"].rsplit(
         "/", 1)[0]}]
+
+
+INTERNAL_PROGRAM = '''
+from shipyard import ContainerService
+from shipyard.shared_load_balancer import SharedLoadBalancer
+
+network = {"vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
+           "private_subnet_ids": ["subnet-a2", "subnet-b2"]}
+internal = SharedLoadBalancer("inside", {
+    "vpc_id": "vpc-0123", "internal": True, "private_subnet_ids": ["subnet-a2", "subnet-b2"],
+    "callers": {"frontend": "sg-0aaaaaaaaaaaaaaaa"},
+    "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0000-9",
+    "routes": {"orders": {"paths": ["/orders/*"]}}})
+ContainerService("orders", {
+    **network, "topology": "shared", "load_balancer": internal, "desired_count": 1,
+    "min_count": 1, "max_count": 1,
+    "containers": [{"name": "orders", "image": "public.ecr.aws/nginx/nginx:1.27", "port": 8080,
+                    "scratch_paths": ["/tmp"]}]})
+'''
+
+
+def component_project(tmp_path, program):
+    from conftest import PROJECT
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: components\nruntime: python\nconfig:\n  policy_config:\n    type: string\n")
+    (tmp_path / "__main__.py").write_text(program)
+    (tmp_path / "policy").symlink_to(PROJECT / "policy")
+    (tmp_path / "Pulumi.t.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  components:policy_config: policy/config.staging.json\n")
+    return tmp_path
+
+
+def test_internal_load_balancer_admits_only_its_callers(tmp_path):
+    from shipyard_preview.engine import run_program
+    from shipyard_preview.stack_config import load_stack_config
+    project = component_project(tmp_path, INTERNAL_PROGRAM)
+    recording = run_program(project, load_stack_config(project, "t"))
+    balancer = one(recording, "aws:lb/loadBalancer:LoadBalancer")
+    assert balancer["internal"] is True and balancer["subnets"] == ["subnet-a2", "subnet-b2"]
+    groups = by_id(recording, "aws:ec2/securityGroup:SecurityGroup")
+    ingress = inputs(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    egress = inputs(recording, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    assert {(groups.get(r["securityGroupId"], r["securityGroupId"]), d, r["fromPort"],
+             r.get("cidrIpv4") or groups.get(r.get("referencedSecurityGroupId"),
+                                             r.get("referencedSecurityGroupId")))
+            for d, rules in (("in", ingress), ("out", egress)) for r in rules.values()} == {
+        ("inside-alb-sg", "in", 443, "sg-0aaaaaaaaaaaaaaaa"),
+        ("inside-alb-sg", "in", 80, "sg-0aaaaaaaaaaaaaaaa"),
+        ("sg-0aaaaaaaaaaaaaaaa", "out", 443, "inside-alb-sg"),
+        ("sg-0aaaaaaaaaaaaaaaa", "out", 80, "inside-alb-sg"),
+        ("inside-alb-sg", "out", 8080, "orders-service-sg"),
+        ("orders-service-sg", "in", 8080, "inside-alb-sg"),
+        ("orders-service-sg", "out", 443, "0.0.0.0/0"),
+    }
+    run = analyze(recording, POLICY_DIR)
+    assert {v.policy for v in run.verdicts if v.enforcement_level == "mandatory"} == set()
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"callers": None},
+     "inside.callers: None is not valid; an internal load balancer admits only declared "
+     "callers: a mapping of caller name to its security group id"),
+    ({"ingress_cidrs": ["0.0.0.0/0"]},
+     "inside.ingress_cidrs: ['0.0.0.0/0'] is not valid; not on an internal load balancer (it "
+     "admits only its callers)"),
+])
+def test_internal_load_balancer_refusals(change, message):
+    from shipyard.errors import ConfigError
+    from shipyard.shared_load_balancer import parse_shared_load_balancer_args
+    args = {"vpc_id": "vpc-0123", "internal": True, "private_subnet_ids": ["subnet-a2"],
+            "callers": {"frontend": "sg-0aaaaaaaaaaaaaaaa"},
+            "routes": {"orders": {"paths": ["/orders/*"]}}, **change}
+    args = {k: val for k, val in args.items() if val is not None}
+    with pytest.raises(ConfigError) as raised:
+        parse_shared_load_balancer_args(args, "inside")
+    assert str(raised.value) == message

@@ -33,7 +33,8 @@ from .waf import protect_load_balancer
 TYPE_TOKEN = "shipyard:index:SharedLoadBalancer"
 NOT_FOUND = aws.lb.ListenerDefaultActionFixedResponseArgs(
     content_type="text/plain", message_body="Not found", status_code="404")
-_KEYS = frozenset({"vpc_id", "public_subnet_ids", "certificate_arn", "ingress_cidrs",
+_KEYS = frozenset({"vpc_id", "public_subnet_ids", "internal", "private_subnet_ids",
+                   "callers", "certificate_arn", "ingress_cidrs",
                    "deletion_protection", "access_logs_bucket", "test_listener_port",
                    "test_ingress_cidrs", "waf", "dns", "routes", "tags"})
 
@@ -43,7 +44,15 @@ class SharedLoadBalancerArgs(TypedDict, total=False):
 
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[Sequence[str]]
-    """At least two AZs."""
+    """Where an internet-facing ALB lives (at least two AZs). Required unless `internal`."""
+    internal: bool
+    """An internal ALB for private services, in `private_subnet_ids`, reachable only from
+    `callers` (no CIDR ingress, no WAF). Default: false."""
+    private_subnet_ids: pulumi.Input[Sequence[str]]
+    """With `internal`: where the ALB lives. Default: none."""
+    callers: dict[str, pulumi.Input[str]]
+    """With `internal`, required: caller name -> its security group id; each may reach the ALB
+    on its listener ports, and nothing else. Default: none."""
     certificate_arn: str
     """ACM certificate: HTTPS on 443 and a redirect on 80. Default: none (plain HTTP)."""
     ingress_cidrs: list[str]
@@ -79,13 +88,31 @@ class SharedLoadBalancerSpec:
     dns: DnsSpec | None
     routes: dict[str, Route]
     priorities: dict[str, int]
+    internal: bool = False
 
 
 def parse_shared_load_balancer_args(args: dict, setting: str) -> SharedLoadBalancerSpec:
     v.reject_unknown_keys(args, _KEYS, setting)
-    for key in ("vpc_id", "public_subnet_ids"):
+    internal = args.get("internal", False)
+    if not isinstance(internal, bool):
+        raise ConfigError(f"{setting}.internal", internal, "true or false")
+    subnets_key = "private_subnet_ids" if internal else "public_subnet_ids"
+    for key in ("vpc_id", subnets_key):
         if args.get(key) is None:
             raise ConfigError(f"{setting}.{key}", None, "required")
+    if internal:
+        callers = args.get("callers")
+        if not isinstance(callers, dict) or not callers:
+            raise ConfigError(f"{setting}.callers", callers,
+                              "an internal load balancer admits only declared callers: a mapping "
+                              "of caller name to its security group id")
+        for key in ("ingress_cidrs", "waf", "test_listener_port"):
+            if args.get(key) is not None:
+                raise ConfigError(f"{setting}.{key}", args[key],
+                                  "not on an internal load balancer (it admits only its callers)")
+    elif args.get("callers") is not None:
+        raise ConfigError(f"{setting}.callers", args["callers"],
+                          "only with internal: true; an internet-facing ALB admits ingress_cidrs")
     certificate = args.get("certificate_arn")
     if certificate is not None:
         v.validate_arn(certificate, f"{setting}.certificate_arn", v.ACM_ARN_RE,
@@ -133,7 +160,7 @@ def parse_shared_load_balancer_args(args: dict, setting: str) -> SharedLoadBalan
     return SharedLoadBalancerSpec(
         certificate_arn=certificate, ingress_cidrs=cidrs, deletion_protection=protection,
         test_listener_port=port, test_ingress_cidrs=test_cidrs, waf=waf, dns=dns,
-        routes=routes, priorities=priorities)
+        routes=routes, priorities=priorities, internal=internal)
 
 
 class SharedLoadBalancer(pulumi.ComponentResource):
@@ -170,6 +197,22 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             purpose = ("HTTPS from clients" if port == 443 else
                        "HTTP from clients, redirected to HTTPS" if self.https else
                        "HTTP from clients")
+            if spec.internal:
+                # Both halves of each caller's path, as for a private service.
+                for caller, caller_group in sorted(args["callers"].items()):
+                    aws.vpc.SecurityGroupIngressRule(
+                        f"{name}-alb-in-{port}-{caller}", security_group_id=group.id,
+                        ip_protocol="tcp", from_port=port, to_port=port,
+                        referenced_security_group_id=caller_group,
+                        description=f"{purpose}: {caller} (a declared caller)", tags=tags,
+                        opts=child)
+                    aws.vpc.SecurityGroupEgressRule(
+                        f"{caller}-out-to-{name}-{port}", security_group_id=caller_group,
+                        ip_protocol="tcp", from_port=port, to_port=port,
+                        referenced_security_group_id=group.id,
+                        description=f"to the {name} internal load balancer", tags=tags,
+                        opts=child)
+                continue
             for index, cidr in enumerate(spec.ingress_cidrs):
                 aws.vpc.SecurityGroupIngressRule(
                     f"{name}-alb-in-{port}-{index}", security_group_id=group.id,
@@ -189,8 +232,9 @@ class SharedLoadBalancer(pulumi.ComponentResource):
             access_logs = aws.lb.LoadBalancerAccessLogsArgs(
                 bucket=args["access_logs_bucket"], enabled=True, prefix=name)
         balancer = aws.lb.LoadBalancer(
-            f"{name}-alb", load_balancer_type="application", internal=False,
-            security_groups=[group.id], subnets=args["public_subnet_ids"],
+            f"{name}-alb", load_balancer_type="application", internal=spec.internal,
+            security_groups=[group.id],
+            subnets=args["private_subnet_ids"] if spec.internal else args["public_subnet_ids"],
             drop_invalid_header_fields=True, desync_mitigation_mode="defensive",
             enable_deletion_protection=spec.deletion_protection, access_logs=access_logs,
             tags=tags, opts=child)
