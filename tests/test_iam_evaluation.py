@@ -67,7 +67,7 @@ def test_action_wildcards(pattern, action, expected):
      "log-stream:x", False),
     # A region wildcard stays inside the region segment.
     (f"arn:aws:sqs:*:{ACCOUNT}:q", f"arn:aws:sqs:eu-west-1:{ACCOUNT}:q", True),
-    (f"arn:aws:sqs:*:{ACCOUNT}:q", f"arn:aws:sqs:eu-west-1:999999999999:q", False),
+    (f"arn:aws:sqs:*:{ACCOUNT}:q", "arn:aws:sqs:eu-west-1:999999999999:q", False),
     ("arn:aws:secretsmanager:eu-west-1:1:secret:db-??????",
      "arn:aws:secretsmanager:eu-west-1:1:secret:db-AbC123", True),
     ("arn:aws:secretsmanager:eu-west-1:1:secret:db-??????",
