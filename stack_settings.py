@@ -5,7 +5,6 @@ clear message and nothing half-created.
 Defaults live in Pulumi.yaml's `config:` block (the CLI applies them; so does the offline
 preview), not here."""
 
-import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,20 +45,32 @@ class StackSettings:
     access_logs: bool
     access_log_expiry_days: int
     protect_stateful: bool
-    source_version: str
+    source_versions: dict[str, str]
+    """Service name -> git identity of its source folders (see source_versions)."""
     specs: dict[str, ServiceSpec] = field(default_factory=dict)
 
 
-def source_version() -> str:
-    """The commit being deployed: from CI's environment, else git, else 'unversioned'."""
-    for variable in ("SHIPYARD_SOURCE_VERSION", "GITHUB_SHA"):
-        if os.environ.get(variable):
-            return os.environ[variable][:40]
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True, timeout=5).stdout.strip() or "unversioned"
-    except (OSError, subprocess.SubprocessError):
-        return "unversioned"
+def source_versions(sources_by_service: Mapping[str, list[str]]) -> dict[str, str]:
+    """Service -> the git identity of the source it builds: `<folder>@<tree id>` per source
+    folder, as committed at HEAD. A tree id changes when, and only when, the folder's committed
+    content changes, so an unrelated commit (a README edit) leaves every input as it was: the
+    commit itself is never a resource input (it would update every resource on every deploy).
+    It also works in a shallow clone. The commit is in Pulumi's own record of each update
+    (`git.head` in the update metadata, see README "Tags")."""
+    paths = sorted({path for sources in sources_by_service.values() for path in sources})
+    trees: dict[str, str] = {}
+    if paths:
+        try:
+            # `HEAD:./<path>` is relative to the working directory, which is the project's.
+            lines = subprocess.run(["git", "rev-parse", *(f"HEAD:./{p}" for p in paths)],
+                                   capture_output=True, text=True, check=True,
+                                   timeout=5).stdout.split()
+            if len(lines) == len(paths):
+                trees = dict(zip(paths, lines, strict=True))
+        except (OSError, subprocess.SubprocessError):
+            trees = {}
+    return {name: ",".join(f"{path}@{trees.get(path, 'uncommitted')}" for path in sorted(sources))
+            or "prebuilt-images" for name, sources in sources_by_service.items()}
 
 
 def _parse_network(raw: object) -> NetworkSettings:
@@ -143,7 +154,6 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
                           "a non-empty list of services, each with a name and containers")
     access_logs = config.require_bool("access_logs")
     protect = config.require_bool("protect_stateful")
-    version = source_version()
     services: dict[str, dict[str, Any]] = {}
     specs: dict[str, ServiceSpec] = {}
     for index, raw in enumerate(raw_services):
@@ -172,11 +182,13 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
         # Validate now, with placeholders for what the program supplies, so every bad value is
         # reported before the first resource exists.
         probe: ContainerServiceArgs = {
-            **args, "vpc_id": _PLACEHOLDER_VPC, "public_subnet_ids": [], "private_subnet_ids": [],
-            "source_version": version}
+            **args, "vpc_id": _PLACEHOLDER_VPC, "public_subnet_ids": [], "private_subnet_ids": []}
         specs[name] = parse_service_args(name, probe, setting)
         services[name] = args
     return StackSettings(environment=str(environment), network=network, services=services,
                          access_logs=access_logs,
                          access_log_expiry_days=config.require_int("access_log_expiry_days"),
-                         protect_stateful=protect, source_version=version, specs=specs)
+                         protect_stateful=protect, specs=specs,
+                         source_versions=source_versions({
+                             name: [c.source for c in spec.containers if c.source]
+                             for name, spec in specs.items()}))
