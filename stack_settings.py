@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 from shipyard import validation as v
 from shipyard.errors import ConfigError
+from shipyard.regions import arn_region, partition_of
 from shipyard.spec import ContainerServiceArgs, ServiceSpec, parse_service_args
 
 NAMESPACE = "shipyard"
@@ -23,6 +25,8 @@ NETWORK_KEYS = frozenset({"az_count", "nat_gateways", "cidr_block", "vpc_endpoin
 _PROGRAM_OWNED = frozenset({"vpc_id", "public_subnet_ids", "private_subnet_ids", "cluster_arn",
                             "cluster_name", "access_logs_bucket", "source_version"})
 _PLACEHOLDER_VPC = "vpc-validation-only"
+# S3 lifecycle expiration takes a positive number of days; 100 years is beyond any retention.
+MAX_EXPIRY_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ def _resolve_secrets(container: dict, config: pulumi.Config, setting: str) -> di
                                   f"`pulumi config set --secret {key} <value>`")
             if not pulumi.runtime.is_config_secret(full_key):
                 raise ConfigError(full_key, "<plain value hidden>",
-                                  "stored in plain text; set it with "
+                                  "stored in plain text; store it with "
                                   f"`pulumi config set --secret {key} <value>`")
             resolved[env_name] = {"value": config.require_secret(key)}
         elif isinstance(source, str):
@@ -140,20 +144,60 @@ def _resolve_secrets(container: dict, config: pulumi.Config, setting: str) -> di
     return {**container, "secrets": resolved}
 
 
+def _object(config: pulumi.Config, key: str) -> Any:
+    """A structured value; text that is not YAML/JSON structure is a clear refusal."""
+    try:
+        return config.get_object(key)
+    except (ValueError, pulumi.ConfigTypeError):
+        raise ConfigError(f"{NAMESPACE}:{key}", "<text>",
+                          "a YAML mapping or list (see Pulumi.yaml)") from None
+
+
+def _boolean(config: pulumi.Config, key: str) -> bool:
+    value = config.get(key)
+    if value not in ("true", "false"):
+        raise ConfigError(f"{NAMESPACE}:{key}", value, "true or false")
+    return value == "true"
+
+
+def _days(config: pulumi.Config, key: str) -> int:
+    value = config.get(key)
+    days = int(value) if isinstance(value, str) and value.lstrip("-").isdigit() else None
+    if days is None or not 1 <= days <= MAX_EXPIRY_DAYS:
+        raise ConfigError(f"{NAMESPACE}:{key}", value,
+                          f"a whole number of days from 1 to {MAX_EXPIRY_DAYS}")
+    return days
+
+
+def _check_certificate_region(args: Mapping, setting: str, region: str) -> None:
+    """An ALB can use only ACM certificates of its own region (ELB User Guide, "SSL
+    certificates for your Application Load Balancer")."""
+    arn = args.get("certificate_arn")
+    if isinstance(arn, str) and arn.startswith("arn:") and arn_region(arn) != region:
+        raise ConfigError(f"{setting}.certificate_arn", arn,
+                          f"a certificate in the stack's region {region}; a load balancer "
+                          "uses only ACM certificates of its own region")
+
+
 def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
     config = config or pulumi.Config(NAMESPACE)
+    # The provider's region (aws:region config, else AWS_REGION): refused here, before anything
+    # is registered, when botocore does not know it.
+    region = aws.config.region
+    partition_of(region, "aws:region")
     environment = v.validate_choice(config.get("environment"), f"{NAMESPACE}:environment",
                                     ENVIRONMENTS)
-    network = _parse_network(config.get_object("network"))
-    defaults = config.get_object("service_defaults") or {}
+    network = _parse_network(_object(config, "network"))
+    defaults = _object(config, "service_defaults") or {}
     if not isinstance(defaults, Mapping):
         raise ConfigError(f"{NAMESPACE}:service_defaults", defaults, "a mapping of service settings")
-    raw_services = config.get_object("services")
+    raw_services = _object(config, "services")
     if not isinstance(raw_services, list) or not raw_services:
         raise ConfigError(f"{NAMESPACE}:services", raw_services,
                           "a non-empty list of services, each with a name and containers")
-    access_logs = config.require_bool("access_logs")
-    protect = config.require_bool("protect_stateful")
+    access_logs = _boolean(config, "access_logs")
+    protect = _boolean(config, "protect_stateful")
+    expiry_days = _days(config, "access_log_expiry_days")
     services: dict[str, dict[str, Any]] = {}
     specs: dict[str, ServiceSpec] = {}
     for index, raw in enumerate(raw_services):
@@ -176,6 +220,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
                                   if isinstance(c, Mapping) else c
                                   for i, c in enumerate(args["containers"])]
         args.setdefault("protect_stateful", protect)
+        _check_certificate_region(args, setting, str(region))
         if environment == "prod" and not args.get("certificate_arn"):
             raise ConfigError(f"{setting}.certificate_arn", args.get("certificate_arn"),
                               "required in prod: an ACM certificate ARN for the HTTPS listener")
@@ -187,7 +232,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
         services[name] = args
     return StackSettings(environment=str(environment), network=network, services=services,
                          access_logs=access_logs,
-                         access_log_expiry_days=config.require_int("access_log_expiry_days"),
+                         access_log_expiry_days=expiry_days,
                          protect_stateful=protect, specs=specs,
                          source_versions=source_versions({
                              name: [c.source for c in spec.containers if c.source]
