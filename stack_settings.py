@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 from shipyard import validation as v
+from shipyard.access_logs import log_delivery_principal
 from shipyard.errors import ConfigError
 from shipyard.regions import arn_region, partition_of
 from shipyard.spec import ContainerServiceArgs, ServiceSpec, parse_service_args
@@ -198,6 +199,9 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
     access_logs = _boolean(config, "access_logs")
     protect = _boolean(config, "protect_stateful")
     expiry_days = _days(config, "access_log_expiry_days")
+    if access_logs:
+        # The log writer differs per region; a region it is not verified for is refused now.
+        log_delivery_principal(region)
     services: dict[str, dict[str, Any]] = {}
     specs: dict[str, ServiceSpec] = {}
     for index, raw in enumerate(raw_services):

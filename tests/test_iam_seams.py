@@ -237,6 +237,21 @@ def test_execution_role_admits_every_call_the_agent_makes(stack, staging, prod):
         assert decision is Decision.ALLOW, call
 
 
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_execution_role_grants_nothing_the_agent_does_not_call(stack, staging, prod):
+    """The other half of "exactly": every action on every resource the policy names is one the
+    agent calls for this task (no unused secret, key, repository or log group)."""
+    from iam_evaluation import arn_matches
+    recording = {"staging": staging, "prod": prod}[stack]
+    calls = agent_calls(recording)
+    for statement in execution_policy(recording)["Statement"]:
+        assert statement["Effect"] == "Allow" and "NotAction" not in statement
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                assert any(c.action == action and arn_matches(resource, c.resource)
+                           for c in calls), (action, resource)
+
+
 def neighbour(arn: str, kind: str) -> str:
     if kind == "repository":
         return re.sub(r"repository/(.*)$", r"repository/\1-other", arn)
@@ -449,3 +464,35 @@ def test_the_action_check_can_fail():
     assert matching_actions("ecs-tasks:RunTask") == []
     assert len(matching_actions("kms:Decrypt*")) == 1
     assert len(matching_actions("kms:GenerateDataKey*")) >= 4
+
+
+# ---------------------------------------------------------------------------------------------
+# AccessLogBucket refuses what AWS would refuse, before registering anything
+
+@pytest.mark.parametrize(("prefixes", "value", "allowed"), [
+    ([], [], "a non-empty list of the load balancers' log prefixes (service names)"),
+    ("web", "web", "a non-empty list of the load balancers' log prefixes (service names)"),
+    (["web/AWSLogs"], "web/AWSLogs", "letters, digits and !_.*'()- in /-separated segments, "
+     "without AWSLogs (AWS adds AWSLogs/<account>/ after the prefix)"),
+    (["/web"], "/web", "letters, digits and !_.*'()- in /-separated segments, without AWSLogs "
+     "(AWS adds AWSLogs/<account>/ after the prefix)"),
+    (["web logs"], "web logs", "letters, digits and !_.*'()- in /-separated segments, without "
+     "AWSLogs (AWS adds AWSLogs/<account>/ after the prefix)"),
+])
+def test_access_log_prefixes_are_refused_clearly(prefixes, value, allowed):
+    from shipyard.access_logs import validate_prefixes
+    with pytest.raises(ConfigError) as raised:
+        validate_prefixes(prefixes)
+    assert str(raised.value) == f"prefixes: {value!r} is not valid; {allowed}"
+
+
+def test_access_logs_in_an_unserved_partition_are_refused_before_anything_exists():
+    from conftest import run_stack
+    with pytest.raises(ConfigError) as raised:
+        run_stack("prod", aws__region="cn-north-1", shipyard__services=[
+            {**service, "certificate_arn": None} for service in json.loads(
+                load_stack_config(PROJECT, "prod").config["shipyard:services"])],
+            shipyard__service_defaults={"architecture": "ARM64"},
+            shipyard__environment="staging")
+    assert str(raised.value) == f"aws:region: 'cn-north-1' is not valid; {PARTITION_REFUSAL}"
+    assert raised.value.registered_before_failure == []  # type: ignore[attr-defined]
