@@ -81,6 +81,18 @@ def test_an_unrelated_commit_changes_no_resource(repo, stack):
     assert changed(before, after) == {}
 
 
+def test_an_unrelated_commit_changes_nothing_in_the_delivery_project(repo):
+    before = resource_inputs(run_program(repo / "delivery",
+                                         load_stack_config(repo / "delivery", "org")))
+    with open(repo / "README.md", "a") as readme:
+        readme.write("\nAnother line that changes nothing deployed.\n")
+    git(repo, "commit", "--quiet", "--all", "-m", "docs only")
+    after = resource_inputs(run_program(repo / "delivery",
+                                        load_stack_config(repo / "delivery", "org")))
+    assert len(before) > 10
+    assert changed(before, after) == {}
+
+
 def test_a_source_change_changes_only_the_image_and_what_runs_it(repo):
     before = run(repo, "prod")
     with open(repo / "app" / "VERSION_NOTE.txt", "w") as note:
