@@ -496,3 +496,39 @@ def test_access_logs_in_an_unserved_partition_are_refused_before_anything_exists
             shipyard__environment="staging")
     assert str(raised.value) == f"aws:region: 'cn-north-1' is not valid; {PARTITION_REFUSAL}"
     assert raised.value.registered_before_failure == []  # type: ignore[attr-defined]
+
+
+# A sample-specific fixture: an existing secret, selected by JSON key and encrypted with its own
+# customer managed key, next to the stored one. The agent's calls gain that secret and that key.
+EXISTING_SECRET = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:db-credentials-Ab12Cd"
+EXISTING_KEY = "arn:aws:kms:eu-west-1:111122223333:key/5f0e8a2b-1111-4222-8333-944455556666"
+
+
+@pytest.fixture(scope="module")
+def with_existing_secret() -> Recording:
+    from conftest import run_stack, services_of
+    services = services_of("staging")
+    services[0]["containers"][0]["secrets"]["DB_PASSWORD"] = {
+        "arn": EXISTING_SECRET, "json_key": "password", "kms_key_arn": EXISTING_KEY}
+    return run_stack("staging", shipyard__services=services)
+
+
+def test_execution_role_admits_each_secret_and_each_key(with_existing_secret):
+    recording = with_existing_secret
+    policy = execution_policy(recording)
+    calls = agent_calls(recording) + [
+        Request("kms:Decrypt", EXISTING_KEY, agent_calls(recording)[0].principal,
+                {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"})]
+    secrets = {c.resource for c in calls if c.action == "secretsmanager:GetSecretValue"}
+    assert EXISTING_SECRET in secrets and len(secrets) == 2
+    for call in calls:
+        # The existing key's policy is not ours: the identity side is what this role controls.
+        assert is_allowed(call, identity_policies=[policy]), call
+    for call in calls:
+        if call.resource == "*":
+            continue
+        for kind in ("secret", "key", "account"):
+            moved = Request(call.action, neighbour(call.resource, kind), call.principal,
+                            call.context)
+            if moved.resource != call.resource:
+                assert not is_allowed(moved, identity_policies=[policy]), moved
