@@ -125,3 +125,33 @@ def mutated_configs(draw) -> str:
 @given(mutated_configs())
 def test_arbitrary_values_anywhere_preview_or_are_refused(project, text):
     assert_clean_outcome(*preview(project, text))
+
+
+def argument_names(typed_dict: Any) -> list[str]:
+    return sorted(getattr(typed_dict, "__annotations__", {}))
+
+
+@st.composite
+def configs_with_any_argument(draw) -> str:
+    """Any ContainerService or container argument, present or not in the committed file, set to
+    arbitrary data on the service, the shared defaults or the container."""
+    from shipyard.spec import ContainerArgs, ContainerServiceArgs
+    document = yaml.safe_load(COMMITTED)
+    config = document["config"]
+    for _ in range(draw(st.integers(1, 2))):
+        where = draw(st.sampled_from(["service", "defaults", "container"]))
+        if where == "container":
+            target = config["shipyard:services"][0]["containers"][0]
+            key = draw(st.sampled_from(argument_names(ContainerArgs)))
+        else:
+            target = (config["shipyard:services"][0] if where == "service"
+                      else config["shipyard:service_defaults"])
+            key = draw(st.sampled_from(argument_names(ContainerServiceArgs)))
+        target[key] = draw(values)
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+@settings(SETTINGS, max_examples=30)
+@given(configs_with_any_argument())
+def test_any_argument_with_any_value_previews_or_is_refused(project, text):
+    assert_clean_outcome(*preview(project, text))
