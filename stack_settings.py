@@ -72,6 +72,12 @@ def source_versions(sources_by_service: Mapping[str, list[str]]) -> dict[str, st
                                    timeout=5).stdout.split()
             if len(lines) == len(paths):
                 trees = dict(zip(paths, lines, strict=True))
+            # A folder with uncommitted changes builds something HEAD does not describe.
+            for path in paths:
+                if path in trees and subprocess.run(
+                        ["git", "status", "--porcelain", "--", path], capture_output=True,
+                        text=True, check=True, timeout=5).stdout.strip():
+                    trees[path] += "+uncommitted-changes"
         except (OSError, subprocess.SubprocessError):
             trees = {}
     return {name: ",".join(f"{path}@{trees.get(path, 'uncommitted')}" for path in sorted(sources))

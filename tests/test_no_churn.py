@@ -109,3 +109,18 @@ def test_a_source_change_changes_only_the_image_and_what_runs_it(repo):
     assert task == ["containerDefinitions", "tags"]
     image_tags = [json.dumps(v) for urn, v in after.items() if "image:Image" in urn]
     assert any("src-" in tag for tag in image_tags)
+
+
+def test_the_recorded_source_identity_follows_the_folder_not_the_commit(repo, monkeypatch):
+    from stack_settings import source_versions
+    monkeypatch.chdir(repo)
+    tree = git(repo, "rev-parse", "HEAD:app").strip()
+    assert source_versions({"web": ["app"]}) == {"web": f"app@{tree}"}
+    git(repo, "commit", "--quiet", "--allow-empty", "-m", "an unrelated commit")
+    assert source_versions({"web": ["app"]}) == {"web": f"app@{tree}"}
+    (repo / "app" / "scratch.txt").write_text("not committed\n")
+    try:
+        assert source_versions({"web": ["app"]}) == {"web": f"app@{tree}+uncommitted-changes"}
+    finally:
+        (repo / "app" / "scratch.txt").unlink()
+    assert source_versions({"web": []}) == {"web": "prebuilt-images"}
