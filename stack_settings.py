@@ -5,6 +5,7 @@ clear message and nothing half-created.
 Defaults live in Pulumi.yaml's `config:` block (the CLI applies them; so does the offline
 preview), not here."""
 
+import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,11 +73,18 @@ def source_versions(sources_by_service: Mapping[str, list[str]]) -> dict[str, st
                                    timeout=5).stdout.split()
             if len(lines) == len(paths):
                 trees = dict(zip(paths, lines, strict=True))
-            # A folder with uncommitted changes builds something HEAD does not describe.
+            # A folder with uncommitted changes builds something HEAD does not describe. Two
+            # calls for all folders (paths relative to the working directory).
+            changed = set()
+            for command in (["git", "diff", "HEAD", "--name-only", "--relative", "-z"],
+                            ["git", "ls-files", "--others", "--exclude-standard", "-z"]):
+                changed |= set(filter(None, subprocess.run(
+                    [*command, "--", *paths], capture_output=True, text=True, check=True,
+                    timeout=5).stdout.split("\0")))
             for path in paths:
-                if path in trees and subprocess.run(
-                        ["git", "status", "--porcelain", "--", path], capture_output=True,
-                        text=True, check=True, timeout=5).stdout.strip():
+                folder = os.path.normpath(path)
+                if path in trees and any(f == folder or f.startswith(folder + "/")
+                                         for f in changed):
                     trees[path] += "+uncommitted-changes"
         except (OSError, subprocess.SubprocessError):
             trees = {}
