@@ -110,7 +110,8 @@ def test_deploy_role_creates_roles_only_under_the_boundary_and_never_retrusts(de
                 for n, a in inputs(delivery, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                 .items() if n.startswith(f"deploy-{stack}-")}
     assert attached == {f"shipyard-deploy-{stack}-{part}"
-                        for part in ("read", "network", "compute", "storage", "identity")}
+                        for part in ("read", "network", "compute", "scaling", "storage",
+                                     "identity")}
     boundary_doc = _policy(delivery, "workload-boundary")
     assert {s["Sid"] for s in boundary_doc["Statement"]} == {
         "EcrToken", "PullOwnImages", "WriteOwnLogs", "ReadOwnSecrets", "DecryptProjectKeys",

@@ -181,7 +181,7 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
          "ec2:DisassociateAddress", "ec2:DisassociateNatGatewayAddress",
          "ec2:DisassociateRouteTable", "ec2:DisassociateSubnetCidrBlock",
          "ec2:ModifySecurityGroupRules", "ec2:ModifySubnetAttribute", "ec2:ModifyVpcAttribute",
-         "ec2:ModifyVpcEndpoint", "ec2:ReleaseAddress", "ec2:ReplaceRoute",
+         "ec2:ModifyVpcEndpoint", "ec2:ModifyVpcTenancy", "ec2:ReleaseAddress", "ec2:ReplaceRoute",
          "ec2:ReplaceRouteTableAssociation", "ec2:RevokeSecurityGroupEgress",
          "ec2:RevokeSecurityGroupIngress", "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
          "ec2:UpdateSecurityGroupRuleDescriptionsIngress"],
@@ -218,10 +218,15 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
                     "ecs:UntagResource", "ecs:UpdateCluster", "ecs:UpdateClusterSettings",
                     "ecs:UpdateService"],
                    arns("ecs", "cluster/{p}-*") + arns("ecs", "service/*/{p}-*"), environment),
+    )
+    scaling = _doc(
         # Task definitions: families are `<stack>-<service>`-style names chosen by the
         # component; registration is confined by the request's environment tag instead.
+        # DeregisterTaskDefinition has no resource-level permission in IAM: region only.
+        {"Sid": "DeregisterTaskDefinitionsInRegion", "Effect": "Allow",
+         "Action": "ecs:DeregisterTaskDefinition", "Resource": "*", "Condition": in_region},
         *_confined("TaskDefinitions",
-                   ["ecs:DeregisterTaskDefinition", "ecs:RegisterTaskDefinition",
+                   ["ecs:RegisterTaskDefinition",
                     "ecs:TagResource", "ecs:UntagResource"],
                    f"arn:aws:ecs:{region}:{account}:task-definition/*", environment, in_region),
         *_confined("Scaling",
@@ -334,8 +339,8 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
         {"Sid": "NeverTouchTheDeployers", "Effect": "Deny", "Action": "iam:*",
          "Resource": [boundary, *protected_role_arns]},
     )
-    return {"read": read, "network": network, "compute": compute, "storage": storage,
-            "identity": identity}
+    return {"read": read, "network": network, "compute": compute, "scaling": scaling,
+            "storage": storage, "identity": identity}
 
 
 def preview_policy(settings: DeliverySettings) -> dict:
