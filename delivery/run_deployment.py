@@ -33,7 +33,7 @@ def http_call(token: str) -> Call:
             url, method=method, data=None if body is None else json.dumps(body).encode(),
             headers={"Authorization": f"token {token}", "Content-Type": "application/json",
                      "Accept": "application/vnd.pulumi+8"})
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (fixed host)
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read() or b"{}")
     return call
 
