@@ -5,6 +5,7 @@ import pulumi
 import pulumi_aws as aws
 from shipyard import AccessLogBucket, ContainerService, FargateCluster, Network
 
+from artifact_images import with_artifact_images
 from stack_settings import load_stack_settings
 
 settings = load_stack_settings()
@@ -25,7 +26,12 @@ access_logs = (AccessLogBucket("alb-logs", expire_after_days=settings.access_log
                                protect=settings.protect_stateful, opts=opts)
                if settings.access_logs else None)
 
+# Set in the delivered stacks: deploy the artifacts stack's digests instead of building here.
+artifacts_registry = pulumi.Config("shipyard").get("artifacts_registry")
 for name, args in settings.services.items():
+    if artifacts_registry:
+        args = with_artifact_images(name, args, registry_id=artifacts_registry,
+                                    region=str(aws.config.region))
     service = ContainerService(name, {
         **args,  # type: ignore[typeddict-item]
         "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,

@@ -108,7 +108,8 @@ for stack in settings.stacks:
                 depends_on=[boundaries[account]])))
     environment = pulumiservice.Environment(
         f"aws-{stack.name}", organization=org, project=project, name=f"aws-{stack.name}",
-        yaml=role.arn.apply(lambda arn: pulumi.StringAsset(esc.aws_environment_yaml(arn))))
+        yaml=role.arn.apply(lambda arn: pulumi.StringAsset(
+            esc.aws_environment_yaml(arn, settings.aws_account_id))))
     opener = teams.releasers if stack.production else teams.deployers
     pulumiservice.TeamEnvironmentPermission(
         f"open-aws-{stack.name}", organization=org, project=project,

@@ -174,6 +174,8 @@ def test_esc_environments_log_in_with_the_stack_role_and_the_trusted_subject(del
     oidc = body["values"]["aws"]["login"]["fn::open::aws-login"]["oidc"]
     assert oidc["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/shipyard-deploy-prod"
     assert oidc["subjectAttributes"] == ["currentEnvironment.name"]
+    # The delivered stack deploys the artifacts stack's digests.
+    assert body["values"]["pulumiConfig"] == {"shipyard:artifacts_registry": ACCOUNT}
     assert set(body["values"]["environmentVariables"]) == {
         "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 
