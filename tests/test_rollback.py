@@ -29,7 +29,7 @@ def test_previous_source_maps_back_to_its_retained_image(tmp_path):
     assert v2_image != v1_image and v2_digest != v1_digest
     assert (back_image, back_digest) == (v1_image, v1_digest)
     assert back_image.endswith(":" + source_tag(source_fingerprint(
-        source, platform="linux/amd64")))
+        source, platform="linux/arm64")))  # staging runs prod's architecture
     # The image survives: tagged src-* images are kept (the last N), only untagged ones expire.
     keep = lifecycle_policy(10)["rules"][1]["selection"]
     assert keep["tagPatternList"] == ["src-*"] and keep["countNumber"] == 10
