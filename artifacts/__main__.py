@@ -64,7 +64,7 @@ for image in images:
          "action": {"type": "expire"}}]}))
     token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
     built = docker.Image(
-        name, image_name=repository.repository_url.apply(lambda url, t=tag: f"{url}:{t}"),
+        name, image_name=pulumi.Output.concat(repository.repository_url, ":", tag),
         build=docker.DockerBuildArgs(
             context=f"../{image.source}", dockerfile=f"../{image.source}/{image.dockerfile}",
             platform=platform, args=dict(image.build_args) or None),

