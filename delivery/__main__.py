@@ -84,6 +84,12 @@ def scoped_trust(document: dict, setting: str) -> str:
     return json.dumps(trust.require_scoped_trust(document, setting))
 
 
+def deploy_trust(stack_name: str, account: str) -> pulumi.Output[str]:
+    return pulumi_oidc_arns[account].apply(lambda arn: scoped_trust(
+        trust.deploy_role_trust(pulumi_oidc_arn=arn, org=org, project=project, stack=stack_name),
+        f"deploy-{stack_name}.assumeRolePolicy"))
+
+
 for stack in settings.stacks:
     account, opts = stack.aws_account_id, providers[stack.aws_account_id]
     app = app_stacks[stack.name]
@@ -92,10 +98,7 @@ for stack in settings.stacks:
         f"deploy-{stack.name}", name=deploy_role_names[stack.name],
         description=f"Deploys {project}/{stack.name}; assumed only through ESC {project}/aws-"
                     f"{stack.name}", max_session_duration=3600,
-        assume_role_policy=pulumi_oidc_arns[account].apply(lambda arn, name=stack.name: (
-            scoped_trust(trust.deploy_role_trust(pulumi_oidc_arn=arn, org=org, project=project,
-                                                 stack=name), f"deploy-{name}.assumeRolePolicy"))),
-        opts=opts)
+        assume_role_policy=deploy_trust(stack.name, account), opts=opts)
     for part, document in permissions.deploy_policies(
             settings, account=account, environment=app.environment,
             protected_role_arns=protected).items():
