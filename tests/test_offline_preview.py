@@ -37,7 +37,7 @@ def plans(tmp_path_factory):
     return result
 
 
-@pytest.mark.parametrize("stack,count", [("staging", 35), ("prod", 49)])
+@pytest.mark.parametrize("stack,count", [("staging", 36), ("prod", 50)])
 def test_preview_of_each_stack(plans, stack, count):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr

@@ -107,7 +107,7 @@ def test_second_machine_with_other_modes_and_untracked_files_builds_nothing(tmp_
     assert registry.asked[-1] == {"repositoryName": repository_url.split("/", 1)[1],
                                   "registryId": ACCOUNT_ID}
     # and the scan gate still judges the reused digest before the task definition uses it
-    assert one(reused, "pulumi-python:dynamic:Resource")["digest"] == DIGEST
+    assert one(reused, "pulumi-python:dynamic:Resource", "web-web-scan-gate")["digest"] == DIGEST
 
 
 def test_a_tag_missing_from_the_repository_is_built(tmp_path, registry):

@@ -7,9 +7,11 @@ import pulumi
 import pulumi_aws as aws
 
 from . import iam
+from .aws_session import provider_identity
 from .cluster import FargateCluster
 from .image import ecr_repository_arn, validate_digest_pinned
 from .load_balancer import ServiceEdge, create_service_edge, rollout_bound_seconds
+from .rollout import RolloutCheck, task_definition_family
 from .scan_gate import ScanGate
 from .service_image import ServiceImage, docker_platform, lifecycle_policy
 from .spec import ContainerServiceArgs, ContainerSpec, SecretSpec, ServiceSpec, parse_service_args
@@ -34,6 +36,7 @@ class ContainerService(pulumi.ComponentResource):
     def __init__(self, name: str, args: ContainerServiceArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         spec = parse_service_args(name, args)
+        family = task_definition_family(pulumi.get_project(), pulumi.get_stack(), name)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.spec = spec
         tags = {"service": name, **spec.tags}
@@ -118,7 +121,7 @@ class ContainerService(pulumi.ComponentResource):
             [ResolvedContainer(c, image, froms) for c, image, froms in zip(ordered, a[0], a[1])],
             log_group=a[2], region=a[3])))
         task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task", family=name, cpu=str(spec.cpu), memory=str(spec.memory),
+            f"{name}-task", family=family, cpu=str(spec.cpu), memory=str(spec.memory),
             network_mode="awsvpc", requires_compatibilities=["FARGATE"],
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
                 operating_system_family="LINUX", cpu_architecture=spec.architecture),
@@ -127,6 +130,9 @@ class ContainerService(pulumi.ComponentResource):
             volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=vol["name"])
                      for vol in volumes(ordered)],
             tags={**tags, "source-version": spec.source_version},
+            # A replaced revision stays registered (the provider deregisters it otherwise), so
+            # the circuit breaker's rollback and a manual rollback can run it.
+            skip_destroy=True,
             # No task definition references an image before its scan passed.
             opts=pulumi.ResourceOptions(parent=self, depends_on=gates))
 
@@ -153,6 +159,11 @@ class ContainerService(pulumi.ComponentResource):
             # Autoscaling owns the running count after creation.
             opts=pulumi.ResourceOptions(parent=self, depends_on=edge.listeners,
                                         ignore_changes=["desiredCount"]))
+        # `up` fails when ECS rolled the deployment back (the service's steady-state wait does
+        # not: terraform-provider-aws #20858).
+        RolloutCheck(f"{name}-rollout", cluster=cluster_arn, service_arn=service.id,
+                     task_definition_arn=task_definition.arn, identity=provider_identity(invoke),
+                     opts=pulumi.ResourceOptions(parent=self, depends_on=[service]))
         self._autoscaling(spec, cluster_name, service, edge)
 
         self.url = edge.url

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
+from .aws_session import provider_identity
 from .errors import ConfigError
 from .fargate import CPU_ARCHITECTURES
 from .image import SOURCE_TAG_PREFIX, source_fingerprint, source_tag
@@ -135,10 +136,9 @@ class ServiceImage(pulumi.ComponentResource):
 
         digest_ref = self._build_or_reuse(name, source, dockerfile, build_args, platform, child,
                                           invoke)
-        region = aws.get_region_output(opts=invoke).region
         self.scan_gate = ScanGate(
             f"{name}-scan-gate", repository=self._repository.name, image_digest=digest_ref,
-            region=region,
+            identity=provider_identity(invoke),
             thresholds=Thresholds(int(args.get("scan_max_critical", 0)),
                                   int(args.get("scan_max_high", 5))),
             timeout_seconds=int(args.get("scan_timeout_seconds", 900)), opts=child)
