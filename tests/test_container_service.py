@@ -398,3 +398,15 @@ def test_roles_have_no_boundary_unless_given():
     roles = inputs(recording, "aws:iam/role:Role")
     assert sorted(roles) == ["web-execution", "web-task"]
     assert all("permissionsBoundary" not in role for role in roles.values())
+
+
+def test_service_waits_for_the_clusters_capacity_providers(staging, prod):
+    """A strategy may name only providers already associated with the cluster (ECS API
+    reference, CapacityProviderStrategyItem): the service depends on the association."""
+    for recording in (staging, prod):
+        association = resource(recording, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+                               "cluster")
+        service = resource(recording, "aws:ecs/service:Service", "web-service")
+        assert association.urn in service.property_dependencies["cluster"]
+        assert one(recording, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")[
+            "capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]

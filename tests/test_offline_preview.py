@@ -37,7 +37,7 @@ def plans(tmp_path_factory):
     return result
 
 
-@pytest.mark.parametrize("stack,count", [("staging", 34), ("prod", 48)])
+@pytest.mark.parametrize("stack,count", [("staging", 36), ("prod", 50)])
 def test_preview_of_each_stack(plans, stack, count):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr
@@ -55,7 +55,8 @@ def test_preview_of_each_stack(plans, stack, count):
 def test_text_view_groups_by_component_and_shows_iam(plans):
     text = plans["staging"][0].stdout
     component = text.index("\n+ shipyard:index:ContainerService  web\n")
-    assert text.index("\n    + aws:ecr/repository:Repository  web-web-repo\n") > component
+    image = text.index("\n    + shipyard:index:ServiceImage  web-web\n")
+    assert text.index("\n        + aws:ecr/repository:Repository  web-web-repo\n") > image > component
     digest = plans["staging"][1]["outputs"]["web_image_digests"]["web"]
     assert f"          container web:\n              image: {digest}\n              user: 10001:10001\n" \
         in text
