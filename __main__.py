@@ -10,9 +10,11 @@ from stack_settings import load_stack_settings
 
 settings = load_stack_settings()
 
+# Default tags hold only what is constant for the stack: a per-commit value here would update
+# every resource on every deploy (see README "Tags").
 provider = aws.Provider("aws", region=aws.config.region, default_tags=aws.ProviderDefaultTagsArgs(
     tags={"environment": settings.environment, "managed-by": "pulumi",
-          "project": pulumi.get_project(), "source-version": settings.source_version}))
+          "project": pulumi.get_project()}))
 opts = pulumi.ResourceOptions(providers=[provider])
 
 network = Network(
@@ -22,7 +24,9 @@ network = Network(
     existing_public_subnet_ids=settings.network.public_subnet_ids,
     existing_private_subnet_ids=settings.network.private_subnet_ids, opts=opts)
 cluster = FargateCluster("cluster", opts=opts)
-access_logs = (AccessLogBucket("alb-logs", expire_after_days=settings.access_log_expiry_days,
+# Each service's load balancer writes under its own name (ContainerService's log prefix).
+access_logs = (AccessLogBucket("alb-logs", prefixes=list(settings.services),
+                               expire_after_days=settings.access_log_expiry_days,
                                protect=settings.protect_stateful, opts=opts)
                if settings.access_logs else None)
 
@@ -36,7 +40,7 @@ for name, args in settings.services.items():
         **args,  # type: ignore[typeddict-item]
         "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
         "private_subnet_ids": network.private_subnet_ids, "cluster_arn": cluster.arn,
-        "cluster_name": cluster.name, "source_version": settings.source_version,
+        "cluster_name": cluster.name, "source_version": settings.source_versions[name],
         **({"access_logs_bucket": access_logs.bucket_name} if access_logs else {}),
     }, opts=opts)
     pulumi.export(f"{name}_url", service.url)
