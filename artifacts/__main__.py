@@ -11,10 +11,17 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
+from shipyard.aws_session import provider_identity
 from shipyard.errors import ConfigError
 from shipyard.image import source_fingerprint, source_tag
 from shipyard.scan_gate import ScanGate, Thresholds
-from shipyard_delivery.artifacts import PLATFORMS, images_to_build, repository_policy
+from shipyard.service_image import existing_digest
+from shipyard_delivery.artifacts import (
+    PLATFORMS,
+    ImageToBuild,
+    images_to_build,
+    repository_policy,
+)
 
 APP_DIR = Path(__file__).resolve().parents[1]
 NAMESPACE = "shipyard-artifacts"
@@ -39,7 +46,7 @@ images = images_to_build(list(app_stacks), architecture, APP_DIR)
 tags = {(i.service, i.container): source_tag(source_fingerprint(
     APP_DIR / i.source, dockerfile=i.dockerfile, platform=platform,
     build_args=dict(i.build_args))) for i in images}
-region = aws.get_region_output().region
+identity = provider_identity(pulumi.InvokeOptions())
 digests: dict[str, dict[str, pulumi.Output[str]]] = {}
 for image in images:
     name = f"{image.service}-{image.container}"
@@ -62,24 +69,37 @@ for image in images:
          "selection": {"tagStatus": "tagged", "tagPatternList": ["src-*"],
                        "countType": "imageCountMoreThan", "countNumber": IMAGES_TO_KEEP},
          "action": {"type": "expire"}}]}))
-    token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
-    built = docker.Image(
-        name, image_name=pulumi.Output.concat(repository.repository_url, ":", tag),
-        build=docker.DockerBuildArgs(
-            context=f"../{image.source}", dockerfile=f"../{image.source}/{image.dockerfile}",
-            platform=platform, args=dict(image.build_args) or None),
-        registry=docker.RegistryArgs(server=token.proxy_endpoint, username=token.user_name,
-                                     password=pulumi.Output.secret(token.password)),
-        build_on_preview=False, skip_push=False,
-        # The tag hashes every build input; a context hash that differs between machines must
-        # not push the same tag again into the IMMUTABLE repository (pulumi-docker#566).
-        opts=pulumi.ResourceOptions(ignore_changes=["build"]))
-    gate = ScanGate(f"{name}-scan-gate", repository=repository.name,
-                    image_digest=built.repo_digest, region=region, thresholds=thresholds,
-                    timeout_seconds=900)
+    # Every runner is a fresh machine: look the source tag up and build only when it is absent
+    # (pulumi-docker's Check would rebuild and push the same tag into the IMMUTABLE repository;
+    # the component's ServiceImage does the same).
+    listing = aws.ecr.get_images_output(repository_name=repository.name,
+                                        registry_id=repository.registry_id)
+
+    def build_or_reuse(values: list, image: ImageToBuild = image, tag: str = tag,
+                       repository: aws.ecr.Repository = repository) -> pulumi.Output[str] | str:
+        image_ids, url = values
+        found = existing_digest(image_ids, tag)
+        if found is not None:
+            return f"{url}@{found}"
+        token = aws.ecr.get_authorization_token_output(registry_id=repository.registry_id)
+        built = docker.Image(
+            f"{image.service}-{image.container}", image_name=f"{url}:{tag}",
+            build=docker.DockerBuildArgs(
+                context=f"../{image.source}", dockerfile=f"../{image.source}/{image.dockerfile}",
+                platform=platform, args=dict(image.build_args) or None),
+            registry=docker.RegistryArgs(server=token.proxy_endpoint, username=token.user_name,
+                                         password=pulumi.Output.secret(token.password)),
+            build_on_preview=False, skip_push=False,
+            opts=pulumi.ResourceOptions(ignore_changes=["build"]))
+        return built.repo_digest
+
+    digest_ref = pulumi.Output.all(listing.image_ids, repository.repository_url).apply(
+        build_or_reuse)
+    gate = ScanGate(f"{name}-scan-gate", repository=repository.name, image_digest=digest_ref,
+                    identity=identity, thresholds=thresholds, timeout_seconds=900)
     # Exported only through the gate: a digest appears here once its scan passed.
     digests.setdefault(image.service, {})[image.container] = pulumi.Output.all(
-        built.repo_digest, gate.status).apply(lambda values: values[0])
+        digest_ref, gate.id).apply(lambda values: values[0])
 
 pulumi.export("architecture", architecture)
 pulumi.export("images", digests)

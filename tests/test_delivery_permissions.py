@@ -125,8 +125,11 @@ def _resource(action: str, cfn_type: str) -> str:
 def request(action: str, cfn_type: str, environment: str) -> Request:
     resource = _resource(action, cfn_type)
     tags = {"environment": environment, "project": "shipyard"}
-    context = {"aws:RequestedRegion": REGION,
-               **{f"aws:RequestTag/{k}": v for k, v in tags.items()},
+    # Only a create sends the new resource's tags (aws:RequestTag); a call on an existing
+    # resource is judged by the tags it already has (aws:ResourceTag).
+    request_tags = ({f"aws:RequestTag/{k}": v for k, v in tags.items()}
+                    if permissions.carries_tags(action) or action == "ec2:CreateTags" else {})
+    context = {"aws:RequestedRegion": REGION, **request_tags,
                **{f"aws:ResourceTag/{k}": v for k, v in tags.items()},
                "aws:TagKeys": sorted(tags),
                "iam:PassedToService": "ecs-tasks.amazonaws.com",

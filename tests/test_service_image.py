@@ -85,8 +85,9 @@ def test_second_machine_with_other_modes_and_untracked_files_builds_nothing(tmp_
     (second / "notes" / "todo.md").write_text("untracked")
     assert stat.S_IMODE((first / "server.py").stat().st_mode) != \
         stat.S_IMODE((second / "server.py").stat().st_mode)
-    tag = source_tag(source_fingerprint(first, platform="linux/amd64"))
-    assert source_tag(source_fingerprint(second, platform="linux/amd64")) == tag
+    # Staging runs prod's architecture (ARM64).
+    tag = source_tag(source_fingerprint(first, platform="linux/arm64"))
+    assert source_tag(source_fingerprint(second, platform="linux/arm64")) == tag
 
     # WHEN the first machine deploys into an empty repository
     built = staging_with_source(first)
@@ -116,7 +117,7 @@ def test_a_tag_missing_from_the_repository_is_built(tmp_path, registry):
     recording = staging_with_source(source)
     image = one(recording, IMAGE)
     assert image["imageName"].endswith(":" + source_tag(source_fingerprint(
-        source, platform="linux/amd64")))
+        source, platform="linux/arm64")))
     assert image["buildOnPreview"] is False and image["skipPush"] is False
 
 

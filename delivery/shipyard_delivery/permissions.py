@@ -30,6 +30,10 @@ _EXISTING_RESOURCE_VERBS = ("Delete", "Deregister", "Update", "Modify", "Untag",
                             "Schedule", "Disable", "Enable", "Replace", "Authorize", "Associate",
                             "Attach", "Retire")
 _CREATE_VERBS = ("Create", "Register")
+# Creates whose request carries the new resource's tags (a Register* that only attaches, such as
+# RegisterTargets, carries none).
+TAGGED_REGISTERS = frozenset({"ecs:RegisterTaskDefinition",
+                              "application-autoscaling:RegisterScalableTarget"})
 
 
 def _doc(*statements: dict) -> dict:
@@ -106,10 +110,14 @@ def confinable_by_resource_tag(action: str) -> bool:
             and "aws:ResourceTag/${TagKey}" in action_keys | resource_keys)
 
 
+def carries_tags(action: str) -> bool:
+    """A create call whose request carries the new resource's tags."""
+    return action.split(":", 1)[1].startswith("Create") or action in TAGGED_REGISTERS
+
+
 def confinable_by_request_tag(action: str) -> bool:
     action_keys, resource_keys = _condition_keys(action)
-    return (_verb(action) in _CREATE_VERBS
-            and "aws:RequestTag/${TagKey}" in action_keys | resource_keys)
+    return carries_tags(action) and "aws:RequestTag/${TagKey}" in action_keys | resource_keys
 
 
 def _confined(sid: str, actions: list[str], resources: str | list[str], environment: str,
@@ -194,31 +202,39 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
              f"aws:RequestTag/{ENVIRONMENT_TAG}": environment}}},
     )
     compute = _doc(
+        # One statement per resource kind: each action with the ARNs it accepts (IAM's service
+        # authorization reference; tests/test_iam_seams.py checks every pairing).
         *_confined("LoadBalancers",
                    ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateListener",
                     "elasticloadbalancing:CreateLoadBalancer",
-                    "elasticloadbalancing:CreateTargetGroup",
-                    "elasticloadbalancing:DeleteListener",
                     "elasticloadbalancing:DeleteLoadBalancer",
+                    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                    "elasticloadbalancing:RemoveTags", "elasticloadbalancing:SetIpAddressType",
+                    "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets"],
+                   arns("elasticloadbalancing", "loadbalancer/app/{p}-*/*"), environment),
+        *_confined("TargetGroups",
+                   ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateTargetGroup",
                     "elasticloadbalancing:DeleteTargetGroup",
                     "elasticloadbalancing:DeregisterTargets",
-                    "elasticloadbalancing:ModifyListener",
-                    "elasticloadbalancing:ModifyListenerAttributes",
-                    "elasticloadbalancing:ModifyLoadBalancerAttributes",
                     "elasticloadbalancing:ModifyTargetGroup",
                     "elasticloadbalancing:ModifyTargetGroupAttributes",
-                    "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:RemoveTags",
-                    "elasticloadbalancing:SetIpAddressType",
-                    "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets"],
-                   arns("elasticloadbalancing", "loadbalancer/app/{p}-*/*")
-                   + arns("elasticloadbalancing", "targetgroup/{p}-*/*")
-                   + arns("elasticloadbalancing", "listener/app/{p}-*/*"), environment),
-        *_confined("Ecs",
-                   ["ecs:CreateCluster", "ecs:CreateService", "ecs:DeleteCluster",
-                    "ecs:DeleteService", "ecs:PutClusterCapacityProviders", "ecs:TagResource",
-                    "ecs:UntagResource", "ecs:UpdateCluster", "ecs:UpdateClusterSettings",
-                    "ecs:UpdateService"],
-                   arns("ecs", "cluster/{p}-*") + arns("ecs", "service/*/{p}-*"), environment),
+                    "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:RemoveTags"],
+                   arns("elasticloadbalancing", "targetgroup/{p}-*/*"), environment),
+        *_confined("Listeners",
+                   ["elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteListener",
+                    "elasticloadbalancing:ModifyListener",
+                    "elasticloadbalancing:ModifyListenerAttributes",
+                    "elasticloadbalancing:RemoveTags"],
+                   arns("elasticloadbalancing", "listener/app/{p}-*/*"), environment),
+        *_confined("Clusters",
+                   ["ecs:CreateCluster", "ecs:DeleteCluster", "ecs:PutClusterCapacityProviders",
+                    "ecs:TagResource", "ecs:UntagResource", "ecs:UpdateCluster",
+                    "ecs:UpdateClusterSettings"],
+                   arns("ecs", "cluster/{p}-*"), environment),
+        *_confined("Services",
+                   ["ecs:CreateService", "ecs:DeleteService", "ecs:TagResource",
+                    "ecs:UntagResource", "ecs:UpdateService"],
+                   arns("ecs", "service/*/{p}-*"), environment),
     )
     scaling = _doc(
         # Task definitions: families are `<stack>-<service>`-style names chosen by the
@@ -372,7 +388,8 @@ def artifacts_builder_policy(settings: DeliverySettings) -> dict:
                     "ecr:DescribeImageScanFindings", "ecr:DescribeImages",
                     "ecr:DescribeRepositories", "ecr:GetDownloadUrlForLayer",
                     "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy",
-                    "ecr:InitiateLayerUpload", "ecr:ListTagsForResource", "ecr:PutImage",
+                    "ecr:InitiateLayerUpload", "ecr:ListImages", "ecr:ListTagsForResource",
+                    "ecr:PutImage",
                     "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
                     "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:TagResource",
                     "ecr:UntagResource", "ecr:UploadLayerPart"],
