@@ -90,3 +90,12 @@ def test_a_bad_registry_is_refused_before_anything_is_registered():
         "that holds the artifacts stack's repositories, or empty to build images in this stack")
     assert [r for r in raised.value.registered_before_failure  # type: ignore[attr-defined]
             if r.custom and r.type != "pulumi:providers:aws"] == []
+
+
+def test_execution_role_pulls_exactly_the_artifacts_repository(delivered):
+    repository = f"arn:aws:ecr:eu-west-1:{REGISTRY}:repository/shipyard/web/web"
+    for stack, recording in delivered.items():
+        policy = json.loads(one(recording, "aws:iam/rolePolicy:RolePolicy", "web-execution")[
+            "policy"])
+        pulls = [s for s in policy["Statement"] if "ecr:BatchGetImage" in s["Action"]]
+        assert [s["Resource"] for s in pulls] == [[repository]], stack
