@@ -42,6 +42,14 @@ if settings.policy_pack_version not in published:
                       f"({', '.join(published) or 'none yet'}); the policy workflow publishes "
                       "the version in policy/PulumiPolicy.yaml when policy/ changes")
 
+# Every trust policy is checked for exact subjects and audiences before anything exists (the
+# provider ARN is only known later; its form does not change what the check reads).
+for stack in settings.stacks:
+    trust.require_scoped_trust(trust.deploy_role_trust(
+        pulumi_oidc_arn=f"arn:aws:iam::{stack.aws_account_id}:oidc-provider/"
+                        f"{trust.PULUMI_ISSUER_HOST}", org=org, project=project,
+        stack=stack.name), f"deploy-{stack.name}.assumeRolePolicy")
+
 # One provider per account a stack deploys to; the delivery stack's own account uses the default.
 providers: dict[str, pulumi.ResourceOptions] = {settings.aws_account_id: pulumi.ResourceOptions()}
 for stack in settings.stacks:

@@ -166,3 +166,11 @@ def test_prod_on_push_refused_before_anything_is_registered():
     message, registered = _program_refusal(stacks=stacks)
     assert message.startswith("shipyard-delivery:stacks.prod.push_to_deploy: True is not valid")
     assert [r.type for r in registered if r.custom] == []
+
+
+def test_a_wildcard_stack_name_is_refused_before_it_reaches_a_subject():
+    stacks = copy.deepcopy(VALID["stacks"])
+    stacks["*"] = stacks.pop("staging")
+    assert refused(stacks=stacks) == (
+        "shipyard-delivery:stacks: '*' is not valid; stack names of letters, digits, '-', '_' "
+        "and '.'")

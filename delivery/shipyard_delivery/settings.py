@@ -91,8 +91,15 @@ def _matching(value: object, setting: str, pattern: re.Pattern, allowed: str) ->
     return value
 
 
+STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
 def _stack(name: str, raw: object, default_account: str) -> StackDelivery:
     setting = f"{NAMESPACE}:stacks.{name}"
+    if not isinstance(name, str) or not STACK_NAME_RE.match(name):
+        # The name becomes part of OIDC subjects: a wildcard would trust every stack.
+        raise ConfigError(f"{NAMESPACE}:stacks", name,
+                          "stack names of letters, digits, '-', '_' and '.'")
     if not isinstance(raw, Mapping):
         raise ConfigError(setting, raw, "a mapping with push_to_deploy, branch, production")
     unknown = sorted(set(raw) - STACK_KEYS)
