@@ -95,11 +95,12 @@ def test_deploy_role_creates_roles_only_under_the_boundary_and_never_retrusts(de
     assert len(creating) == 1
     assert creating[0]["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == boundary
     assert creating[0]["Condition"]["StringEquals"]["aws:RequestTag/environment"] == stack
-    assert by_sid["PassOwnRolesToEcsTasksOnly"] == {
-        "Sid": "PassOwnRolesToEcsTasksOnly", "Effect": "Allow", "Action": "iam:PassRole",
+    assert by_sid["PassOwnRolesToTheirServicesOnly"] == {
+        "Sid": "PassOwnRolesToTheirServicesOnly", "Effect": "Allow", "Action": "iam:PassRole",
         "Resource": [f"arn:aws:iam::{ACCOUNT}:role/{p}-*"
                      for p in ("web", "cluster", "network", "alb-logs")],
-        "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}
+        "Condition": {"StringEquals": {"iam:PassedToService": [
+            "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}}
     assert by_sid["NeverRetrustOrLoosen"]["Effect"] == "Deny"
     assert "iam:UpdateAssumeRolePolicy" in by_sid["NeverRetrustOrLoosen"]["Action"]
     assert by_sid["NeverRetrustOrLoosen"]["Resource"] == "*"
@@ -110,8 +111,8 @@ def test_deploy_role_creates_roles_only_under_the_boundary_and_never_retrusts(de
                 for n, a in inputs(delivery, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                 .items() if n.startswith(f"deploy-{stack}-")}
     assert attached == {f"shipyard-deploy-{stack}-{part}"
-                        for part in ("read", "network", "compute", "scaling", "storage",
-                                     "identity")}
+                        for part in ("read", "network", "edge", "firewall", "compute",
+                                     "scaling", "storage", "identity")}
     boundary_doc = _policy(delivery, "workload-boundary")
     assert {s["Sid"] for s in boundary_doc["Statement"]} == {
         "EcrToken", "PullOwnImages", "WriteOwnLogs", "ReadOwnSecrets", "DecryptProjectKeys",

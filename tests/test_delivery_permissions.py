@@ -45,6 +45,12 @@ SAMPLE_ARNS = {
     ("cloudwatch", "alarm"): f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:web-unhealthy-6d7",
     ("elasticloadbalancing", "loadbalancer"):
         f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web-alb-1a2/50dc6c",
+    ("elasticloadbalancing", "listener-rule/app"):
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener-rule/app/web-alb-1a2/50dc6c/"
+        "f2f7/9683",
+    ("wafv2", "loadbalancer/app/"):
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web-alb-1a2/50dc6c",
+    ("wafv2", "webacl"): f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/web-waf-4c5/a1b2",
     ("application-autoscaling", "ScalableTarget"):
         f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/056f0a1b2c3d",
     **{("ec2", kind): f"arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/{prefix}-0a1b2c3d4e5f67890"
@@ -54,8 +60,10 @@ SAMPLE_ARNS = {
                             ("elastic-ip", "eipalloc"), ("vpc-endpoint", "vpce"),
                             ("security-group-rule", "sgr"), ("network-interface", "eni"),
                             ("ipv4pool-ec2", "ipv4pool-ec2"), ("ipv6pool-ec2", "ipv6pool-ec2"),
-                            ("network-acl", "acl"), ("vpc-endpoint-service", "vpce-svc"))},
+                            ("network-acl", "acl"), ("vpc-endpoint-service", "vpce-svc"),
+                            ("vpc-flow-log", "fl"))},
 }
+PASSED_TO = {"AWS::EC2::FlowLog": "vpc-flow-logs.amazonaws.com"}
 SERVICE_LINKED = {"AWS::ECS::Cluster": "ecs.amazonaws.com",
                   "AWS::ApplicationAutoScaling::ScalableTarget":
                       "ecs.application-autoscaling.amazonaws.com"}
@@ -91,6 +99,9 @@ CFN_KIND = {
     "AWS::ECS::Cluster": "cluster", "AWS::ECS::Service": "service",
     "AWS::ECS::TaskDefinition": "task-definition", "AWS::Logs::LogGroup": "log-group",
     "AWS::S3::Bucket": "bucket", "AWS::S3::BucketPolicy": "bucket",
+    "AWS::EC2::FlowLog": "vpc-flow-log",
+    "AWS::ElasticLoadBalancingV2::ListenerRule": "listener-rule/app",
+    "AWS::WAFv2::WebACL": "webacl", "AWS::WAFv2::WebACLAssociation": "webacl",
 }
 
 
@@ -132,7 +143,7 @@ def request(action: str, cfn_type: str, environment: str) -> Request:
     context = {"aws:RequestedRegion": REGION, **request_tags,
                **{f"aws:ResourceTag/{k}": v for k, v in tags.items()},
                "aws:TagKeys": sorted(tags),
-               "iam:PassedToService": "ecs-tasks.amazonaws.com",
+               "iam:PassedToService": PASSED_TO.get(cfn_type, "ecs-tasks.amazonaws.com"),
                "iam:PermissionsBoundary":
                    f"arn:aws:iam::{ACCOUNT}:policy/shipyard-workload-boundary",
                "iam:AWSServiceName": SERVICE_LINKED.get(cfn_type, "ecs.amazonaws.com")}
@@ -163,9 +174,11 @@ def test_every_exclusion_is_still_in_the_schema():
         assert set(excluded) <= listed, (cfn_type, sorted(set(excluded) - listed))
 
 
-def _required_calls(stack: str) -> list[tuple[str, str]]:
+def _required_calls(stack: str | None) -> list[tuple[str, str]]:
+    """(CloudFormation type, call) of the stack's resource types; of every recorded type when
+    `stack` is None."""
     calls = set()
-    for pulumi_type in stack_types(stack):
+    for pulumi_type in (stack_types(stack) if stack else CFN_TYPES):
         for cfn_type in CFN_TYPES.get(pulumi_type, ()):
             for perms in handler_permissions(cfn_type).values():
                 calls |= {(cfn_type, p) for p in perms
@@ -178,6 +191,15 @@ def test_deploy_role_admits_every_handler_call_on_its_own_resources(stack):
     policies = deploy_policies(stack)
     refused = [f"{cfn_type}: {action}" for cfn_type, action in _required_calls(stack)
                if not is_allowed(request(action, cfn_type, stack), identity_policies=policies)]
+    assert refused == []
+
+
+def test_deploy_role_admits_every_call_of_every_recorded_type():
+    # Types other components may add (the network from pulumi-aws, alarms, listener rules, WAF)
+    # are covered before a stack contains them.
+    policies = deploy_policies("prod")
+    refused = [f"{cfn_type}: {action}" for cfn_type, action in _required_calls(None)
+               if not is_allowed(request(action, cfn_type, "prod"), identity_policies=policies)]
     assert refused == []
 
 

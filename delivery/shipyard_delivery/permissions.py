@@ -183,7 +183,8 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
          "ec2:AttachInternetGateway", "ec2:AuthorizeSecurityGroupEgress",
          "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateInternetGateway",
          "ec2:CreateNatGateway", "ec2:CreateRoute", "ec2:CreateRouteTable",
-         "ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateVpc", "ec2:CreateVpcEndpoint",
+         "ec2:CreateFlowLogs", "ec2:CreateSecurityGroup", "ec2:CreateSubnet", "ec2:CreateVpc",
+         "ec2:CreateVpcEndpoint", "ec2:DeleteFlowLogs",
          "ec2:DeleteInternetGateway", "ec2:DeleteNatGateway", "ec2:DeleteRoute",
          "ec2:DeleteRouteTable", "ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteTags",
          "ec2:DeleteVpc", "ec2:DeleteVpcEndpoints", "ec2:DetachInternetGateway",
@@ -201,7 +202,7 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
              "aws:RequestedRegion": region,
              f"aws:RequestTag/{ENVIRONMENT_TAG}": environment}}},
     )
-    compute = _doc(
+    edge = _doc(
         # One statement per resource kind: each action with the ARNs it accepts (IAM's service
         # authorization reference; tests/test_iam_seams.py checks every pairing).
         *_confined("LoadBalancers",
@@ -221,11 +222,35 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
                     "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:RemoveTags"],
                    arns("elasticloadbalancing", "targetgroup/{p}-*/*"), environment),
         *_confined("Listeners",
-                   ["elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteListener",
+                   ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateRule",
+                    "elasticloadbalancing:DeleteListener",
                     "elasticloadbalancing:ModifyListener",
                     "elasticloadbalancing:ModifyListenerAttributes",
                     "elasticloadbalancing:RemoveTags"],
                    arns("elasticloadbalancing", "listener/app/{p}-*/*"), environment),
+        *_confined("ListenerRules",
+                   ["elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteRule",
+                    "elasticloadbalancing:ModifyRule", "elasticloadbalancing:RemoveTags",
+                    "elasticloadbalancing:SetRulePriorities"],
+                   arns("elasticloadbalancing", "listener-rule/app/{p}-*/*/*/*"), environment),
+    )
+    firewall = _doc(
+        *_confined("WebAcls",
+                   ["wafv2:CreateWebACL", "wafv2:DeleteWebACL", "wafv2:GetWebACL",
+                    "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource",
+                    "wafv2:UpdateWebACL"],
+                   arns("wafv2", "regional/webacl/{p}-*/*"), environment),
+        # An association names both the web ACL and the load balancer.
+        {"Sid": "WebAclAssociations", "Effect": "Allow",
+         "Action": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
+                    "wafv2:GetWebACLForResource"],
+         "Resource": arns("wafv2", "regional/webacl/{p}-*/*")
+         + arns("elasticloadbalancing", "loadbalancer/app/{p}-*/*")},
+        # SetWebACL has no resource-level permission in IAM: region only.
+        {"Sid": "SetWebAclInRegion", "Effect": "Allow", "Action": "elasticloadbalancing:SetWebACL",
+         "Resource": "*", "Condition": in_region},
+    )
+    compute = _doc(
         *_confined("Clusters",
                    ["ecs:CreateCluster", "ecs:DeleteCluster", "ecs:PutClusterCapacityProviders",
                     "ecs:TagResource", "ecs:UntagResource", "ecs:UpdateCluster",
@@ -322,7 +347,7 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
                     "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
                     "s3:GetReplicationConfiguration", "s3:ListBucket",
                     "s3:PutBucketOwnershipControls", "s3:PutBucketPolicy",
-                    "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
+                    "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging", "s3:PutBucketVersioning",
                     "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration"],
          "Resource": [f"arn:aws:s3:::{p}-*" for p in settings.resource_prefixes]},
     )
@@ -338,9 +363,12 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
                     "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole",
                     "iam:UpdateRoleDescription"],
                    roles, environment),
-        {"Sid": "PassOwnRolesToEcsTasksOnly", "Effect": "Allow", "Action": "iam:PassRole",
+        {"Sid": "PassOwnRolesToTheirServicesOnly", "Effect": "Allow", "Action": "iam:PassRole",
          "Resource": roles,
-         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+         # Task and execution roles to ECS tasks; the blue/green infrastructure role to ECS;
+         # the flow-log role to VPC Flow Logs.
+         "Condition": {"StringEquals": {"iam:PassedToService": [
+             "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}},
         {"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
          "Resource": f"arn:aws:iam::{account}:role/aws-service-role/*",
          "Condition": {"StringEquals": {"iam:AWSServiceName": [
@@ -356,7 +384,8 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
         {"Sid": "NeverTouchTheDeployers", "Effect": "Deny", "Action": "iam:*",
          "Resource": [boundary, *protected_role_arns]},
     )
-    return {"read": read, "network": network, "compute": compute, "scaling": scaling,
+    return {"read": read, "network": network, "edge": edge, "firewall": firewall,
+            "compute": compute, "scaling": scaling,
             "storage": storage, "identity": identity}
 
 
