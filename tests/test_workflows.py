@@ -197,6 +197,8 @@ def test_policy_publishing_installs_the_pack_dependencies_and_skips_a_published_
     assert "uv sync --locked --no-dev" in runs and '.venv/bin" >> "${GITHUB_PATH}"' in runs
     assert 'pulumi policy ls "${PULUMI_ORG}" --json' in runs
     assert "is already published" in runs and 'pulumi policy publish "${PULUMI_ORG}"' in runs
+    # A code change under an already published version fails instead of being skipped.
+    assert "git diff --name-only \"${BEFORE}\" HEAD -- '*.py' requirements.txt" in runs
 
 
 def test_the_pulumi_cli_version_is_pinned_everywhere():
