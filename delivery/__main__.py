@@ -75,9 +75,12 @@ for account, opts in providers.items():
         description="The most any role created by the shipyard program may do",
         policy=json.dumps(permissions.workload_boundary(settings, account)), opts=opts)
 
-github_oidc = aws.iam.OpenIdConnectProvider(
-    "github-oidc", url=f"https://{trust.GITHUB_ISSUER_HOST}",
-    client_id_lists=[trust.GITHUB_AUDIENCE])
+# GitHub's OIDC provider in every account a workflow acts in (pull-request previews read each
+# stack's account; the artifacts builder acts in the delivery account).
+github_oidc_arns = {account: aws.iam.OpenIdConnectProvider(
+    "github-oidc" + ("" if account == settings.aws_account_id else f"-{account}"),
+    url=f"https://{trust.GITHUB_ISSUER_HOST}", client_id_lists=[trust.GITHUB_AUDIENCE],
+    opts=opts).arn for account, opts in providers.items()}
 deploy_role_names = {s.name: f"{project}-deploy-{s.name}" for s in settings.stacks}
 teams = cloud_access.teams(settings)
 team_resources = {name: pulumiservice.Team(
@@ -163,22 +166,24 @@ if webhook_url is not None:
             settings, stack, webhook_url))
 
 
-def github_role(name: str, description: str, context: str, policy: dict) -> aws.iam.Role:
+def github_role(name: str, description: str, context: str, policy: dict,
+                account: str = settings.aws_account_id) -> aws.iam.Role:
+    logical = name + ("" if account == settings.aws_account_id else f"-{account}")
     role = aws.iam.Role(
-        name, name=f"{project}-{name}", description=description, max_session_duration=3600,
-        assume_role_policy=github_oidc.arn.apply(lambda arn: scoped_trust(
+        logical, name=f"{project}-{name}", description=description, max_session_duration=3600,
+        assume_role_policy=github_oidc_arns[account].apply(lambda arn: scoped_trust(
             trust.github_role_trust(
                 github_oidc_arn=arn, owner=settings.owner, repo=settings.repo_name,
                 owner_id=settings.github_owner_id, repo_id=settings.github_repository_id,
                 context=context, sid="ThisRepository" + context.title().replace(":", "")
-                .replace("_", "")), f"{name}.assumeRolePolicy")))
-    aws.iam.RolePolicy(name, role=role.id, policy=json.dumps(policy))
+                .replace("_", "")), f"{logical}.assumeRolePolicy")), opts=providers[account])
+    aws.iam.RolePolicy(logical, role=role.id, policy=json.dumps(policy), opts=providers[account])
     return role
 
 
-preview_role = github_role("preview-readonly",
-                           "pulumi preview from pull requests of this repository; reads only",
-                           "pull_request", permissions.preview_policy(settings))
+preview_roles = {account: github_role(
+    "preview-readonly", "pulumi preview from pull requests of this repository; reads only",
+    "pull_request", permissions.preview_policy(settings), account) for account in providers}
 builder_role = github_role(
     "artifacts-builder", "Merge workflow: builds and pushes the images of the artifacts stack",
     f"environment:{cloud_access.ARTIFACTS_ENVIRONMENT}",
@@ -190,6 +195,8 @@ pulumiservice.OidcIssuer(
     policies=cloud_access.github_exchange_policies(settings),
     opts=pulumi.ResourceOptions(depends_on=list(team_resources.values())))
 
-pulumi.export("preview_role", preview_role.arn)
+# GitHub variables PREVIEW_ROLE_ARN_<STACK> (the pull-request workflow reads them per stack).
+pulumi.export("preview_roles", {s.name: preview_roles[s.aws_account_id].arn
+                                for s in settings.stacks})
 pulumi.export("artifacts_builder_role", builder_role.arn)
 pulumi.export("workload_boundaries", {a: b.arn for a, b in boundaries.items()})

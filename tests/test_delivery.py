@@ -74,6 +74,35 @@ def test_preview_role_trusts_pull_requests_of_this_repository_in_both_subject_fo
                                 "ecr:GetAuthorizationToken"]
 
 
+def test_a_stack_in_its_own_account_gets_its_own_preview_role_and_deploy_role():
+    stacks = {"staging": {"push_to_deploy": True}, "prod": {
+        "aws_account_id": "444455556666", "bootstrap_role_name": "OrganizationAccountAccessRole"}}
+    recording = delivery_run(stacks=stacks)
+    assert sorted(inputs(recording, "aws:iam/role:Role")) == [
+        "artifacts-builder", "deploy-prod", "deploy-staging", "preview-readonly",
+        "preview-readonly-444455556666"]
+    provider = one(recording, "pulumi:providers:aws", "aws-444455556666")
+    assert json.loads(provider["allowedAccountIds"]) == ["444455556666"]
+    assert json.loads(provider["assumeRoles"]) == [{
+        "roleArn": "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole",
+        "sessionName": "shipyard-delivery"}]
+    in_prod_account = {(r.type, r.name) for r in recording.resources
+                       if "::aws-444455556666::" in r.provider}
+    assert in_prod_account == {
+        ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "pulumi-cloud-oidc-444455556666"),
+        ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "github-oidc-444455556666"),
+        ("aws:iam/policy:Policy", "workload-boundary-444455556666"),
+        ("aws:iam/role:Role", "deploy-prod"),
+        ("aws:iam/role:Role", "preview-readonly-444455556666"),
+        ("aws:iam/rolePolicy:RolePolicy", "preview-readonly-444455556666"),
+        *{("aws:iam/policy:Policy", f"deploy-prod-{part}") for part in (
+            "read", "network", "edge", "firewall", "compute", "scaling", "storage", "identity")},
+        *{("aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"deploy-prod-{part}")
+          for part in ("read", "network", "edge", "firewall", "compute", "scaling", "storage",
+                       "identity")}}
+    assert set(recording.outputs["preview_roles"]) == {"staging", "prod"}
+
+
 def test_artifacts_builder_trusts_only_the_artifacts_environment(delivery):
     trust = json.loads(role(delivery, "artifacts-builder")["assumeRolePolicy"])
     (statement,) = trust["Statement"]

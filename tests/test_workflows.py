@@ -217,7 +217,10 @@ def test_pr_preview_uses_the_pack_with_its_dependencies_and_the_read_only_role()
     text = (PROJECT / ".github/workflows/pull-request.yml").read_text()
     assert "policyPacks: policy" in text
     assert '.venv/bin" >> "${GITHUB_PATH}"' in text
-    assert "role-to-assume: ${{ vars.PREVIEW_ROLE_ARN }}" in text
+    assert "role-to-assume: ${{ vars[matrix.role_variable] }}" in text
+    include = yaml.safe_load(text)["jobs"]["preview"]["strategy"]["matrix"]["include"]
+    assert include == [{"stack": s, "role_variable": f"PREVIEW_ROLE_ARN_{s.upper()}"}
+                       for s in ("staging", "prod")]
     assert 'pulumi config env rm "shipyard/aws-${STACK}"' in text
     pr = load("pull-request.yml")
     assert list(pr[True]) == ["pull_request"]
