@@ -114,8 +114,9 @@ def test_task_definition_settings(staging, prod):
     staging_td, prod_td = one(staging, TD), one(prod, TD)
     assert (staging_td["cpu"], staging_td["memory"]) == ("256", "512")
     assert (prod_td["cpu"], prod_td["memory"]) == ("512", "1024")
+    # Staging runs prod's architecture: prod deploys the digest staging ran.
     assert staging_td["runtimePlatform"] == {"operatingSystemFamily": "LINUX",
-                                             "cpuArchitecture": "X86_64"}
+                                             "cpuArchitecture": "ARM64"}
     assert prod_td["runtimePlatform"]["cpuArchitecture"] == "ARM64"
     assert staging_td["networkMode"] == "awsvpc"
     assert staging_td["requiresCompatibilities"] == ["FARGATE"]
@@ -138,7 +139,7 @@ def test_service_runs_privately_with_safe_deployments(staging, prod):
     assert service["enableExecuteCommand"] is False
     assert service["healthCheckGracePeriodSeconds"] == 30
     assert service["platformVersion"] == "LATEST"
-    assert service["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT",
+    assert service["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE",
                                                       "weight": 1}]
     assert one(prod, "aws:ecs/service:Service")["capacityProviderStrategies"] == [
         {"capacityProvider": "FARGATE", "weight": 1}]
@@ -234,7 +235,7 @@ def test_repository_and_lifecycle(staging, prod):
 def test_docker_build_settings(staging, prod):
     image = resource(staging, "docker:index/image:Image", "web-web-image")
     props = one(staging, "docker:index/image:Image")
-    assert props["build"]["platform"] == "linux/amd64"
+    assert props["build"]["platform"] == "linux/arm64"  # staging runs prod's architecture
     assert one(prod, "docker:index/image:Image")["build"]["platform"] == "linux/arm64"
     assert props["buildOnPreview"] is False
     assert props["registry"]["password"] == "[secret]"
@@ -401,3 +402,15 @@ def test_roles_have_no_boundary_unless_given():
     roles = inputs(recording, "aws:iam/role:Role")
     assert sorted(roles) == ["web-execution", "web-task"]
     assert all("permissionsBoundary" not in role for role in roles.values())
+
+
+def test_service_waits_for_the_clusters_capacity_providers(staging, prod):
+    """A strategy may name only providers already associated with the cluster (ECS API
+    reference, CapacityProviderStrategyItem): the service depends on the association."""
+    for recording in (staging, prod):
+        association = resource(recording, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+                               "cluster")
+        service = resource(recording, "aws:ecs/service:Service", "web-service")
+        assert association.urn in service.property_dependencies["cluster"]
+        assert one(recording, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")[
+            "capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]

@@ -36,7 +36,7 @@ def test_bad_fargate_pair_names_the_service():
 
 
 def test_arm64_on_spot():
-    assert str(failure(shipyard__services=with_service(architecture="ARM64"))) == (
+    assert str(failure(shipyard__services=with_service(architecture="ARM64", spot=True))) == (
         "shipyard:services[0].spot: True is not valid; Fargate Spot does not run ARM64 tasks; "
         "use X86_64 or spot: false")
 
@@ -144,7 +144,8 @@ def test_undeclared_plain_key_in_stack_file(tmp_path):
         load_stack_config(tmp_path, "staging")
     assert str(raised.value).startswith(
         "Pulumi.staging.yaml: shipyard:servises: '<value>' is not valid; not declared in "
-        "Pulumi.yaml; known keys are access_log_expiry_days, access_logs, environment,")
+        "Pulumi.yaml; known keys are access_log_expiry_days, access_logs, artifacts_registry, "
+        "environment,")
 
 
 def test_unknown_stack():

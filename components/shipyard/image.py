@@ -51,6 +51,37 @@ def validate_prebuilt_image(reference: object, setting: str) -> str:
     return reference
 
 
+def validate_digest_pinned(reference: object, setting: str) -> str:
+    """An image handed over from elsewhere (another stack's output) must name its digest: a tag,
+    even an immutable one, does not say which scanned image it is."""
+    if isinstance(reference, str):
+        _, _, digest = split_image_reference(reference)
+        if digest is not None:
+            return validate_prebuilt_image(reference, setting)
+    raise ConfigError(setting, reference, "a digest-pinned reference repo@sha256:<64 hex>")
+
+
+# <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository> (ECR's registry host names).
+_ECR_HOST_RE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
+
+
+def ecr_repository_arn(reference: str | None) -> str | None:
+    """The ARN of the private ECR repository an image reference points at, or None when the
+    image is not in a private ECR registry (nothing to grant: the pull needs no IAM)."""
+    if not reference:
+        return None
+    repository, _, _ = split_image_reference(reference)
+    host, _, name = repository.partition("/")
+    match = _ECR_HOST_RE.match(host)
+    if not match or not name:
+        return None
+    region = match["region"]
+    partition = ("aws-cn" if region.startswith("cn-") else
+                 "aws-us-gov" if region.startswith("us-gov-") else "aws")
+    return f"arn:{partition}:ecr:{region}:{match['account']}:repository/{name}"
+
+
 def _dockerignore_patterns(context: Path) -> list[str]:
     ignore_file = context / ".dockerignore"
     if not ignore_file.is_file():

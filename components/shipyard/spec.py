@@ -47,8 +47,9 @@ class ContainerArgs(TypedDict, total=False):
     """Dockerfile path inside `source`. Default: "Dockerfile"."""
     build_args: dict[str, str]
     """Docker build args; they take part in the image tag. Default: none."""
-    image: str
-    """A prebuilt image pinned by digest or by an immutable tag (never `latest`)."""
+    image: pulumi.Input[str]
+    """A prebuilt image pinned by digest or by an immutable tag (never `latest`). An Output
+    (e.g. a digest another stack exported) must resolve to a digest-pinned reference."""
     port: int
     """Container port the ALB forwards to (1024-65535). Default: none (a sidecar)."""
     command: list[str]
@@ -200,7 +201,7 @@ class ContainerSpec:
     source: str | None
     dockerfile: str
     build_args: dict[str, str]
-    image: str | None
+    image: str | pulumi.Output[str] | None
     port: int | None
     command: list[str] | None
     environment: dict[str, Any]
@@ -332,7 +333,10 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     if has_source == has_image:
         raise ConfigError(f"{setting}", f"source={raw.get('source')!r}, image={raw.get('image')!r}",
                           "exactly one of 'source' (a folder to build) or 'image' (prebuilt)")
-    image = validate_prebuilt_image(raw["image"], f"{setting}.image") if has_image else None
+    image = raw.get("image")
+    if has_image and not isinstance(image, pulumi.Output):
+        # An Output is checked when it resolves (ContainerService): digest-pinned only.
+        image = validate_prebuilt_image(image, f"{setting}.image")
     source = raw.get("source")
     if has_source and (not isinstance(source, str) or not source):
         raise ConfigError(f"{setting}.source", source, "a folder path containing a Dockerfile")
