@@ -351,6 +351,7 @@ def test_several_services_with_sidecars_and_existing_secrets():
 def test_ecs_exec_adds_only_its_channel_permissions():
     services = services_of("staging")
     services[0]["enable_execute_command"] = True
+    services[0]["containers"][0]["scratch_paths"] = ["/tmp", "/var/lib/amazon", "/var/log/amazon"]
     recording = run_stack("staging", shipyard__services=services)
     policy = json.loads(one(recording, "aws:iam/rolePolicy:RolePolicy", "web-task")["policy"])
     assert policy["Statement"] == [{
@@ -359,6 +360,22 @@ def test_ecs_exec_adds_only_its_channel_permissions():
                    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
         "Resource": "*"}]
     assert one(recording, "aws:ecs/service:Service")["enableExecuteCommand"] is True
+    mounts = json.loads(one(recording, TD)["containerDefinitions"])[0]["mountPoints"]
+    assert [m["containerPath"] for m in mounts] == ["/tmp", "/var/lib/amazon", "/var/log/amazon"]
+
+
+def test_ecs_exec_with_a_read_only_root_and_no_agent_folders_is_refused():
+    from shipyard.errors import ConfigError
+    services = services_of("staging")
+    services[0]["enable_execute_command"] = True
+    services[0]["containers"][0]["scratch_paths"] = ["/tmp", "/var/lib/amazon/ssm"]
+    with pytest.raises(ConfigError) as raised:
+        run_stack("staging", shipyard__services=services)
+    assert str(raised.value) == (
+        "shipyard:services[0].enable_execute_command: True is not valid; ECS Exec's SSM agent "
+        "writes inside the container and the root filesystem is read-only; add these to "
+        "scratch_paths (web: /var/log/amazon/ssm), or turn ECS Exec off")
+    assert raised.value.registered_before_failure == []
 
 
 def test_existing_network_is_used_as_given():
