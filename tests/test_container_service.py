@@ -114,9 +114,10 @@ def test_task_definition_settings(staging, prod):
     staging_td, prod_td = one(staging, TD), one(prod, TD)
     assert (staging_td["cpu"], staging_td["memory"]) == ("256", "512")
     assert (prod_td["cpu"], prod_td["memory"]) == ("512", "1024")
+    # The sample stacks run one architecture, so staging tests the image prod runs.
     assert staging_td["runtimePlatform"] == {"operatingSystemFamily": "LINUX",
-                                             "cpuArchitecture": "X86_64"}
-    assert prod_td["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+                                             "cpuArchitecture": "ARM64"}
+    assert prod_td["runtimePlatform"] == staging_td["runtimePlatform"]
     assert staging_td["networkMode"] == "awsvpc"
     assert staging_td["requiresCompatibilities"] == ["FARGATE"]
     assert staging_td["tags"]["source-version"]
@@ -234,8 +235,11 @@ def test_repository_and_lifecycle(staging, prod):
 def test_docker_build_settings(staging, prod):
     image = resource(staging, "docker:index/image:Image", "web-web-image")
     props = one(staging, "docker:index/image:Image")
-    assert props["build"]["platform"] == "linux/amd64"
-    assert one(prod, "docker:index/image:Image")["build"]["platform"] == "linux/arm64"
+    assert props["build"]["platform"] == "linux/arm64"
+    prod_image = one(prod, "docker:index/image:Image")
+    assert prod_image["build"]["platform"] == "linux/arm64"
+    # Same source, same platform: the same tag, i.e. one artifact for both stacks.
+    assert prod_image["imageName"].rsplit(":", 1)[1] == props["imageName"].rsplit(":", 1)[1]
     assert props["buildOnPreview"] is False
     assert props["registry"]["password"] == "[secret]"
     assert image.ignore_changes == ["build"]

@@ -77,7 +77,7 @@ def test_changed_source_gives_a_new_image_and_task_definition(source, staging):
     changed = run_stack("staging", shipyard__services=services)
     old_image = one(staging, "docker:index/image:Image")["imageName"]
     new_image = one(changed, "docker:index/image:Image")["imageName"]
-    assert new_image != old_image and new_image.split(":")[-1] == tag(source)
+    assert new_image != old_image and new_image.split(":")[-1] == tag(source, "linux/arm64")
     assert one(changed, "aws:ecs/taskDefinition:TaskDefinition")["containerDefinitions"] != \
         one(staging, "aws:ecs/taskDefinition:TaskDefinition")["containerDefinitions"]
 

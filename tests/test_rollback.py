@@ -14,6 +14,9 @@ from shipyard.errors import ConfigError
 from shipyard.image import source_fingerprint, source_tag
 from shipyard.rollout import RolloutError, judge_rollout, task_definition_family, wait_for_rollout
 
+# The committed staging stack builds for ARM64, like prod.
+STAGING_PLATFORM = "linux/arm64"
+
 
 def test_previous_source_maps_back_to_its_retained_image(tmp_path):
     source = tmp_path / "app"
@@ -36,7 +39,7 @@ def test_previous_source_maps_back_to_its_retained_image(tmp_path):
     assert v2_image != v1_image and v2_digest != v1_digest
     assert (back_image, back_digest) == (v1_image, v1_digest)
     assert back_image.endswith(":" + source_tag(source_fingerprint(
-        source, platform="linux/amd64")))
+        source, platform=STAGING_PLATFORM)))
     # The image survives: tagged src-* images are kept (the last N), only untagged ones expire.
     keep = lifecycle_policy(10)["rules"][1]["selection"]
     assert keep["tagPatternList"] == ["src-*"] and keep["countNumber"] == 10
