@@ -198,3 +198,20 @@ def test_family_longer_than_ecs_allows_is_refused():
     assert raised.value.allowed == ("at most 255 characters (ECS); it is "
                                     "<project>-<stack>-<service>: use shorter names")
     assert len(task_definition_family("p" * 200, "s" * 50, "web")) == 255
+
+
+@pytest.mark.parametrize("module", ["shipyard.rollout", "shipyard.scan_gate"])
+def test_dynamic_providers_are_serialized_by_reference(module):
+    """The engine stores each dynamic provider pickled in state. By reference (module and class
+    name) it does not change when the code does (no spurious diff) and the provider process
+    imports the installed package, in the stack provider's identity (aws_session)."""
+    import base64
+    import importlib
+
+    import dill
+    from pulumi.dynamic.dynamic import serialize_provider
+    provider_class = next(cls for name, cls in vars(importlib.import_module(module)).items()
+                          if name.endswith("Provider") and name.startswith("_"))
+    raw = base64.b64decode(serialize_provider(provider_class()))
+    assert len(raw) < 100 and module.encode() in raw
+    assert type(dill.loads(raw)) is provider_class
