@@ -299,3 +299,14 @@ def test_an_image_output_that_is_not_digest_pinned_is_refused(tmp_path, referenc
     assert str(raised.value).endswith(
         f"api.containers[api].image: {reference!r} is not valid; {allowed}")
 
+
+
+def test_first_preview_asks_nothing_of_a_repository_that_does_not_exist(registry):
+    """At a first preview the repository's name is unknown: no ListImages call (it would fail
+    on a missing repository), no image registered yet, the reference unknown until `up`."""
+    from conftest import stack_config
+    recording = engine.run_program(PROJECT, stack_config("staging"), preview_unknowns=True)
+    assert registry.asked == []
+    assert inputs(recording, IMAGE) == {}
+    assert recording.outputs["web_image_digests"] == "[unknown until deploy]"
+    assert "web-web-scan-gate" in inputs(recording, "pulumi-python:dynamic:Resource")
