@@ -3,6 +3,7 @@
 a deployment ECS rolled back fails `pulumi up`, and the revision it rolled back to is still
 registered."""
 
+import json
 import shutil
 
 import boto3
@@ -215,3 +216,30 @@ def test_dynamic_providers_are_serialized_by_reference(module):
     raw = base64.b64decode(serialize_provider(provider_class()))
     assert len(raw) < 100 and module.encode() in raw
     assert type(dill.loads(raw)) is provider_class
+
+
+@pytest.mark.parametrize(("changed", "checks_again"), [
+    ({}, False),
+    ({"task_definition_arn": NEW}, True),
+    ({"deployment_settings": '{"capacity": [{"capacity_provider": "FARGATE", "weight": 1}]}'},
+     True),
+    ({"principal": "arn:aws:sts::111122223333:assumed-role/other"}, False),
+    ({"timeout_seconds": 60}, False),
+])
+def test_every_new_deployment_is_checked_again(changed, checks_again):
+    from shipyard.rollout import _RolloutCheckProvider
+    olds = {"cluster": CLUSTER, "service_arn": SERVICE, "task_definition_arn": OLD,
+            "region": "eu-west-1", "principal": "arn:aws:sts::111122223333:assumed-role/deploy",
+            "deployment_settings": '{"capacity": [{"capacity_provider": "FARGATE_SPOT"}]}',
+            "timeout_seconds": 900}
+    diff = _RolloutCheckProvider().diff(SERVICE, olds, {**olds, **changed})
+    assert diff.changes is checks_again and diff.replaces == []
+
+
+def test_the_check_sees_the_service_settings_that_start_deployments(staging):
+    settings = json.loads(one(staging, "pulumi-python:dynamic:Resource", "web-rollout")[
+        "deployment_settings"])
+    service = one(staging, "aws:ecs/service:Service")
+    assert settings["capacity"] == [{"capacity_provider": "FARGATE_SPOT", "weight": 1}]
+    assert settings["network"]["subnets"] == service["networkConfiguration"]["subnets"]
+    assert settings["platform"] == "LATEST"
