@@ -116,6 +116,7 @@ def _parse_network(raw: object) -> NetworkSettings:
     cidr = raw.get("cidr_block", "10.0.0.0/16")
     if not isinstance(cidr, str) or not v.CIDR_RE.match(cidr) or not 16 <= int(cidr.split("/")[1]) <= 20:
         raise ConfigError(f"{setting}.cidr_block", cidr, "an IPv4 CIDR from /16 to /20")
+    v.validate_subnet_layout(cidr, az_count, f"{setting}.cidr_block")
     endpoints = raw.get("vpc_endpoints", False)
     if not isinstance(endpoints, bool):
         raise ConfigError(f"{setting}.vpc_endpoints", endpoints, "true or false")

@@ -39,7 +39,7 @@ def plans(tmp_path_factory):
 
 # Prod: blue/green (second target group, listener rules, test listener, infrastructure role,
 # alarms on both groups), WAF and a versioned log bucket; staging: rolling with two rollback
-# alarms.
+# alarms. Both: the ServiceImage component and the rollout check.
 @pytest.mark.parametrize("stack,count,listeners", [("staging", 38, 2), ("prod", 65, 3)])
 def test_preview_of_each_stack(plans, stack, count, listeners):
     text, plan = plans[stack]

@@ -3,6 +3,7 @@
 a deployment ECS rolled back fails `pulumi up`, and the revision it rolled back to is still
 registered."""
 
+import json
 import shutil
 
 import boto3
@@ -13,6 +14,9 @@ from shipyard.container_service import lifecycle_policy
 from shipyard.errors import ConfigError
 from shipyard.image import source_fingerprint, source_tag
 from shipyard.rollout import RolloutError, judge_rollout, task_definition_family, wait_for_rollout
+
+# The committed staging stack builds for ARM64, like prod.
+STAGING_PLATFORM = "linux/arm64"
 
 
 def test_previous_source_maps_back_to_its_retained_image(tmp_path):
@@ -36,7 +40,7 @@ def test_previous_source_maps_back_to_its_retained_image(tmp_path):
     assert v2_image != v1_image and v2_digest != v1_digest
     assert (back_image, back_digest) == (v1_image, v1_digest)
     assert back_image.endswith(":" + source_tag(source_fingerprint(
-        source, platform="linux/arm64")))  # staging runs prod's architecture
+        source, platform=STAGING_PLATFORM)))
     # The image survives: tagged src-* images are kept (the last N), only untagged ones expire.
     keep = lifecycle_policy(10)["rules"][1]["selection"]
     assert keep["tagPatternList"] == ["src-*"] and keep["countNumber"] == 10
@@ -195,3 +199,47 @@ def test_family_longer_than_ecs_allows_is_refused():
     assert raised.value.allowed == ("at most 255 characters (ECS); it is "
                                     "<project>-<stack>-<service>: use shorter names")
     assert len(task_definition_family("p" * 200, "s" * 50, "web")) == 255
+
+
+@pytest.mark.parametrize("module", ["shipyard.rollout", "shipyard.scan_gate"])
+def test_dynamic_providers_are_serialized_by_reference(module):
+    """The engine stores each dynamic provider pickled in state. By reference (module and class
+    name) it does not change when the code does (no spurious diff) and the provider process
+    imports the installed package, in the stack provider's identity (aws_session)."""
+    import base64
+    import importlib
+
+    import dill
+    from pulumi.dynamic.dynamic import serialize_provider
+    provider_class = next(cls for name, cls in vars(importlib.import_module(module)).items()
+                          if name.endswith("Provider") and name.startswith("_"))
+    raw = base64.b64decode(serialize_provider(provider_class()))
+    assert len(raw) < 100 and module.encode() in raw
+    assert type(dill.loads(raw)) is provider_class
+
+
+@pytest.mark.parametrize(("changed", "checks_again"), [
+    ({}, False),
+    ({"task_definition_arn": NEW}, True),
+    ({"deployment_settings": '{"capacity": [{"capacity_provider": "FARGATE", "weight": 1}]}'},
+     True),
+    ({"principal": "arn:aws:sts::111122223333:assumed-role/other"}, False),
+    ({"timeout_seconds": 60}, False),
+])
+def test_every_new_deployment_is_checked_again(changed, checks_again):
+    from shipyard.rollout import _RolloutCheckProvider
+    olds = {"cluster": CLUSTER, "service_arn": SERVICE, "task_definition_arn": OLD,
+            "region": "eu-west-1", "principal": "arn:aws:sts::111122223333:assumed-role/deploy",
+            "deployment_settings": '{"capacity": [{"capacity_provider": "FARGATE_SPOT"}]}',
+            "timeout_seconds": 900}
+    diff = _RolloutCheckProvider().diff(SERVICE, olds, {**olds, **changed})
+    assert diff.changes is checks_again and diff.replaces == []
+
+
+def test_the_check_sees_the_service_settings_that_start_deployments(staging):
+    settings = json.loads(one(staging, "pulumi-python:dynamic:Resource", "web-rollout")[
+        "deployment_settings"])
+    service = one(staging, "aws:ecs/service:Service")
+    assert settings["capacity"] == [{"capacity_provider": "FARGATE_SPOT", "weight": 1}]
+    assert settings["network"]["subnets"] == service["networkConfiguration"]["subnets"]
+    assert settings["platform"] == "LATEST"

@@ -30,6 +30,9 @@ TD = "aws:ecs/taskDefinition:TaskDefinition"
 REGION = "eu-west-1"
 DIGEST = "sha256:" + "ab" * 32
 
+# The committed staging stack builds for ARM64, like prod.
+STAGING_PLATFORM = "linux/arm64"
+
 
 class RegistryMocks(OfflineMocks):
     """Mocks whose ECR already holds some tags (the answer of ListImages via getImages)."""
@@ -85,9 +88,8 @@ def test_second_machine_with_other_modes_and_untracked_files_builds_nothing(tmp_
     (second / "notes" / "todo.md").write_text("untracked")
     assert stat.S_IMODE((first / "server.py").stat().st_mode) != \
         stat.S_IMODE((second / "server.py").stat().st_mode)
-    # Staging runs prod's architecture (ARM64).
-    tag = source_tag(source_fingerprint(first, platform="linux/arm64"))
-    assert source_tag(source_fingerprint(second, platform="linux/arm64")) == tag
+    tag = source_tag(source_fingerprint(first, platform=STAGING_PLATFORM))
+    assert source_tag(source_fingerprint(second, platform=STAGING_PLATFORM)) == tag
 
     # WHEN the first machine deploys into an empty repository
     built = staging_with_source(first)
@@ -117,7 +119,7 @@ def test_a_tag_missing_from_the_repository_is_built(tmp_path, registry):
     recording = staging_with_source(source)
     image = one(recording, IMAGE)
     assert image["imageName"].endswith(":" + source_tag(source_fingerprint(
-        source, platform="linux/arm64")))
+        source, platform=STAGING_PLATFORM)))
     assert image["buildOnPreview"] is False and image["skipPush"] is False
 
 
@@ -236,9 +238,9 @@ def test_ecr_repository_arn_of_a_reference(reference, arn):
 def test_group_and_other_mode_bits_do_not_change_the_tag(tmp_path):
     """git records only the executable bit of a file; the tag reads only that bit too."""
     source = checkout(tmp_path, "ci", 0o022)
-    before = source_tag(source_fingerprint(source, platform="linux/amd64"))
+    before = source_tag(source_fingerprint(source, platform=STAGING_PLATFORM))
     (source / "server.py").chmod(0o666)
-    assert source_tag(source_fingerprint(source, platform="linux/amd64")) == before
+    assert source_tag(source_fingerprint(source, platform=STAGING_PLATFORM)) == before
 
 
 DEPLOY_PROGRAM = textwrap.dedent("""
@@ -297,3 +299,14 @@ def test_an_image_output_that_is_not_digest_pinned_is_refused(tmp_path, referenc
     assert str(raised.value).endswith(
         f"api.containers[api].image: {reference!r} is not valid; {allowed}")
 
+
+
+def test_first_preview_asks_nothing_of_a_repository_that_does_not_exist(registry):
+    """At a first preview the repository's name is unknown: no ListImages call (it would fail
+    on a missing repository), no image registered yet, the reference unknown until `up`."""
+    from conftest import stack_config
+    recording = engine.run_program(PROJECT, stack_config("staging"), preview_unknowns=True)
+    assert registry.asked == []
+    assert inputs(recording, IMAGE) == {}
+    assert recording.outputs["web_image_digests"] == "[unknown until deploy]"
+    assert "web-web-scan-gate" in inputs(recording, "pulumi-python:dynamic:Resource")

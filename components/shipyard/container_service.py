@@ -188,6 +188,11 @@ class ContainerService(pulumi.ComponentResource):
         # not: terraform-provider-aws #20858).
         RolloutCheck(f"{name}-rollout", cluster=cluster_arn, service_arn=service.id,
                      task_definition_arn=task_definition.arn, identity=provider_identity(invoke),
+                     # Other changes that start a new deployment: check those rollouts too.
+                     deployment_settings=pulumi.Output.json_dumps({
+                         "capacity": service.capacity_provider_strategies,
+                         "network": service.network_configuration,
+                         "platform": service.platform_version}, sort_keys=True),
                      opts=pulumi.ResourceOptions(parent=self, depends_on=[service]))
         self._autoscaling(spec, cluster_name, service, edge)
 

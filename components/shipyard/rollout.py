@@ -106,8 +106,9 @@ class _RolloutCheckProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.CreateResult(id_=props["service_arn"], outs=self._evaluate(props))
 
     def diff(self, _id: str, olds: dict, news: dict) -> pulumi.dynamic.DiffResult:
-        # Every new task definition revision is a new deployment to check.
-        keys = ("cluster", "service_arn", "task_definition_arn", "region")
+        # Every new task definition revision, and every other change of the service that starts
+        # a deployment (capacity, network, platform), is a new deployment to check.
+        keys = ("cluster", "service_arn", "task_definition_arn", "region", "deployment_settings")
         return pulumi.dynamic.DiffResult(
             changes=any(olds.get(k) != news.get(k) for k in keys),
             replaces=["service_arn"] if olds.get("service_arn") != news.get("service_arn") else [])
@@ -122,9 +123,11 @@ class RolloutCheck(pulumi.dynamic.Resource):
     def __init__(self, name: str, *, cluster: pulumi.Input[str], service_arn: pulumi.Input[str],
                  task_definition_arn: pulumi.Input[str],
                  identity: dict[str, pulumi.Output[str]], timeout_seconds: int = 900,
+                 deployment_settings: pulumi.Input[str] | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(_RolloutCheckProvider(), name, {
             "cluster": cluster, "service_arn": service_arn,
             "task_definition_arn": task_definition_arn, **identity,
+            "deployment_settings": deployment_settings,
             "timeout_seconds": timeout_seconds, "rollout_state": None,
         }, opts)
