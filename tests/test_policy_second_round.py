@@ -270,3 +270,14 @@ def test_immutable_with_exclusion_is_reported(pack):
 
 def test_unknown_container_definitions_still_skip(pack):
     assert skipped(pack, "ecs-non-privileged", TD, {"containerDefinitions": UNKNOWN})
+
+
+def test_an_input_a_rule_cannot_read_is_a_cannot_verify_violation(pack):
+    props = {"description": "web", "egress": "not a list of rules"}
+    assert messages(pack, "sg-descriptions", "aws:ec2/securityGroup:SecurityGroup", props) == [
+        "Cannot verify: the rule could not read this input (AttributeError: 'str' object has no "
+        "attribute 'get')."]
+    assert messages(pack, "iam-no-admin", ROLE_POLICY, {"policy": json.dumps(
+        {"Statement": [{"Effect": "Allow", "Action": [None], "Resource": "*"}]})}) == [
+        "Cannot verify: policy Action holds a NoneType, not a string. Fix the document so the "
+        "rule can read it."]
