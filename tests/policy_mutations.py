@@ -233,8 +233,13 @@ def stack_baseline() -> list:
     vpc = recorded("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"})
     flow = recorded("aws:ec2/flowLog:FlowLog", "flow", {"vpcId": "v", "trafficType": "ALL"},
                     deps={"vpcId": [vpc]})
+    http = recorded(LST, "http", {"protocol": "HTTP", "port": 80, "defaultActions": [
+        {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443"}}]})
+    http_rule = recorded("aws:lb/listenerRule:ListenerRule", "http-rule", {
+        "priority": 10, "actions": [{"type": "redirect", "redirect": {"protocol": "HTTPS"}}]},
+        deps={"listenerArn": [http]})
     return [repo, lifecycle, cluster, alb_sg, service_sg, bucket, lb, waf, rule, service, secret,
-            rotation, block, tls, expiry, vpc, flow]
+            rotation, block, tls, expiry, vpc, flow, http, http_rule]
 
 
 def _without(name: str) -> Callable[[list], list]:
@@ -260,6 +265,8 @@ STACK_MUTANTS: list[tuple[str, Callable[[list], list]]] = [
     ("secret-rotation", _without("rotation")),
     ("s3-log-bucket-hardened", _without("pab")),
     ("vpc-flow-logs", _without("flow")),
+    ("http-listener-rules-redirect", _replace("http-rule", {
+        "priority": 10, "actions": [{"type": "forward", "targetGroupArn": "tg"}]})),
 ]
 
 

@@ -367,7 +367,7 @@ def test_policy_config_is_validated_against_the_rule_schema(pack):
 
 
 def test_every_rule_has_metadata(pack):
-    assert len(pack.policies) == 42
+    assert len(pack.policies) == 43
     for policy in pack.policies:
         assert policy.description and policy.remediation, policy.name
         assert policy.severity != "unspecified"

@@ -281,3 +281,17 @@ def test_an_input_a_rule_cannot_read_is_a_cannot_verify_violation(pack):
         {"Statement": [{"Effect": "Allow", "Action": [None], "Resource": "*"}]})}) == [
         "Cannot verify: policy Action holds a NoneType, not a string. Fix the document so the "
         "rule can read it."]
+
+
+def test_listener_rules_on_a_shared_http_listener(pack):
+    http = recorded("aws:lb/listener:Listener", "http", {"protocol": "HTTP", "port": 80})
+    https = recorded("aws:lb/listener:Listener", "https", {"protocol": "HTTPS", "port": 443})
+    forward = {"priority": 5, "actions": [{"type": "forward", "targetGroupArn": "tg"}]}
+    on_http = recorded("aws:lb/listenerRule:ListenerRule", "on-http", forward,
+                       deps={"listenerArn": [http]})
+    on_https = recorded("aws:lb/listenerRule:ListenerRule", "on-https", forward,
+                        deps={"listenerArn": [https]})
+    assert stack_messages(pack, "http-listener-rules-redirect", [http, https, on_http,
+                                                                  on_https]) == [
+        ("on-http", "The rule on an HTTP listener serves traffic (actions: forward) instead of "
+                    "only redirecting to HTTPS.")]

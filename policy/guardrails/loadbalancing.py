@@ -3,9 +3,10 @@
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity, StackValidationArgs
 
@@ -13,6 +14,7 @@ from .common import (
     Refs,
     as_list,
     depends_on,
+    each_known,
     mapping,
     num,
     objects,
@@ -23,6 +25,7 @@ from .common import (
 
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 SECURITY_POLICIES_FILE = (Path(__file__).resolve().parent / "datasets"
                           / "elb_security_policies.json")
@@ -98,6 +101,28 @@ def _https_tls13(args: ResourceValidationArgs) -> Iterable[str]:
         yield f"certificateArn {certificate!r} is not an ACM certificate ARN."
 
 
+def _redirects_to_https(actions: list) -> bool:
+    return bool(actions) and all(
+        a.get("type") == "redirect" and mapping(a.get("redirect"), "redirect").get(
+            "protocol") == "HTTPS" for a in actions)
+
+
+def _http_listener_rules(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
+    """A rule added to a shared HTTP listener serves plain HTTP unless it too only redirects."""
+    http = [listener for listener in of_type(args.resources, LISTENER)
+            if (listener.props.get("protocol") or "HTTP") == "HTTP"]
+
+    def judge(index: int, rule: Any) -> Iterator[tuple[str, str]]:
+        if not any(depends_on(rule, "listenerArn", listener) for listener in http):
+            return
+        actions = objects(rule.props.get("actions"), "actions")
+        if not _redirects_to_https(actions):
+            kinds = ", ".join(str(a.get("type")) for a in actions) or "none"
+            yield rule.urn, (f"The rule on an HTTP listener serves traffic (actions: {kinds}) "
+                             "instead of only redirecting to HTTPS.")
+    yield from each_known(list(of_type(args.resources, LISTENER_RULE)), judge)
+
+
 @cache
 def _security_policies() -> dict[str, list[str]]:
     return json.loads(SECURITY_POLICIES_FILE.read_text())["policies"]
@@ -152,4 +177,11 @@ POLICIES = [
                  refs=Refs(why="A web ACL filters common exploits and floods before they reach the service.", fsbp=("ELB.16",), checkov=("CKV2_AWS_28",)),
                  remediation="Associate an aws.wafv2.WebAcl with the load balancer "
                              "(aws.wafv2.WebAclAssociation)."),
+    stack_policy("http-listener-rules-redirect", "Listener rules added to an HTTP listener "
+                 "(shared load balancers) only redirect to HTTPS.", _http_listener_rules,
+                 refs=Refs(why="A forward rule on the port-80 listener serves the application "
+                               "over plain HTTP despite the listener's redirect.",
+                           fsbp=("ELB.1",), checkov=("CKV_AWS_2",)),
+                 remediation="Attach forwarding rules to the HTTPS listener; on the HTTP "
+                             "listener use only a redirect to HTTPS."),
 ]
