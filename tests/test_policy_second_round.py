@@ -295,3 +295,25 @@ def test_listener_rules_on_a_shared_http_listener(pack):
                                                                   on_https]) == [
         ("on-http", "The rule on an HTTP listener serves traffic (actions: forward) instead of "
                     "only redirecting to HTTPS.")]
+
+
+def test_source_arn_naming_the_account_confines_ecs_tasks(pack):
+    statement = {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                 "Action": "sts:AssumeRole", "Condition": {"ArnLike": {
+                     "aws:SourceArn": "arn:aws:ecs:eu-west-1:111122223333:*"}}}
+    assert messages(pack, "iam-trust-scoped", "aws:iam/role:Role",
+                    {"assumeRolePolicy": document(statement)}) == []
+
+
+def test_an_unknown_bucket_policy_does_not_hide_a_missing_public_access_block(pack):
+    bucket = recorded("aws:s3/bucket:Bucket", "logs", {})
+    lb = recorded("aws:lb/loadBalancer:LoadBalancer", "alb",
+                  {"accessLogs": {"bucket": "logs", "enabled": True}},
+                  deps={"accessLogs": [bucket]})
+    policy = recorded("aws:s3/bucketPolicy:BucketPolicy", "policy", {"policy": UNKNOWN},
+                      deps={"bucket": [bucket]})
+    expiry = recorded("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lc",
+                      {"rules": [{"id": "x", "status": "Enabled", "expiration": {"days": 90}}]},
+                      deps={"bucket": [bucket]})
+    assert stack_messages(pack, "s3-log-bucket-hardened", [bucket, lb, policy, expiry]) == [
+        ("logs", "The access-log bucket does not block all public access.")]

