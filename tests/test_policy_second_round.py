@@ -317,3 +317,15 @@ def test_an_unknown_bucket_policy_does_not_hide_a_missing_public_access_block(pa
                       deps={"bucket": [bucket]})
     assert stack_messages(pack, "s3-log-bucket-hardened", [bucket, lb, policy, expiry]) == [
         ("logs", "The access-log bucket does not block all public access.")]
+
+
+def test_a_bare_star_audience_is_no_condition_whatever_the_operator(pack):
+    host = "token.actions.githubusercontent.com"
+    statement = {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                 "Principal": {"Federated": f"arn:aws:iam::1:oidc-provider/{host}"},
+                 "Condition": {"StringEquals": {f"{host}:aud": "*",
+                                                f"{host}:sub": "repo:org/app:environment:prod"}}}
+    assert messages(pack, "iam-trust-scoped", "aws:iam/role:Role",
+                    {"assumeRolePolicy": document(statement)}) == [
+        f"statement #1 trusts {host} with a '{host}:aud' condition that admits any value; name "
+        "the repository (or audience) exactly."]

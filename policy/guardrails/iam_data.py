@@ -23,19 +23,25 @@ def data_version() -> str:
     return str(_load("metadata.json")["version"])
 
 
-def services() -> list[str]:
-    return [str(s) for s in _load("services.json")]
+@cache
+def services() -> tuple[str, ...]:
+    return tuple(str(s) for s in _load("services.json"))
+
+
+@cache
+def _known(service: str) -> bool:
+    return service.lower() in set(services())
 
 
 def service_actions(service: str) -> dict[str, dict]:
     """lower-case action name -> details; {} for a service AWS does not list."""
-    if service.lower() not in set(services()):
+    if not _known(service):
         return {}
     return _load("actions", f"{service.lower()}.json")
 
 
 def resource_types(service: str) -> dict[str, dict]:
-    if service.lower() not in set(services()):
+    if not _known(service):
         return {}
     return _load("resourceTypes", f"{service.lower()}.json")
 

@@ -143,8 +143,8 @@ def confines(condition: Any, key: str, probes: Iterable[str]) -> bool:
         return False
     probes = list(probes)
     for value, is_pattern in values:
-        if not value.strip():
-            return False
+        if value.strip() in ("", "*"):
+            return False  # a bare '*' admits anyone as a pattern and is a mistake as a literal
         if is_pattern and any(matches(value, p) for p in probes):
             return False
     return True
