@@ -236,7 +236,8 @@ def test_managed_policy_attachments(pack, arn):
 def managed_violation(arn: str) -> str:
     return (f"Attaches AWS-managed policy {arn}, which is not among the managed policies "
             "verified to grant no ECR action on a wildcard (AWSXRayDaemonWriteAccess, "
-            "AWSXrayWriteOnlyAccess); use a policy scoped to the repository ARNs.")
+            "AWSXrayWriteOnlyAccess, AmazonSSMReadOnlyAccess); use a policy scoped to the "
+            "repository ARNs.")
 
 
 def test_any_unverified_managed_policy_fails_closed(pack):
