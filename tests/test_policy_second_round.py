@@ -329,3 +329,13 @@ def test_a_bare_star_audience_is_no_condition_whatever_the_operator(pack):
                     {"assumeRolePolicy": document(statement)}) == [
         f"statement #1 trusts {host} with a '{host}:aud' condition that admits any value; name "
         "the repository (or audience) exactly."]
+
+
+def test_unknown_inline_policies_do_not_hide_a_managed_attachment(pack):
+    arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+    props = {"assumeRolePolicy": document(), "inlinePolicies": UNKNOWN,
+             "managedPolicyArns": [arn]}
+    found = messages(pack, "iam-no-wildcard-ecr-resource", "aws:iam/role:Role", props)
+    assert len(found) == 1 and found[0].startswith(f"Attaches AWS-managed policy {arn}")
+    props["managedPolicyArns"] = []
+    assert skipped(pack, "iam-no-wildcard-ecr-resource", "aws:iam/role:Role", props)

@@ -149,6 +149,12 @@ def each_known(items: Any, judge: Callable[[int, Any], Iterable[Any]]) -> Iterat
         yield from found
 
 
+def each_part(*parts: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+    """Independent parts of one rule (a role's inline documents and its managed ARNs): an unknown
+    in one part does not stop the others being judged."""
+    return each_known(list(parts), lambda index, part: part())
+
+
 # ---- IAM statements ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Statement:

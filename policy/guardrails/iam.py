@@ -18,6 +18,7 @@ from .common import (
     Unparseable,
     as_list,
     each_known,
+    each_part,
     mapping,
     parse_json,
     resource_policy,
@@ -147,6 +148,11 @@ def managed_policy_arns(args: ResourceValidationArgs) -> Iterator[str]:
 
 
 def _no_wildcard_ecr(args: ResourceValidationArgs) -> Iterable[str]:
+    yield from each_part(lambda: _wildcard_ecr_statements(args),
+                         lambda: _unverified_managed_policies(args))
+
+
+def _wildcard_ecr_statements(args: ResourceValidationArgs) -> Iterator[str]:
     scoped, _ = ecr_actions()
     for where, label, statement in _allow_statements(
             args, {**IDENTITY_DOCUMENTS, **RESOURCE_DOCUMENTS}):
@@ -161,6 +167,9 @@ def _no_wildcard_ecr(args: ResourceValidationArgs) -> Iterable[str]:
             yield (f"{where} {label} allows {_shown(actions)} on {', '.join(wide)}; name the "
                    "repository ARNs without wildcards (only ECR actions AWS gives no resource "
                    "scope, such as ecr:GetAuthorizationToken, may use '*').")
+
+
+def _unverified_managed_policies(args: ResourceValidationArgs) -> Iterator[str]:
     verified = verified_managed_policies()
     for arn in managed_policy_arns(args):
         match = _MANAGED_ARN.match(arn)

@@ -11,7 +11,16 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 
-from .common import Refs, Unparseable, as_list, each_known, mapping, parse_json, resource_policy
+from .common import (
+    Refs,
+    Unparseable,
+    as_list,
+    each_known,
+    each_part,
+    mapping,
+    parse_json,
+    resource_policy,
+)
 from .consumer import container_definitions, decoded_objects
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -94,7 +103,7 @@ def _docker_build(props: Any) -> Iterator[str]:
         problem = image_problem(value)
         if problem:
             yield f"Docker build tag {problem}."
-    yield from each_known(props.get("tags"), tag)
+
 
     def export(index: int, value: Any) -> Iterator[str]:
         value = mapping(value, f"exports[{index}]")
@@ -109,7 +118,8 @@ def _docker_build(props: Any) -> Iterator[str]:
             problem = image_problem(name)
             if problem:
                 yield f"Docker build export {problem}."
-    yield from each_known(props.get("exports"), export)
+    yield from each_part(lambda: each_known(props.get("tags"), tag),
+                         lambda: each_known(props.get("exports"), export))
 
 
 def _check(args: ResourceValidationArgs) -> Iterable[str]:
