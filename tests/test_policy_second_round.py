@@ -339,3 +339,13 @@ def test_unknown_inline_policies_do_not_hide_a_managed_attachment(pack):
     assert len(found) == 1 and found[0].startswith(f"Attaches AWS-managed policy {arn}")
     props["managedPolicyArns"] = []
     assert skipped(pack, "iam-no-wildcard-ecr-resource", "aws:iam/role:Role", props)
+
+
+def test_two_concatenated_documents_are_refused(pack):
+    # The provider's decoder reads JSON values until EOF and keeps the last one.
+    compliant = json.dumps([GOOD])
+    privileged = json.dumps([{**GOOD, "privileged": True}])
+    found = messages(pack, "ecs-non-privileged", TD,
+                     {"containerDefinitions": compliant + " " + privileged})
+    assert found == ["Cannot verify: containerDefinitions is not valid JSON (Extra data at line "
+                     "1). Fix the document so the rule can read it."]

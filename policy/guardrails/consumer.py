@@ -1,7 +1,11 @@
 """Read an embedded JSON document the way its consumer will.
 
 The provider (terraform-provider-aws, under pulumi-aws) decodes `containerDefinitions` and Batch's
-`containerProperties` with Go's encoding/json into the AWS SDK's structs. encoding/json "matches
+`containerProperties` with Go's encoding/json into the AWS SDK's structs
+(internal/service/ecs/container_definitions.go: expandContainerDefinitions ->
+tfjson.DecodeFromString into []awstypes.ContainerDefinition). That decoder (internal/json/decode.go)
+calls Decode until EOF, so a string holding two JSON documents is applied as the last one; Python
+refuses such a string ("Extra data"), so it is never judged as the first. encoding/json "matches
 incoming object keys to the keys used by Marshal ... preferring an exact match but also accepting
 a case-insensitive match" (https://pkg.go.dev/encoding/json#Unmarshal), and when several keys
 match one field the last one wins (golang/go#43664). So `"Privileged": true` after
