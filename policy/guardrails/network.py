@@ -135,7 +135,7 @@ POLICIES = [
     stack_policy("sg-service-from-alb-only", "An ECS service's security group admits only its "
                  "load balancer's security group, on the container port.",
                  _service_from_alb_only,
-                 refs=Refs(why="Tasks reachable other than through the load balancer bypass its TLS, WAF and logging.", doc="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/security-network.html"),
+                 refs=Refs(why="Tasks reachable other than through the load balancer bypass its TLS, WAF and logging.", doc="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-inbound.html"),
                  remediation="Replace the rule with one whose referenced_security_group_id is "
                              "the ALB's group and whose ports are the container port."),
     resource_policy("sg-descriptions", "Security groups and their rules carry descriptions.",
