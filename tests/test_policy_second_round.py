@@ -51,7 +51,8 @@ def test_duplicate_keys_are_refused(pack):
     assert messages(pack, "ecs-non-privileged", TD, {"containerDefinitions": raw}) == [
         "Cannot verify: containerDefinitions: the document repeats the key 'privileged'. Fix "
         "the document so the rule can read it."]
-    policy = '{"Statement": [{"Effect": "Deny", "Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+    policy = ('{"Statement": [{"Effect": "Deny", "Effect": "Allow", "Action": "*", '
+              '"Resource": "*"}]}')
     assert messages(pack, "iam-no-admin", ROLE_POLICY, {"policy": policy}) == [
         "Cannot verify: policy: the document repeats the key 'Effect'. Fix the document so the "
         "rule can read it."]

@@ -21,7 +21,8 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 FSBP_NAME = "AWS Foundational Security Best Practices"
-_FSBP_PAGE = "https://docs.aws.amazon.com/securityhub/latest/userguide/{service}-controls.html#{anchor}"
+_FSBP_PAGE = ("https://docs.aws.amazon.com/securityhub/latest/userguide/"
+              "{service}-controls.html#{anchor}")
 _MAX_REASON = 200
 
 
@@ -111,7 +112,7 @@ def mapping(value: Any, what: str) -> Mapping:
 
 
 def objects(value: Any, what: str) -> list[Mapping]:
-    """A list of objects (possibly given as one object); nulls or scalars inside cannot be judged."""
+    """A list of objects (possibly one object); nulls or scalars inside cannot be judged."""
     items = [value] if isinstance(value, Mapping) else as_list(value)
     for index, item in enumerate(items):
         if not isinstance(item, Mapping):

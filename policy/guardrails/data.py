@@ -136,33 +136,50 @@ POLICIES = [
     stack_policy("secret-rotation", "Secrets rotate, or declare who rotates them.",
                  _secret_rotation, severity=Severity.MEDIUM,
                  enforcement=EnforcementLevel.ADVISORY,
-                 refs=Refs(why="A secret that never rotates stays valid for as long as it has leaked.", fsbp=("SecretsManager.1",)),
+                 refs=Refs(why="A secret that never rotates stays valid for as long as it has "
+                               "leaked.",
+                           fsbp=("SecretsManager.1",)),
                  remediation="Add aws.secretsmanager.SecretRotation, or tag the secret "
                              "'rotation' with the process that rotates it."),
     resource_policy("secret-kms", "Secrets are encrypted with a customer-managed KMS key.",
                     (SECRET,), _secret_kms, severity=Severity.LOW,
                     enforcement=EnforcementLevel.ADVISORY,
-                    refs=Refs(why="A customer-managed key puts reads of the secret under a key policy you control.", checkov=("CKV_AWS_149",), doc="https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html"),
+                    refs=Refs(why="A customer-managed key puts reads of the secret under a key "
+                                  "policy you control.",
+                              checkov=("CKV_AWS_149",),
+                              doc="https://docs.aws.amazon.com/secretsmanager/latest/userguide/sec"
+                                  "urity-encryption.html"),
                     remediation="Set kms_key_id to a customer-managed key."),
     resource_policy("log-retention", "Log groups expire logs after a retention period no "
                     "shorter than the stack's minimum.", (LOG_GROUP,), _log_retention,
                     severity=Severity.MEDIUM,
                     config_schema=PolicyConfigSchema(properties={"minimumRetentionDays": {
                         "type": "integer", "minimum": 1, "default": 14}}),
-                    refs=Refs(why="Logs are needed for investigations for as long as the stack requires, and no longer.", fsbp=("CloudWatch.16",), checkov=("CKV_AWS_338",)),
+                    refs=Refs(why="Logs are needed for investigations for as long as the stack "
+                                  "requires, and no longer.",
+                              fsbp=("CloudWatch.16",),
+                              checkov=("CKV_AWS_338",)),
                     remediation="Set retention_in_days (ContainerService: log_retention_days)."),
     resource_policy("log-kms", "Log groups are encrypted with a KMS key.", (LOG_GROUP,), _log_kms,
                     severity=Severity.LOW, enforcement=EnforcementLevel.ADVISORY,
-                    refs=Refs(why="Application logs can carry personal data; a key policy controls who reads them.", checkov=("CKV_AWS_158",), doc="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"),
+                    refs=Refs(why="Application logs can carry personal data; a key policy controls"
+                                  " who reads them.",
+                              checkov=("CKV_AWS_158",),
+                              doc="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encryp"
+                                  "t-log-data-kms.html"),
                     remediation="Set kms_key_id; the key policy must allow logs.<region>."),
     resource_policy("kms-rotation", "Symmetric KMS keys rotate automatically.", (KMS_KEY,),
                     _kms_rotation, severity=Severity.MEDIUM,
-                    refs=Refs(why="Rotation limits how much data one key version protects.", fsbp=("KMS.4",), checkov=("CKV_AWS_7",)),
+                    refs=Refs(why="Rotation limits how much data one key version protects.",
+                              fsbp=("KMS.4",),
+                              checkov=("CKV_AWS_7",)),
                     remediation="Set enable_key_rotation=True."),
     stack_policy("s3-log-bucket-hardened", "The ALB access-log bucket blocks public access, "
                  "enforces TLS and expires old logs.", _log_bucket_hardened,
                  severity=Severity.MEDIUM,
-                 refs=Refs(why="The access-log bucket holds request records: it must not be public, must require TLS and must expire old logs.", fsbp=("S3.8", "S3.5", "S3.13")),
+                 refs=Refs(why="The access-log bucket holds request records: it must not be "
+                               "public, must require TLS and must expire old logs.",
+                           fsbp=("S3.8", "S3.5", "S3.13")),
                  remediation="Use the AccessLogBucket component, or add the public access "
                              "block, a Deny-without-TLS policy and an expiration rule."),
 ]

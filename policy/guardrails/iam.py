@@ -171,12 +171,13 @@ def _wildcard_ecr_statements(args: ResourceValidationArgs) -> Iterator[str]:
 
 def _unverified_managed_policies(args: ResourceValidationArgs) -> Iterator[str]:
     verified = verified_managed_policies()
+    names = ", ".join(sorted(verified))
     for arn in managed_policy_arns(args):
         match = _MANAGED_ARN.match(arn)
         if match and match.group(1) not in verified:
             yield (f"Attaches AWS-managed policy {arn}, which is not among the managed policies "
-                   f"verified to grant no ECR action on a wildcard ({', '.join(sorted(verified))}); "
-                   "use a policy scoped to the repository ARNs.")
+                   f"verified to grant no ECR action on a wildcard ({names}); use a policy "
+                   "scoped to the repository ARNs.")
 
 
 def _everywhere(statement: Statement) -> bool:

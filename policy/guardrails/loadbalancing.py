@@ -142,41 +142,62 @@ def _waf(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
 POLICIES = [
     resource_policy("alb-access-logs", "Application load balancers write access logs to S3.",
                     (LOAD_BALANCER,), _alb(_access_logs), severity=Severity.MEDIUM,
-                    refs=Refs(why="Access logs are the record of who called the service and how; without them an incident cannot be reconstructed.", fsbp=("ELB.5",), cdk_nag=("AwsSolutions-ELB2",), checkov=("CKV_AWS_91",)),
+                    refs=Refs(why="Access logs are the record of who called the service and how; "
+                                  "without them an incident cannot be reconstructed.",
+                              fsbp=("ELB.5",),
+                              cdk_nag=("AwsSolutions-ELB2",),
+                              checkov=("CKV_AWS_91",)),
                     remediation="Enable access logs to the hardened bucket (stack config "
                                 "shipyard:access_logs: true)."),
     resource_policy("alb-deletion-protection", "Application load balancers have deletion "
                     "protection on.", (LOAD_BALANCER,), _alb(_deletion_protection),
                     severity=Severity.MEDIUM,
-                    refs=Refs(why="Deleting the load balancer takes the service offline and frees its DNS name.", fsbp=("ELB.6",), checkov=("CKV_AWS_150",)),
+                    refs=Refs(why="Deleting the load balancer takes the service offline and frees "
+                                  "its DNS name.",
+                              fsbp=("ELB.6",),
+                              checkov=("CKV_AWS_150",)),
                     remediation="Set deletion_protection: true (on by default in prod)."),
     resource_policy("alb-drop-invalid-headers", "Application load balancers drop invalid "
                     "HTTP header fields.", (LOAD_BALANCER,), _alb(_drop_invalid_headers),
                     severity=Severity.MEDIUM,
-                    refs=Refs(why="Malformed headers are a request-smuggling and header-injection vector.", fsbp=("ELB.4",), checkov=("CKV_AWS_131",)),
+                    refs=Refs(why="Malformed headers are a request-smuggling and header-injection "
+                                  "vector.",
+                              fsbp=("ELB.4",),
+                              checkov=("CKV_AWS_131",)),
                     remediation="Set drop_invalid_header_fields=True."),
     resource_policy("alb-desync-mitigation", "Application load balancers use 'defensive' or "
                     "'strictest' desync mitigation.", (LOAD_BALANCER,), _alb(_desync),
                     severity=Severity.MEDIUM,
-                    refs=Refs(why="Desync mitigation blocks HTTP request smuggling between the ALB and targets.", fsbp=("ELB.12",)),
+                    refs=Refs(why="Desync mitigation blocks HTTP request smuggling between the ALB"
+                                  " and targets.",
+                              fsbp=("ELB.12",)),
                     remediation="Set desync_mitigation_mode='defensive'."),
     resource_policy("alb-multi-az", "Application load balancers span at least two AZs.",
                     (LOAD_BALANCER,), _alb(_multi_az), severity=Severity.MEDIUM,
-                    refs=Refs(why="A load balancer in one AZ fails with that AZ.", fsbp=("ELB.13",)),
+                    refs=Refs(why="A load balancer in one AZ fails with that AZ.",
+                              fsbp=("ELB.13",)),
                     remediation="Give the load balancer public subnets in two or more AZs."),
     resource_policy("http-redirects-to-https", "An HTTP listener only redirects to HTTPS.",
                     (LISTENER,), _http_redirects,
-                    refs=Refs(why="Plain HTTP exposes requests, cookies and tokens on the network.", fsbp=("ELB.1",), checkov=("CKV_AWS_2",)),
+                    refs=Refs(why="Plain HTTP exposes requests, cookies and tokens on the network.",
+                              fsbp=("ELB.1",),
+                              checkov=("CKV_AWS_2",)),
                     remediation="Make the port-80 listener's only action a redirect to HTTPS "
                                 "(ContainerService does this when certificate_arn is set)."),
     resource_policy("listener-https-tls13", "HTTPS listeners use a TLS 1.3 security policy and "
                     "an ACM certificate.", (LISTENER,), _https_tls13,
-                    refs=Refs(why="TLS 1.0/1.1 have known weaknesses; a TLS 1.3 policy that still offers them lets a client downgrade.", fsbp=("ELB.17",), checkov=("CKV_AWS_103",)),
+                    refs=Refs(why="TLS 1.0/1.1 have known weaknesses; a TLS 1.3 policy that still "
+                                  "offers them lets a client downgrade.",
+                              fsbp=("ELB.17",),
+                              checkov=("CKV_AWS_103",)),
                     remediation="Set ssl_policy='ELBSecurityPolicy-TLS13-1-2-2021-06' and an ACM "
                                 "certificate_arn."),
     stack_policy("alb-waf", "Internet-facing application load balancers have a WAF web ACL.",
                  _waf, severity=Severity.MEDIUM, enforcement=EnforcementLevel.ADVISORY,
-                 refs=Refs(why="A web ACL filters common exploits and floods before they reach the service.", fsbp=("ELB.16",), checkov=("CKV2_AWS_28",)),
+                 refs=Refs(why="A web ACL filters common exploits and floods before they reach the"
+                               " service.",
+                           fsbp=("ELB.16",),
+                           checkov=("CKV2_AWS_28",)),
                  remediation="Associate an aws.wafv2.WebAcl with the load balancer "
                              "(aws.wafv2.WebAclAssociation)."),
     stack_policy("http-listener-rules-redirect", "Listener rules added to an HTTP listener "

@@ -129,19 +129,30 @@ POLICIES = [
                     _public_ingress, severity=Severity.HIGH,
                     config_schema=PolicyConfigSchema(properties={"allowedPorts": {
                         "type": "array", "items": {"type": "integer"}, "default": [80, 443]}}),
-                    refs=Refs(why="Every other port open to the internet is an unreviewed entry point.", fsbp=("EC2.18", "EC2.19"), cdk_nag=("AwsSolutions-EC23",), checkov=("CKV_AWS_260",)),
+                    refs=Refs(why="Every other port open to the internet is an unreviewed entry "
+                                  "point.",
+                              fsbp=("EC2.18", "EC2.19"),
+                              cdk_nag=("AwsSolutions-EC23",),
+                              checkov=("CKV_AWS_260",)),
                     remediation="Restrict the rule to trusted CIDRs or to ports 80/443 on the "
                                 "load balancer's group."),
     stack_policy("sg-service-from-alb-only", "An ECS service's security group admits only its "
                  "load balancer's security group, on the container port.",
                  _service_from_alb_only,
-                 refs=Refs(why="Tasks reachable other than through the load balancer bypass its TLS, WAF and logging.", doc="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networking-inbound.html"),
+                 refs=Refs(why="Tasks reachable other than through the load balancer bypass its "
+                               "TLS, WAF and logging.",
+                           doc="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/networ"
+                               "king-inbound.html"),
                  remediation="Replace the rule with one whose referenced_security_group_id is "
                              "the ALB's group and whose ports are the container port."),
     resource_policy("sg-descriptions", "Security groups and their rules carry descriptions.",
                     (SECURITY_GROUP, INGRESS_RULE, EGRESS_RULE, LEGACY_RULE), _descriptions,
                     severity=Severity.LOW,
-                    refs=Refs(why="A rule nobody can explain is never removed.", cdk_nag=("AwsSolutions-EC27",), checkov=("CKV_AWS_23",), doc="https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"),
+                    refs=Refs(why="A rule nobody can explain is never removed.",
+                              cdk_nag=("AwsSolutions-EC27",),
+                              checkov=("CKV_AWS_23",),
+                              doc="https://docs.aws.amazon.com/vpc/latest/userguide/security-group"
+                                  "-rules.html"),
                     remediation="Describe why each group and rule exists."),
     stack_policy("vpc-flow-logs", "Every VPC the program creates has a flow log.", _flow_logs,
                  severity=Severity.MEDIUM,
