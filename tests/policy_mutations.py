@@ -190,6 +190,7 @@ COMPLIANT: list[tuple[str, dict]] = [
     (SVC, {"deploymentCircuitBreaker": None,
            "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "5"}}),
     ("aws:kms/key:Key", {"enableKeyRotation": None, "customKeyStoreId": "cks-1"}),
+    ("aws:kms/key:Key", {"enableKeyRotation": None, "customerMasterKeySpec": "RSA_2048"}),
     (LST, {"sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"}),
 ]
 

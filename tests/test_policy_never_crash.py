@@ -18,7 +18,13 @@ from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_helpers import UNKNOWN
-from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 sys.path.insert(0, str(POLICY_DIR))
 from guardrails import ALL_POLICIES
@@ -70,7 +76,7 @@ class _Recording(Mapping):
 
 @cache
 def properties_read() -> dict[str, tuple[str, ...]]:
-    """type -> every property some rule read while judging the corpus seeds."""
+    """type -> every property some rule (resource or stack) read while judging the corpus."""
     seeds = ([(t, corpus._props(t, {})) for t in corpus.BASELINES]
              + [(t, corpus._props(t, c)) for _, t, c in corpus.MUTANTS]
              + [(t, corpus._props(t, c)) for t, c in corpus.COMPLIANT] + EXTRA_SEEDS)
@@ -82,13 +88,28 @@ def properties_read() -> dict[str, tuple[str, ...]]:
                 args = ResourceValidationArgs(type_token, _Recording(props, seen), "urn", "n",
                                               None, None, {})  # type: ignore[arg-type]
                 policy.validate(args, lambda *_: None)
+    graphs = [corpus.stack_baseline()] + [mutate(corpus.stack_baseline())
+                                          for _, mutate in corpus.STACK_MUTANTS]
+    for graph in graphs:
+        resources = {r.urn: PolicyResource(
+            r.type, _Recording(json_format.MessageToDict(r.properties),
+                               found.setdefault(r.type, set())),
+            r.urn, r.name, None, None, None, [], {}) for r in graph}  # type: ignore[arg-type]
+        for r in graph:
+            resources[r.urn].property_dependencies = {
+                k: [resources[u] for u in v if u in resources]
+                for k, v in r.property_dependencies.items()}
+        for policy in ALL_POLICIES:
+            if isinstance(policy, StackValidationPolicy):
+                policy.validate(StackValidationArgs(list(resources.values()), {}),
+                                lambda *_: None)
     return {t: tuple(sorted(keys)) for t, keys in found.items() if keys}
 
 
 def seed_for(type_token: str) -> dict:
     if type_token in corpus.BASELINES:
         return corpus._props(type_token, {})
-    return dict(next(p for t, p in EXTRA_SEEDS if t == type_token))
+    return dict(next((p for t, p in EXTRA_SEEDS if t == type_token), {}))
 
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),

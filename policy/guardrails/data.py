@@ -76,8 +76,7 @@ def _log_kms(args: ResourceValidationArgs) -> Iterable[str]:
 
 
 def _kms_rotation(args: ResourceValidationArgs) -> Iterable[str]:
-    spec = args.props.get("customerMasterKeySpec") or args.props.get("keySpec") or \
-        "SYMMETRIC_DEFAULT"
+    spec = args.props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
     if args.props.get("customKeyStoreId") or args.props.get("xksKeyId"):
         # AWS cannot rotate keys in CloudHSM or external key stores automatically
         # (KMS developer guide, "Rotating AWS KMS keys": supported key types).
