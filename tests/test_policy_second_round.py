@@ -350,3 +350,12 @@ def test_two_concatenated_documents_are_refused(pack):
                      {"containerDefinitions": compliant + " " + privileged})
     assert found == ["Cannot verify: containerDefinitions is not valid JSON (Extra data at line "
                      "1). Fix the document so the rule can read it."]
+
+
+def test_a_listener_without_ssl_policy_is_judged_by_the_api_default(pack):
+    props = {"protocol": "HTTPS", "port": 443,
+             "certificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/abc"}
+    assert messages(pack, "listener-https-tls13", "aws:lb/listener:Listener", props) == [
+        "sslPolicy ELBSecurityPolicy-2016-08 negotiates TLSv1, TLSv1.1, TLSv1.2; use a policy "
+        "with TLS 1.3 and nothing older than TLS 1.2, such as "
+        "ELBSecurityPolicy-TLS13-1-2-2021-06."]

@@ -30,6 +30,7 @@ WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 SECURITY_POLICIES_FILE = (Path(__file__).resolve().parent / "datasets"
                           / "elb_security_policies.json")
 _OLD_PROTOCOLS = {"SSLv3", "TLSv1", "TLSv1.1"}
+_API_DEFAULT_POLICY = "ELBSecurityPolicy-2016-08"
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
@@ -88,8 +89,10 @@ def _https_tls13(args: ResourceValidationArgs) -> Iterable[str]:
     protocol = args.props.get("protocol", "HTTP")
     if protocol not in ("HTTPS", "TLS"):
         return
-    policy = args.props.get("sslPolicy")
-    protocols = _security_policies().get(str(policy)) if policy else None
+    # Without sslPolicy, API-created listeners get ELBSecurityPolicy-2016-08 (AWS docs, "Security
+    # policies for your Application Load Balancer").
+    policy = args.props.get("sslPolicy") or _API_DEFAULT_POLICY
+    protocols = _security_policies().get(str(policy))
     if protocols is None:
         yield f"sslPolicy is {policy!r}, which is not in the table of AWS security policies; " \
               "use a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06."
