@@ -359,3 +359,15 @@ def test_a_listener_without_ssl_policy_is_judged_by_the_api_default(pack):
         "sslPolicy ELBSecurityPolicy-2016-08 negotiates TLSv1, TLSv1.1, TLSv1.2; use a policy "
         "with TLS 1.3 and nothing older than TLS 1.2, such as "
         "ELBSecurityPolicy-TLS13-1-2-2021-06."]
+
+
+def test_halves_of_the_internet_are_the_internet(pack):
+    props = {"description": "web", "ingress": [
+        {"protocol": "tcp", "fromPort": 22, "toPort": 22, "description": "ssh",
+         "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}]}
+    assert messages(pack, "sg-public-ingress-80-443-only", "aws:ec2/securityGroup:SecurityGroup",
+                    props) == ["ingress[0] opens ports 22-22 to 0.0.0.0/1, 128.0.0.0/1; only 80, "
+                               "443 may be public."]
+    props["ingress"][0]["cidrBlocks"] = ["10.0.0.0/8"]
+    assert messages(pack, "sg-public-ingress-80-443-only", "aws:ec2/securityGroup:SecurityGroup",
+                    props) == []

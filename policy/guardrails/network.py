@@ -1,6 +1,7 @@
 """Security groups: public ingress only to web ports, the service reachable only from its load
 balancer, and every group and rule described."""
 
+import ipaddress
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -25,7 +26,17 @@ EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SERVICE = "aws:ecs/service:Service"
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
-PUBLIC_CIDRS = ("0.0.0.0/0", "::/0")
+# A range this wide is the internet by another name (0.0.0.0/1 and 128.0.0.0/1 together are
+# 0.0.0.0/0); no trusted network is that large.
+_WIDEST_TRUSTED_PREFIX = {4: 8, 6: 16}
+
+
+def is_public(cidr: str) -> bool:
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return False  # AWS refuses a malformed CIDR; nothing is opened
+    return network.prefixlen < _WIDEST_TRUSTED_PREFIX[network.version]
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 DEFAULT_PULUMI_DESCRIPTION = "Managed by Pulumi"
@@ -33,7 +44,7 @@ DEFAULT_PULUMI_DESCRIPTION = "Managed by Pulumi"
 
 def _open_ports(allowed: set[int], label: str, protocol: Any, from_port: Any, to_port: Any,
                 cidrs: list[str]) -> Iterator[str]:
-    public = [c for c in cidrs if c in PUBLIC_CIDRS]
+    public = [c for c in cidrs if is_public(c)]
     if not public:
         return
     every_protocol = str(protocol) in ("-1", "all")
@@ -124,8 +135,9 @@ def _flow_logs(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
 
 
 POLICIES = [
-    resource_policy("sg-public-ingress-80-443-only", "Ingress from 0.0.0.0/0 or ::/0 reaches "
-                    "only ports 80 and 443.", (SECURITY_GROUP, INGRESS_RULE, LEGACY_RULE),
+    resource_policy("sg-public-ingress-80-443-only", "Ingress from the internet (0.0.0.0/0, "
+                    "::/0, or any range wider than /8, /16 for IPv6) reaches only ports 80 and "
+                    "443.", (SECURITY_GROUP, INGRESS_RULE, LEGACY_RULE),
                     _public_ingress, severity=Severity.HIGH,
                     config_schema=PolicyConfigSchema(properties={"allowedPorts": {
                         "type": "array", "items": {"type": "integer"}, "default": [80, 443]}}),
