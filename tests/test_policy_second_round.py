@@ -371,3 +371,21 @@ def test_halves_of_the_internet_are_the_internet(pack):
     props["ingress"][0]["cidrBlocks"] = ["10.0.0.0/8"]
     assert messages(pack, "sg-public-ingress-80-443-only", "aws:ec2/securityGroup:SecurityGroup",
                     props) == []
+
+
+def test_a_tag_condition_confines_a_wildcard_resource(pack):
+    statement = allow(["ec2:DeleteSubnet", "ec2:DeleteRouteTable"], "*",
+                      Condition={"StringEquals": {"aws:ResourceTag/project": "shipyard"}})
+    assert messages(pack, WILDCARD_RESOURCE, ROLE_POLICY, {"policy": document(statement)}) == []
+    statement["Condition"] = {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
+    assert messages(pack, WILDCARD_RESOURCE, ROLE_POLICY, {"policy": document(statement)}) != []
+    statement["Condition"] = {"StringEquals": {"aws:ResourceTag/project": "*"}}
+    assert messages(pack, WILDCARD_RESOURCE, ROLE_POLICY, {"policy": document(statement)}) != []
+
+
+def test_wildcard_resource_is_mandatory_in_both_committed_stacks(pack):
+    from conftest import POLICY_DIR
+    assert pack.by_name[WILDCARD_RESOURCE].enforcement_level == "advisory"
+    for stack in ("staging", "prod"):
+        config = json.loads((POLICY_DIR / f"config.{stack}.json").read_text())
+        assert pack.configure(config)[WILDCARD_RESOURCE] == "mandatory", stack

