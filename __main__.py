@@ -4,14 +4,18 @@ ContainerService per configured service."""
 import pulumi
 import pulumi_aws as aws
 from shipyard import AccessLogBucket, ContainerService, FargateCluster, Network
+from shipyard.shared_load_balancer import SharedLoadBalancer
 
+from artifact_images import with_artifact_images
 from stack_settings import load_stack_settings
 
 settings = load_stack_settings()
 
+# Default tags hold only what is constant for the stack: a per-commit value here would update
+# every resource on every deploy (see README "Tags").
 provider = aws.Provider("aws", region=aws.config.region, default_tags=aws.ProviderDefaultTagsArgs(
     tags={"environment": settings.environment, "managed-by": "pulumi",
-          "project": pulumi.get_project(), "source-version": settings.source_version}))
+          "project": pulumi.get_project()}))
 opts = pulumi.ResourceOptions(providers=[provider])
 
 network = Network(
@@ -21,23 +25,64 @@ network = Network(
     existing_public_subnet_ids=settings.network.public_subnet_ids,
     existing_private_subnet_ids=settings.network.private_subnet_ids, opts=opts)
 cluster = FargateCluster("cluster", {}, opts=opts)
-access_logs = (AccessLogBucket("alb-logs", {"expire_after_days": settings.access_log_expiry_days,
+topology = settings.topology
+# Each load balancer writes under its own name: a public service's own ALB under the service
+# name, the shared ALB under "shared" (their access_logs.prefix).
+log_prefixes = [name for name, args in settings.services.items()
+                if args.get("topology", "public") == "public"]
+if topology.load_balancer is not None:
+    log_prefixes.append("shared")
+access_logs = (AccessLogBucket("alb-logs", {"prefixes": log_prefixes,
+                                            "expire_after_days": settings.access_log_expiry_days,
                                             "protect": settings.protect_stateful}, opts=opts)
-               if settings.access_logs else None)
+               if settings.access_logs and log_prefixes else None)
 
-for name, args in settings.services.items():
-    service = ContainerService(name, {
+# Set in the delivered stacks: deploy the artifacts stack's digests instead of building here.
+artifacts_registry = pulumi.Config("shipyard").get("artifacts_registry")
+shared = (SharedLoadBalancer("shared", {
+    **topology.load_balancer,  # type: ignore[typeddict-item]
+    "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
+    **({"access_logs_bucket": access_logs.bucket_name} if access_logs else {}),
+}, opts=opts) if topology.load_balancer is not None else None)
+namespace = (aws.servicediscovery.HttpNamespace(
+    "services", name=f"{pulumi.get_project()}-{pulumi.get_stack()}",
+    description="ECS Service Connect: private services by name", opts=opts)
+    if topology.service_connect_users else None)
+
+services: dict[str, ContainerService] = {}
+for name in topology.order:
+    args = dict(settings.services[name])
+    if artifacts_registry:
+        args = with_artifact_images(name, args, registry_id=artifacts_registry,
+                                    region=str(aws.config.region))
+    containers = [dict(c) for c in args["containers"]]
+    for (index, variable), target in topology.url_references.get(name, {}).items():
+        containers[index]["environment"] = {**containers[index]["environment"],
+                                            variable: services[target].url}
+    args["containers"] = containers
+    if name in topology.callers:
+        args["callers"] = {caller: services[caller].security_group_id
+                           for caller in topology.callers[name]}
+    if shared is not None and args.get("topology") == "shared":
+        args["load_balancer"] = shared
+    if namespace is not None and name in topology.service_connect_users:
+        args["service_connect_namespace"] = namespace.arn
+    service = services[name] = ContainerService(name, {
         **args,  # type: ignore[typeddict-item]
         "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
         "private_subnet_ids": network.private_subnet_ids, "cluster_arn": cluster.arn,
-        "cluster_name": cluster.name, "source_version": settings.source_version,
-        **({"access_logs_bucket": access_logs.bucket_name} if access_logs else {}),
+        "cluster_name": cluster.name, "source_version": settings.source_versions[name],
+        **({"access_logs_bucket": access_logs.bucket_name}
+           if access_logs and args.get("topology", "public") == "public" else {}),
     }, opts=opts)
     pulumi.export(f"{name}_url", service.url)
+    pulumi.export(f"{name}_security_group_id", service.security_group_id)
     pulumi.export(f"{name}_image_digests", service.image_digests)
     pulumi.export(f"{name}_repository_urls", service.repository_urls)
     pulumi.export(f"{name}_service_name", service.service_name)
     pulumi.export(f"{name}_rollout_bound_seconds", service.rollout_bound_seconds)
 
+if shared is not None:
+    pulumi.export("shared_url", shared.url)
 pulumi.export("cluster_name", cluster.name)
 pulumi.export("vpc_id", network.vpc_id)

@@ -38,8 +38,11 @@ def plans(tmp_path_factory):
     return result
 
 
-@pytest.mark.parametrize("stack,count", [("staging", 34), ("prod", 48)])
-def test_preview_of_each_stack(plans, stack, count):
+# Prod: blue/green (second target group, listener rules, test listener, infrastructure role,
+# alarms on both groups), WAF and a versioned log bucket; staging: rolling with two rollback
+# alarms. Both: the ServiceImage component and the rollout check.
+@pytest.mark.parametrize("stack,count,listeners", [("staging", 38, 2), ("prod", 65, 3)])
+def test_preview_of_each_stack(plans, stack, count, listeners):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith(f"Offline preview of shipyard/{stack}: {count} resources")
@@ -49,14 +52,15 @@ def test_preview_of_each_stack(plans, stack, count):
                   "aws:lb/loadBalancer:LoadBalancer", "aws:ecr/repository:Repository",
                   "docker:index/image:Image", "awsx:ec2:Vpc", "shipyard:index:ContainerService"):
         assert types[token] == 1, token
-    assert types["aws:lb/listener:Listener"] == 2
+    assert types["aws:lb/listener:Listener"] == listeners
     assert plan["policy"]["mandatoryViolations"] == 0
 
 
 def test_text_view_groups_by_component_and_shows_iam(plans):
     text = plans["staging"][0].stdout
     component = text.index("\n+ shipyard:index:ContainerService  web\n")
-    assert text.index("\n    + aws:ecr/repository:Repository  web-web-repo\n") > component
+    image = text.index("\n    + shipyard:index:ServiceImage  web-web\n")
+    assert text.index("\n        + aws:ecr/repository:Repository  web-web-repo\n") > image > component
     digest = plans["staging"][1]["outputs"]["web_image_digests"]["web"]
     assert f"          container web:\n              image: {digest}\n              user: 10001:10001\n" \
         in text
@@ -105,9 +109,9 @@ def test_bad_config_exits_2_with_the_message(tmp_path):
 
 
 def test_unknown_stack_exits_2():
-    result = shipyard("preview", "dev")
+    result = shipyard("preview", "nosuch")
     assert (result.returncode, result.stderr) == (
-        2, "error: stack: 'dev' is not valid; one of prod, staging\n")
+        2, "error: stack: 'nosuch' is not valid; one of fullstack, prod, staging\n")
 
 
 def test_against_a_saved_plan_shows_the_change(plans, tmp_path):

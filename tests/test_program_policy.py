@@ -16,7 +16,7 @@ from shipyard_preview.stack_config import load_stack_config
 # Every advisory verdict the committed stacks produce; each is explained in the README.
 EXPECTED_ADVISORIES = {
     "staging": {("alb-access-logs", "web-alb"), ("alb-waf", "web-alb")},
-    "prod": {("alb-waf", "web-alb")},
+    "prod": set(),  # WAF is on by default in prod
 }
 
 
@@ -27,7 +27,7 @@ def verdicts(run):
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_committed_stacks_have_no_mandatory_violation(stack, staging, prod):
     run = analyze({"staging": staging, "prod": prod}[stack], POLICY_DIR)
-    assert len(run.policies) == 40
+    assert len(run.policies) == 43
     assert {v for v in verdicts(run) if v[2] == "mandatory"} == set()
     assert {(p, r) for p, r, level in verdicts(run) if level == "advisory"} == \
         EXPECTED_ADVISORIES[stack]

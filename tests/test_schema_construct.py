@@ -97,8 +97,9 @@ def test_a_service_from_another_language_is_built_with_the_same_settings(tmp_pat
     everything = json.dumps({t: inputs(recording, t) for t in {r.type for r in recording.resources}})
     assert "s3cr3t-from-typescript" not in everything
     # The component's outputs reach the caller under their schema names.
-    assert set(recording.outputs) == {"url", "imageDigests", "repositoryUrls", "clusterArn",
-                                      "clusterName", "serviceName", "rolloutBoundSeconds"}
+    assert set(recording.outputs) == {"url", "securityGroupId", "imageDigests",
+                                      "repositoryUrls", "clusterArn", "clusterName",
+                                      "serviceName", "rolloutBoundSeconds"}
     assert recording.outputs["rolloutBoundSeconds"] == 25
     assert recording.outputs["imageDigests"] == {"api": IMAGE}
     assert recording.outputs["url"].startswith("https://")
@@ -128,7 +129,8 @@ def test_a_missing_required_argument_is_named_in_schema_terms(tmp_path):
 
 
 def test_helpers_are_constructed_from_their_args(tmp_path):
-    recording = construct(tmp_path, {"expireAfterDays": 30.0, "protect": False},
+    recording = construct(tmp_path, {"prefixes": ["api"], "expireAfterDays": 30.0,
+                                     "protect": False, "region": "eu-west-1"},
                           token="shipyard:index:AccessLogBucket")
     lifecycle = one(recording, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
     assert lifecycle["rules"][0]["expiration"] == {"days": 30}

@@ -140,14 +140,17 @@ def test_iam_grants_no_wildcard_where_a_scope_exists(committed):
                 assert not any(scoped(a) for a in actions), statement
 
 
-def test_roles_trust_only_ecs_tasks_of_this_account(committed):
-    assert not inputs(committed, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+def test_roles_trust_only_ecs_of_this_account(committed):
+    """Task and execution roles trust ECS tasks of this account only; a blue/green deployment's
+    infrastructure role trusts ECS itself."""
     for name in service_names(committed):
         for role in children(committed, name, "aws:iam/role:Role"):
             trust = json.loads(props(role)["assumeRolePolicy"])
             (statement,) = trust["Statement"]
-            assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}, role.urn
-            assert list(statement["Condition"]["StringEquals"]) == ["aws:SourceAccount"], role.urn
+            assert statement["Principal"] in ({"Service": "ecs-tasks.amazonaws.com"},
+                                              {"Service": "ecs.amazonaws.com"}), role.urn
+            if statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}:
+                assert "aws:SourceAccount" in statement["Condition"]["StringEquals"], role.urn
 
 
 def test_https_wherever_there_is_a_certificate_and_always_in_prod(committed):

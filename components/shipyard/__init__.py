@@ -8,8 +8,9 @@ from .cluster import FargateCluster, FargateClusterArgs
 from .container_service import ContainerService
 from .errors import ConfigError
 from .network import Network
+from .service_image import ServiceImage, ServiceImageArgs
 from .spec import ContainerArgs, ContainerServiceArgs, SecretArgs
 
 __all__ = ["AccessLogBucket", "AccessLogBucketArgs", "ConfigError", "ContainerArgs",
            "ContainerService", "ContainerServiceArgs", "FargateCluster", "FargateClusterArgs",
-           "Network", "SecretArgs"]
+           "Network", "SecretArgs", "ServiceImage", "ServiceImageArgs"]

@@ -25,9 +25,11 @@ class FargateCluster(pulumi.ComponentResource):
     providers, for one or more ContainerServices (`cluster_arn`, `cluster_name`)."""
 
     arn: pulumi.Output[str]
-    """ARN of the cluster."""
+    """The cluster's ARN, known only once FARGATE and FARGATE_SPOT are associated with it."""
     name: pulumi.Output[str]
-    """Name of the cluster."""
+    """The cluster's name, with the same dependency as `arn`."""
+    capacity_providers: aws.ecs.ClusterCapacityProviders
+    """The association of FARGATE and FARGATE_SPOT with the cluster."""
 
     def __init__(self, name: str, args: FargateClusterArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -40,9 +42,14 @@ class FargateCluster(pulumi.ComponentResource):
             name, settings=[aws.ecs.ClusterSettingArgs(name="containerInsights",
                                                        value=str(insights))],
             opts=pulumi.ResourceOptions(parent=self))
-        aws.ecs.ClusterCapacityProviders(
+        self.capacity_providers = aws.ecs.ClusterCapacityProviders(
             name, cluster_name=cluster.name, capacity_providers=["FARGATE", "FARGATE_SPOT"],
             opts=pulumi.ResourceOptions(parent=self))
-        self.arn = cluster.arn
-        self.name = cluster.name
+        # A capacity provider strategy may name only providers already associated with the
+        # cluster (ECS API reference, CapacityProviderStrategyItem). Handing out the cluster
+        # through the association makes every service that uses it wait for it, whether the
+        # service gets this component or only its arn and name.
+        associated = self.capacity_providers.id
+        self.arn = pulumi.Output.all(cluster.arn, associated).apply(lambda a: a[0])
+        self.name = pulumi.Output.all(cluster.name, associated).apply(lambda a: a[0])
         self.register_outputs({"arn": self.arn, "name": self.name})

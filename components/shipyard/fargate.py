@@ -31,11 +31,12 @@ def _describe(values: tuple[int, ...]) -> str:
 
 def validate_task_size(cpu: int, memory: int, setting: str = "cpu/memory") -> None:
     """Reject a cpu/memory pair that Fargate would refuse, naming the allowed memory for the cpu."""
-    if cpu not in FARGATE_MEMORY_BY_CPU:
+    # Type first: config may hold any YAML value, and an unhashable one must be refused too.
+    if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu not in FARGATE_MEMORY_BY_CPU:
         allowed = ", ".join(str(c) for c in FARGATE_MEMORY_BY_CPU)
         raise ConfigError(f"{setting}.cpu", cpu, f"Fargate cpu must be one of {allowed}")
     allowed_memory = FARGATE_MEMORY_BY_CPU[cpu]
-    if memory not in allowed_memory:
+    if isinstance(memory, bool) or not isinstance(memory, int) or memory not in allowed_memory:
         raise ConfigError(
             f"{setting}.memory",
             memory,
@@ -44,10 +45,10 @@ def validate_task_size(cpu: int, memory: int, setting: str = "cpu/memory") -> No
 
 
 def validate_capacity(architecture: str, spot: bool, setting: str) -> None:
+    """Both architectures run on FARGATE and FARGATE_SPOT: FARGATE_SPOT runs Linux ARM64 tasks
+    on platform version 1.4.0 or later (ECS API reference, CapacityProviderStrategyItem; the
+    text of botocore's ecs model, checked by a test), and services use platform LATEST."""
+    del spot  # no combination is refused any more; kept for the callers' signature
     if architecture not in CPU_ARCHITECTURES:
         raise ConfigError(f"{setting}.architecture", architecture,
                           f"must be one of {', '.join(CPU_ARCHITECTURES)}")
-    if spot and architecture == "ARM64":
-        # The FARGATE_SPOT capacity provider does not run Linux ARM64 tasks.
-        raise ConfigError(f"{setting}.spot", spot,
-                          "Fargate Spot does not run ARM64 tasks; use X86_64 or spot: false")

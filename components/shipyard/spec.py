@@ -5,7 +5,7 @@ names the setting the same way whether it came from YAML or from Python."""
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -15,6 +15,7 @@ from . import validation as v
 from .errors import ConfigError
 from .fargate import validate_capacity, validate_task_size
 from .image import validate_prebuilt_image
+from .topology import TOPOLOGY_KEYS, TopologySpec, check_ports, parse_topology
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
@@ -39,25 +40,27 @@ class SecretArgs(TypedDict):
 
 
 class ContainerArgs(TypedDict):
-    """One container of the task. The one container with a `port` receives the ALB's traffic."""
+    """One container of the task. The first container with a `port` receives ALB traffic."""
 
     name: str
     """Container name, also the log stream prefix. Required."""
     source: NotRequired[str]
     """Folder with a Dockerfile to build; exactly one of `source` or `image`. Default: none."""
     dockerfile: NotRequired[str]
-    """With `source`: the Dockerfile's path inside `source`. Default: "Dockerfile"."""
+    """Dockerfile path inside `source`. Default: "Dockerfile"."""
     build_args: NotRequired[dict[str, str]]
     """With `source`: Docker build args; they take part in the image tag. Default: {}."""
-    image: NotRequired[str]
+    image: NotRequired[pulumi.Input[str]]
     """A prebuilt image pinned by digest or by an immutable tag (never `latest`); exactly one of
-    `source` or `image`. Default: none."""
+    `source` or `image`. An Output (e.g. a digest another stack exported) must resolve to a
+    digest-pinned reference. Default: none."""
     port: NotRequired[int]
     """Container port the ALB forwards to (1024-65535). Default: none (a sidecar)."""
     command: NotRequired[list[str]]
     """Overrides the image's CMD. Default: none (the image's CMD)."""
-    environment: NotRequired[dict[str, str]]
-    """Plain, non-secret environment variables. Default: {}."""
+    environment: NotRequired[dict[str, pulumi.Input[str]]]
+    """Plain, non-secret environment; values may be Outputs (another service's URL).
+    Default: {}."""
     secrets: NotRequired[dict[str, SecretArgs]]
     """Secret environment variables, delivered only through the task definition's
     `secrets[].valueFrom`. Default: {}."""
@@ -70,6 +73,16 @@ class ContainerArgs(TypedDict):
     health_check_command: NotRequired[list[str]]
     """Container health check (CMD form). Default: none (the ALB's check covers the web
     container)."""
+    depends_on: NotRequired[list[dict[str, str]]]
+    """Start order: `[{container, condition}]`, condition START, COMPLETE, SUCCESS or HEALTHY
+    (HEALTHY needs the other container's health_check_command). Default: []."""
+    firelens: NotRequired[dict[str, Any]]
+    """Makes this container the task's FireLens log router: `{type: fluentbit|fluentd,
+    options?: {...}}`. Default: none."""
+    log_router_options: NotRequired[dict[str, str]]
+    """Send this container's logs through the task's FireLens router (log driver
+    awsfirelens) with these output options, e.g. `{Name: cloudwatch_logs, ...}`. The container
+    then starts after the router. Default: none (awslogs to the service's log group)."""
 
 
 class ContainerServiceArgs(TypedDict):
@@ -77,13 +90,8 @@ class ContainerServiceArgs(TypedDict):
     `private_subnet_ids` are required."""
 
     containers: list[ContainerArgs]
-    """The task's containers; exactly one has a `port`. Required."""
-    vpc_id: pulumi.Input[str]
-    """The VPC of the load balancer and the tasks. Required."""
-    public_subnet_ids: pulumi.Input[Sequence[str]]
-    """Where the ALB lives (at least two AZs). Required."""
-    private_subnet_ids: pulumi.Input[Sequence[str]]
-    """Where tasks run, without public IPs. Required."""
+    """The task's containers; exactly one has a `port` unless the topology is worker.
+    Required."""
     cpu: NotRequired[int]
     """Task CPU units; must pair with `memory` per the Fargate table. Default: 256."""
     memory: NotRequired[int]
@@ -91,61 +99,105 @@ class ContainerServiceArgs(TypedDict):
     architecture: NotRequired[str]
     """CPU architecture, "X86_64" or "ARM64". Default: "X86_64"."""
     spot: NotRequired[bool]
-    """Run on FARGATE_SPOT capacity. Default: false."""
+    """Run on FARGATE_SPOT capacity (X86_64 and ARM64, platform 1.4.0+). Default: false."""
     desired_count: NotRequired[int]
-    """Tasks at creation; autoscaling owns the count afterwards. Default: 2."""
+    """Tasks at creation; autoscaling owns it afterwards. Default: 2."""
     min_count: NotRequired[int]
     """Autoscaling lower bound. Default: 2."""
     max_count: NotRequired[int]
     """Autoscaling upper bound. Default: 4."""
     cpu_target_percent: NotRequired[int]
-    """Target average CPU (10-90 %) for target-tracking scaling. Default: 60."""
+    """Target average CPU for scaling. Default: 60."""
     requests_per_target: NotRequired[int]
-    """Target ALB requests per task for target-tracking scaling. Default: 500."""
+    """Target ALB requests per task for scaling. Default: 500."""
     health_check_path: NotRequired[str]
     """ALB health check path. Default: "/healthz"."""
     health_check_grace_period_seconds: NotRequired[int]
-    """Time a new task has before ALB health checks count. Default: 30."""
+    """Time a new task has before ALB health counts. Default: 30."""
     deregistration_delay_seconds: NotRequired[int]
-    """Connection draining on the target group; part of the rollout bound. Default: 15."""
+    """Connection draining on the target group. Default: 15."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the load balancer and the tasks. Required."""
+    public_subnet_ids: pulumi.Input[Sequence[str]]
+    """Where the ALB lives (at least two AZs). Required."""
+    private_subnet_ids: pulumi.Input[Sequence[str]]
+    """Where tasks run, without public IPs. Required."""
     certificate_arn: NotRequired[str]
-    """ACM certificate for the HTTPS listener (port 80 then only redirects). Default: none, which
-    serves plain HTTP (the stack config refuses that in prod)."""
+    """ACM certificate for the HTTPS listener. Default: none, which serves plain HTTP (never in
+    prod: the stack config refuses it)."""
     ingress_cidrs: NotRequired[list[str]]
-    """Who may reach the ALB (443, and 80 for the redirect). Default: ["0.0.0.0/0"]."""
+    """Who may reach the ALB. Default: ["0.0.0.0/0"]."""
     deletion_protection: NotRequired[bool]
     """ALB deletion protection. Default: false."""
     access_logs_bucket: NotRequired[pulumi.Input[str]]
-    """Bucket for ALB access logs (see AccessLogBucket). Default: none (access logs off)."""
+    """Bucket for ALB access logs. Default: none (logs off)."""
     log_retention_days: NotRequired[int]
-    """CloudWatch Logs retention, one of the values CloudWatch allows. Default: 30."""
+    """CloudWatch retention. Default: 30."""
     images_to_keep: NotRequired[int]
-    """Released images the ECR lifecycle policy keeps for rollback. Default: 20."""
+    """Released images the lifecycle policy keeps for rollback. Default: 20."""
     protect_stateful: NotRequired[bool]
-    """Protect the repositories, secrets, log group and key from deletion. Default: false."""
+    """Protect repository, secrets, log group and key from deletion. Default: false."""
     enable_execute_command: NotRequired[bool]
-    """ECS Exec; adds only the four `ssmmessages` actions to the task role. Default: false."""
+    """ECS Exec; adds only the four `ssmmessages` actions to the task role, and needs
+    /var/lib/amazon/ssm and /var/log/amazon/ssm (or parents) in every container's
+    `scratch_paths`, the root filesystem being read-only. Default: false."""
     task_role_statements: NotRequired[list[dict[str, Any]]]
-    """IAM statements for the application's own AWS access; no `*` resource in an Allow, no
-    service-wide action. Default: [] (an empty task role)."""
+    """IAM statements for the application's own AWS access. Default: [] (an empty task role)."""
     cluster_arn: NotRequired[pulumi.Input[str]]
-    """Run in an existing cluster (give `cluster_name` too). Default: none (a new cluster)."""
+    """Run in an existing cluster (with `cluster_name`). Default: none (a new cluster)."""
     cluster_name: NotRequired[pulumi.Input[str]]
     """Name of the cluster given by `cluster_arn`. Default: none (a new cluster)."""
     source_version: NotRequired[str]
-    """The commit being deployed, recorded as the task definition's `source-version` tag.
-    Default: "unversioned"."""
+    """Recorded as the task definition's `source-version` tag; pass something that changes
+    only with the source (the program passes `<folder>@<git tree id>`). Default: "unversioned"."""
     scan_max_critical: NotRequired[int]
     """Scan gate: CRITICAL findings allowed in a built image. Default: 0."""
     scan_max_high: NotRequired[int]
-    """Scan gate: HIGH findings allowed in a built image. Default: 5."""
+    """Scan gate: HIGH findings allowed. Default: 5."""
     scan_timeout_seconds: NotRequired[int]
     """Scan gate: how long to wait for ECR's scan before refusing the image. Default: 900."""
     permissions_boundary_arn: NotRequired[str]
-    """Permissions boundary for the roles this service creates (required when the deployer's role
-    enforces one). Default: none."""
+    """Permissions boundary for the roles this service creates (required when the deployer's
+    role enforces one). Default: none."""
     tags: NotRequired[dict[str, str]]
     """Tags added to every child resource. Default: {}."""
+    topology: NotRequired[str]
+    """"public" (its own internet-facing ALB), "shared" (routed on the stack's
+    SharedLoadBalancer), "private" (no load balancer; reachable by its callers through ECS
+    Service Connect) or "worker" (no port, no load balancer). Default: "public"."""
+    load_balancer: NotRequired[Any]
+    """Topology shared: the SharedLoadBalancer whose `routes` include this service.
+    Default: none."""
+    service_connect_namespace: NotRequired[pulumi.Input[str]]
+    """Cloud Map HTTP namespace ARN for ECS Service Connect; required for a private service;
+    other services given one can call private services by alias. Default: none."""
+    service_connect_alias: NotRequired[str]
+    """Topology private: the name callers use (http://<alias>:<port>). Default: the service name."""
+    callers: NotRequired[dict[str, pulumi.Input[str]]]
+    """Topology private (required there): caller service name -> its security group id; only
+    these may connect, on the container port. Default: none."""
+    egress: NotRequired[list[dict[str, Any]]]
+    """Extra outbound destinations: `[{security_group_id or cidr, port, description?}]` (a
+    database's group on 5432). HTTPS to anywhere is always allowed. Default: none."""
+    extra_security_group_ids: NotRequired[list[pulumi.Input[str]]]
+    """Further groups to attach to the tasks (at most 4). Default: none."""
+    scaling_metric: NotRequired[dict[str, Any]]
+    """Target tracking on a metric of your own instead of ALB requests: `{namespace,
+    metric_name, target, statistic?, dimensions?}` (e.g. a queue's backlog). Default: none."""
+    deployment: NotRequired[dict[str, Any]]
+    """`{strategy: ROLLING|BLUE_GREEN|LINEAR|CANARY, bake_time_minutes (10),
+    test_listener_port, test_ingress_cidrs, smoke_test_lambda_arn, canary_percent (10),
+    canary_bake_time_minutes (5), linear_step_percent (10), linear_step_bake_time_minutes (2)}`.
+    BLUE_GREEN needs a test listener. Default: {strategy: ROLLING} (with the circuit breaker)."""
+    rollback_alarms: NotRequired[bool]
+    """CloudWatch alarms on the target group's 5xx rate and unhealthy hosts, wired into the
+    deployment's rollback (services with a load balancer). Default: true."""
+    waf: NotRequired[dict[str, Any]]
+    """Topology public: `{enabled, rate_limit (2000 per IP per 5 min)}`, a WAF web ACL with AWS
+    managed rules. Default: none."""
+    dns: NotRequired[dict[str, str]]
+    """Topology public: `{zone_id, name}`, a Route 53 alias record; `url` uses the name.
+    Default: none."""
 
 
 @dataclass(frozen=True)
@@ -163,15 +215,18 @@ class ContainerSpec:
     source: str | None
     dockerfile: str
     build_args: dict[str, str]
-    image: str | None
+    image: str | pulumi.Output[str] | None
     port: int | None
     command: list[str] | None
-    environment: dict[str, str]
+    environment: dict[str, Any]
     secrets: tuple[SecretSpec, ...]
     scratch_paths: tuple[str, ...]
     user: str
     essential: bool
     health_check_command: list[str] | None
+    depends_on: tuple[tuple[str, str], ...] = ()
+    firelens: dict[str, Any] | None = None
+    log_router_options: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +268,7 @@ class ServiceSpec:
     scan_timeout_seconds: int
     permissions_boundary_arn: str | None
     tags: dict[str, str]
+    topology: TopologySpec = field(default_factory=TopologySpec)
 
     @property
     def web_container(self) -> ContainerSpec:
@@ -221,6 +277,8 @@ class ServiceSpec:
 
 _CONTAINER_KEYS = frozenset(ContainerArgs.__annotations__)
 _SERVICE_KEYS = frozenset(ContainerServiceArgs.__annotations__)
+_CONTAINER_CONDITIONS = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+_FIRELENS_TYPES = ("fluentbit", "fluentd")
 _SECRET_KEYS = frozenset(SecretArgs.__annotations__)
 # In declaration order, so the first missing one is reported.
 _REQUIRED_SERVICE_KEYS = tuple(k for k in ContainerServiceArgs.__annotations__
@@ -292,12 +350,17 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     name = raw.get("name")
     if not isinstance(name, str) or not v.CONTAINER_NAME_RE.match(name):
         raise ConfigError(f"{setting}.name", name,
-                          "letters, digits, '-' and '_', starting with a letter (at most 255)")
+                          "lowercase letters, digits, '-' and '_', starting with a letter (at most "
+                          "255): it also names the port mapping and the ECR repository, which "
+                          "allow no upper case")
     has_source, has_image = "source" in raw, "image" in raw
     if has_source == has_image:
         raise ConfigError(f"{setting}", f"source={raw.get('source')!r}, image={raw.get('image')!r}",
                           "exactly one of 'source' (a folder to build) or 'image' (prebuilt)")
-    image = validate_prebuilt_image(raw["image"], f"{setting}.image") if has_image else None
+    image = raw.get("image")
+    if has_image and not isinstance(image, pulumi.Output):
+        # An Output is checked when it resolves (ContainerService): digest-pinned only.
+        image = validate_prebuilt_image(image, f"{setting}.image")
     source = raw.get("source")
     if has_source and (not isinstance(source, str) or not source):
         raise ConfigError(f"{setting}.source", source, "a folder path containing a Dockerfile")
@@ -310,6 +373,7 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     port = raw.get("port")
     if port is not None:
         v.validate_container_port(port, f"{setting}.port")
+        v.validate_port_mapping_name(name, port, f"{setting}.name")
     user = raw.get("user", CONTAINER_DEFAULTS["user"])
     if not isinstance(user, str) or not user or user.strip().lower() in _ROOT_USERS \
             or user.split(":")[0] in ("0", "root"):
@@ -324,8 +388,8 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
                               "an absolute path other than '/' such as /tmp, without '..'")
     if len(set(scratch)) != len(scratch):
         raise ConfigError(f"{setting}.scratch_paths", scratch, "each path at most once")
-    environment = _string_map(raw.get("environment", CONTAINER_DEFAULTS["environment"]),
-                              f"{setting}.environment")
+    environment = _environment_map(raw.get("environment", CONTAINER_DEFAULTS["environment"]),
+                                   f"{setting}.environment")
     secrets_raw = raw.get("secrets", CONTAINER_DEFAULTS["secrets"])
     if not isinstance(secrets_raw, Mapping):
         raise ConfigError(f"{setting}.secrets", secrets_raw, "a mapping of variable names to sources")
@@ -339,13 +403,119 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
               if "health_check_command" in raw else None)
     build_args = _string_map(raw.get("build_args", CONTAINER_DEFAULTS["build_args"]),
                              f"{setting}.build_args")
+    depends_on = _parse_depends_on(raw.get("depends_on", CONTAINER_DEFAULTS["depends_on"]),
+                                   f"{setting}.depends_on", name)
+    firelens = None
+    if raw.get("firelens") is not None:
+        firelens = dict(raw["firelens"]) if isinstance(raw["firelens"], Mapping) else None
+        if firelens is None:
+            raise ConfigError(f"{setting}.firelens", raw["firelens"],
+                              "a mapping {type: fluentbit|fluentd, options?: {...}}")
+        v.reject_unknown_keys(firelens, {"type", "options"}, f"{setting}.firelens")
+        v.validate_choice(firelens.get("type", "fluentbit"), f"{setting}.firelens.type",
+                          _FIRELENS_TYPES)
+        firelens = {"type": firelens.get("type", "fluentbit"),
+                    **({"options": _plain_map(firelens["options"], f"{setting}.firelens.options")}
+                       if "options" in firelens else {})}
+    router_options = (_plain_map(raw["log_router_options"], f"{setting}.log_router_options")
+                      if raw.get("log_router_options") is not None else None)
+    if firelens is not None and router_options is not None:
+        raise ConfigError(f"{setting}.log_router_options", router_options,
+                          "the log router itself logs to CloudWatch with awslogs; only other "
+                          "containers route through it")
     return ContainerSpec(
         name=name, source=source, dockerfile=dockerfile, build_args=build_args, image=image,
         port=port, command=command, environment=environment, secrets=secrets,
         scratch_paths=tuple(scratch), user=user,
         essential=_require_bool(raw.get("essential", CONTAINER_DEFAULTS["essential"]),
                                  f"{setting}.essential"),
-        health_check_command=health)
+        health_check_command=health, depends_on=depends_on, firelens=firelens,
+        log_router_options=router_options)
+
+
+def _environment_map(value: object, setting: str) -> dict[str, Any]:
+    """Like a string map, but a value may be an Output (resolved when the task definition is
+    rendered), e.g. another service's URL."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(setting, value, "a mapping of names to strings")
+    for key, item in value.items():
+        v.validate_env_name(key, f"{setting}.{key}")
+        if not isinstance(item, (str, pulumi.Output)):
+            raise ConfigError(f"{setting}.{key}", item, "a string or an Output of one")
+    return dict(value)
+
+
+def _plain_map(value: object, setting: str) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not value or not all(
+            isinstance(k, str) and k and isinstance(x, str) for k, x in value.items()):
+        raise ConfigError(setting, value, "a non-empty mapping of strings to strings")
+    return dict(value)
+
+
+def _parse_depends_on(raw: object, setting: str, own: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(setting, raw, "a list of {container, condition}")
+    result = []
+    for index, item in enumerate(raw):
+        where = f"{setting}[{index}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(where, item, "a mapping {container, condition}")
+        v.reject_unknown_keys(dict(item), {"container", "condition"}, where)
+        other = item.get("container")
+        if not isinstance(other, str) or other == own:
+            raise ConfigError(f"{where}.container", other,
+                              "the name of another container of the same task")
+        condition = item.get("condition", "START")
+        v.validate_choice(condition, f"{where}.condition", _CONTAINER_CONDITIONS)
+        result.append((other, str(condition)))
+    return tuple(result)
+
+
+def _check_container_graph(containers: tuple[ContainerSpec, ...], prefix: str,
+                           service: str) -> None:
+    """Start-order references exist and form no cycle; HEALTHY needs a health check; at most one
+    log router, and only where a container routes through it (ECS task definition rules for
+    dependsOn and firelensConfiguration)."""
+    by_name = {c.name: c for c in containers}
+    for index, container in enumerate(containers):
+        for position, (other, condition) in enumerate(container.depends_on):
+            where = f"{prefix}containers[{index}].depends_on[{position}]"
+            if other not in by_name:
+                raise ConfigError(f"{where}.container", other,
+                                  "one of this task's containers: " + ", ".join(sorted(by_name)))
+            if condition == "HEALTHY" and by_name[other].health_check_command is None:
+                raise ConfigError(f"{where}.condition", condition,
+                                  f"container '{other}' has no health_check_command, so it "
+                                  "never becomes HEALTHY")
+            if condition in ("COMPLETE", "SUCCESS") and by_name[other].essential:
+                raise ConfigError(f"{where}.condition", condition,
+                                  f"container '{other}' is essential: when it exits the task "
+                                  "stops; make it essential: false")
+    visiting: set[str] = set()
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            raise ConfigError(f"{prefix}containers", " -> ".join(path + [name]),
+                              f"service '{service}': depends_on forms a cycle")
+        visiting.add(name)
+        for other, _ in by_name[name].depends_on:
+            if other in by_name:
+                visit(other, path + [name])
+        visiting.discard(name)
+        done.add(name)
+
+    for container in containers:
+        visit(container.name, [])
+    routers = [c.name for c in containers if c.firelens is not None]
+    if len(routers) > 1:
+        raise ConfigError(f"{prefix}containers", routers, "at most one FireLens log router")
+    users = [c.name for c in containers if c.log_router_options is not None]
+    if users and not routers:
+        raise ConfigError(f"{prefix}containers", users,
+                          "log_router_options needs a container with firelens (the log router)")
 
 
 def _parse_statements(raw: object, setting: str) -> tuple[dict, ...]:
@@ -392,17 +562,15 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     names = [c.name for c in containers]
     if len(set(names)) != len(names):
         raise ConfigError(f"{prefix}containers", names, "container names must be unique")
-    if not any(c.port is not None for c in containers):
-        raise ConfigError(f"{prefix}containers", names,
-                          "one container needs a 'port' for the load balancer to forward to")
-    if sum(c.port is not None for c in containers) > 1:
-        raise ConfigError(f"{prefix}containers", names,
-                          "exactly one container has a 'port'; sidecars listen on none")
+    topology = parse_topology(name, args, prefix)
+    check_ports(topology.kind, [c.port for c in containers], names, prefix, name)
     if not any(c.essential for c in containers):
         raise ConfigError(f"{prefix}containers", names, "at least one container must be essential")
+    _check_container_graph(containers, prefix, name)
 
-    given = {k: args[k] for k in args if k != "containers"}
-    values: dict[str, Any] = {**copy.deepcopy(SERVICE_DEFAULTS), **given}
+    given = {k: args[k] for k in args if k != "containers" and k not in TOPOLOGY_KEYS}
+    values: dict[str, Any] = {**{k: d for k, d in copy.deepcopy(SERVICE_DEFAULTS).items()
+                                 if k not in TOPOLOGY_KEYS}, **given}
     cpu = values["cpu"]
     memory = values["memory"]
     validate_task_size(cpu, memory, setting or name)
@@ -411,6 +579,9 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     validate_capacity(architecture, spot, setting or name)
     for key in _BOOL_SETTINGS:
         _require_bool(values[key], f"{prefix}{key}")
+    if values.get("enable_execute_command"):
+        v.validate_exec_writable_paths({c.name: c.scratch_paths for c in containers},
+                                       f"{prefix}enable_execute_command")
     counts = {k: v.validate_int_range(values[k], f"{prefix}{k}", 0, 1000)
               for k in ("desired_count", "min_count", "max_count")}
     if counts["min_count"] < 1:
@@ -455,5 +626,7 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     if not isinstance(values["tags"], Mapping) or not all(
             isinstance(k, str) and isinstance(t, str) for k, t in values["tags"].items()):
         raise ConfigError(f"{prefix}tags", values["tags"], "a mapping of strings to strings")
-    absent = {f.name: None for f in fields(ServiceSpec) if f.name not in ("name", "containers")}
-    return ServiceSpec(name=name, containers=containers, **{**absent, **values})
+    absent = {f.name: None for f in fields(ServiceSpec)
+              if f.name not in ("name", "containers", "topology")}
+    return ServiceSpec(name=name, containers=containers, topology=topology,
+                       **{**absent, **values})
