@@ -5,7 +5,7 @@ import json
 
 import pytest
 import yaml
-from conftest import PROJECT, inputs, one
+from conftest import PROJECT, committed_stack_config, inputs, one
 from delivery_mocks import delivery_run
 
 from shipyard_preview.analyzer import analyze
@@ -155,12 +155,18 @@ def test_deployment_settings(delivery):
         assert "github" not in s
         # Deployments neither deploys on push nor previews pull requests: the workflows start
         # runs, and a Deployments PR preview would run PR code with the stack's credentials.
+        # The committed stack's own source folders (app/ for the sample), in service order.
+        sources = dict.fromkeys(
+            c["source"].strip("/") for service in json.loads(
+                committed_stack_config(stack).config["shipyard:services"])
+            for c in service["containers"] if "source" in c)
         assert s["vcs"] == {
             "provider": "github", "repository": "acme-corp/shipyard", "deployCommits": False,
             "previewPullRequests": False, "pullRequestTemplate": False,
             "paths": ["__main__.py", "stack_settings.py", "stack_topology.py",
                       "artifact_images.py", "Pulumi.yaml", "components/**", "policy/**",
-                      "pyproject.toml", "uv.lock", f"Pulumi.{stack}.yaml", "app/**"]}
+                      "pyproject.toml", "uv.lock", f"Pulumi.{stack}.yaml",
+                      *[f"{source}/**" for source in sources]]}
         assert s["sourceContext"] == {"git": {"branch": "refs/heads/main", "repoDir": "."}}
         assert s["executorContext"] == {"executorImage": "pulumi/pulumi:3.272.0"}
         context = s["operationContext"]
