@@ -37,7 +37,7 @@ def plans(tmp_path_factory):
     return result
 
 
-@pytest.mark.parametrize("stack,count", [("staging", 34), ("prod", 48)])
+@pytest.mark.parametrize("stack,count", [("staging", 53), ("prod", 84)])
 def test_preview_of_each_stack(plans, stack, count):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr
@@ -46,7 +46,7 @@ def test_preview_of_each_stack(plans, stack, count):
     types = Counter(r["type"] for r in plan["resources"])
     for token in ("aws:ecs/service:Service", "aws:ecs/taskDefinition:TaskDefinition",
                   "aws:lb/loadBalancer:LoadBalancer", "aws:ecr/repository:Repository",
-                  "docker:index/image:Image", "awsx:ec2:Vpc", "shipyard:index:ContainerService"):
+                  "docker:index/image:Image", "aws:ec2/vpc:Vpc", "shipyard:index:ContainerService"):
         assert types[token] == 1, token
     assert types["aws:lb/listener:Listener"] == 2
     assert plan["policy"]["mandatoryViolations"] == 0
