@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from google.protobuf import struct_pb2
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import wait_for_rpcs
+
+from shipyard.errors import ConfigError
 
 from .mocks import OfflineMocks
 from .stack_config import StackConfig
@@ -97,10 +100,26 @@ async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def program_entry(project_dir: Path) -> Path:
+    """The file the language host runs: `main` of Pulumi.yaml (a file, or a folder with
+    `__main__.py`), else the project folder's `__main__.py`."""
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    main = project.get("main") if isinstance(project, dict) else None
+    entry = project_dir / str(main) if main else project_dir
+    if entry.is_dir():
+        entry = entry / "__main__.py"
+    if not entry.is_file():
+        raise ConfigError("Pulumi.yaml: main", str(main or "."),
+                          "a Python file, or a folder with __main__.py")
+    return entry
+
+
 def run_program(project_dir: Path, stack: StackConfig, *,
                 preview_unknowns: bool = False) -> Recording:
-    """Run `__main__.py` of `project_dir` for `stack`. Raises what the program raises (a
+    """Run the program of `project_dir` for `stack`. Raises what the program raises (a
     ConfigError for bad config) after the runtime is reset."""
+    entry = program_entry(project_dir)
+    program_dir = entry.parent
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     monitor = RecordingMonitor(OfflineMocks(stack.region, preview_unknowns=preview_unknowns))
@@ -109,11 +128,11 @@ def run_program(project_dir: Path, stack: StackConfig, *,
                              preview=preview_unknowns, monitor=monitor)
     pulumi.runtime.set_all_config(dict(stack.config), list(stack.secret_keys))
     previous_cwd = os.getcwd()
-    sys.path.insert(0, str(project_dir))
-    os.chdir(project_dir)
+    sys.path.insert(0, str(program_dir))
+    os.chdir(program_dir)
     try:
         try:
-            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+            runpy.run_path(str(entry), run_name="__main__")
         except Exception as error:
             # Lets callers show (and tests assert) that a rejected program registered nothing.
             error.registered_before_failure = list(monitor.recorded)  # type: ignore[attr-defined]
@@ -126,7 +145,7 @@ def run_program(project_dir: Path, stack: StackConfig, *,
         outputs = loop.run_until_complete(_resolve_outputs(dict(getattr(root, "outputs", {}))))
     finally:
         os.chdir(previous_cwd)
-        sys.path.remove(str(project_dir))
+        sys.path.remove(str(program_dir))
         _reset_runtime()
         loop.close()
         asyncio.set_event_loop(None)

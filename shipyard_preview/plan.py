@@ -9,9 +9,10 @@ from google.protobuf import json_format
 from pulumi.runtime import rpc
 
 from .analyzer import PolicyRun
+from .cost import estimate
 from .engine import RecordedResource, Recording
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -159,7 +160,8 @@ def iam_summary(recording: Recording) -> list[dict]:
     return grants
 
 
-def build_plan(recording: Recording, policy_run: PolicyRun | None) -> dict:
+def build_plan(recording: Recording, policy_run: PolicyRun | None,
+               policy_config_source: str = "") -> dict:
     resources = []
     # Registration order depends on asynchronous resolution; URN order is stable across runs.
     for resource in sorted(recording.resources, key=lambda r: r.urn):
@@ -176,6 +178,7 @@ def build_plan(recording: Recording, policy_run: PolicyRun | None) -> dict:
         "stack": recording.stack.stack, "previewUnknowns": recording.preview_unknowns,
         "resourceCount": len(resources), "resources": resources,
         "iam": iam_summary(recording), "outputs": recording.outputs,
+        "cost": estimate(resources, recording.stack.region),
     }
     if policy_run is not None:
         verdicts = [{"policy": v.policy, "enforcementLevel": v.enforcement_level,
@@ -183,6 +186,7 @@ def build_plan(recording: Recording, policy_run: PolicyRun | None) -> dict:
                      "remediation": v.remediation, "url": v.url} for v in policy_run.verdicts]
         plan["policy"] = {
             "pack": policy_run.pack_name, "version": policy_run.pack_version,
+            "config": policy_config_source,
             "policies": len(policy_run.policies), "levels": policy_run.levels,
             "verdicts": verdicts,
             "skipped": [{"policy": s.policy, "urn": s.urn, "message": s.message}
