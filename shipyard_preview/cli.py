@@ -122,7 +122,7 @@ def preview(args: argparse.Namespace) -> int:
             recording = run_program(project_dir, stack, preview_unknowns=args.preview_unknowns)
         except ConfigError:
             raise
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001  (any failure of the user's program: exit 2)
             raise _program_failure(error, project_dir) from None
         policy_run = None if pack is None else analyze(recording, pack_dir, pack.connect())
     plan = build_plan(recording, policy_run, source)

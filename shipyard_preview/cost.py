@@ -5,6 +5,7 @@ the table does not price are left out and the table says which."""
 
 import json
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,13 @@ def price_table() -> dict:
     return json.loads(PRICES_FILE.read_text())
 
 
+def cents(amount: float) -> float:
+    """Half-up to the cent, as a person checking the figure by hand would round."""
+    return float(Decimal(repr(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
 def _line(owner: str, item: str, quantity: str, monthly: float) -> dict:
-    return {"service": owner, "item": item, "quantity": quantity, "monthly": round(monthly, 2)}
+    return {"service": owner, "item": item, "quantity": quantity, "monthly": cents(monthly)}
 
 
 def _number(value: Any, default: float) -> float:
@@ -185,10 +191,9 @@ def estimate(resources: list[dict], region_name: str) -> dict:
     lines.sort(key=lambda line: (line["service"] == SHARED, line["service"], line["item"]))
     per_service: dict[str, float] = {}
     for line in lines:
-        per_service[line["service"]] = round(per_service.get(line["service"], 0) + line["monthly"],
-                                             2)
+        per_service[line["service"]] = cents(per_service.get(line["service"], 0) + line["monthly"])
     document.update(lines=lines, perService=per_service,
-                    monthlyTotal=round(sum(line["monthly"] for line in lines), 2))
+                    monthlyTotal=cents(sum(line["monthly"] for line in lines)))
     return document
 
 
@@ -196,12 +201,12 @@ def cost_delta(before: dict | None, after: dict) -> dict:
     """Per-service and total change of the monthly estimate against a saved plan's."""
     old = (before or {}).get("perService") or {}
     new = after.get("perService") or {}
-    changes = {name: round(new.get(name, 0) - old.get(name, 0), 2)
+    changes = {name: cents(new.get(name, 0) - old.get(name, 0))
                for name in sorted(set(old) | set(new))
-               if round(new.get(name, 0) - old.get(name, 0), 2) != 0}
+               if cents(new.get(name, 0) - old.get(name, 0)) != 0}
     old_total = (before or {}).get("monthlyTotal")
     new_total = after.get("monthlyTotal")
-    total = (round(new_total - old_total, 2)
+    total = (cents(new_total - old_total)
              if isinstance(old_total, (int, float)) and isinstance(new_total, (int, float))
              else None)
     return {"before": old_total, "after": new_total, "delta": total, "perService": changes}

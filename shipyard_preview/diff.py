@@ -72,7 +72,7 @@ def _container_changes(before: Any, after: Any) -> list[dict] | None:
     old, new = _containers(before), _containers(after)
     if old is None or new is None:
         return None
-    changes = []
+    changes: list[dict[str, Any]] = []
     for name in sorted(set(old) | set(new)):
         if name not in new:
             changes.append({"property": f"containerDefinitions[{name}]", "before": "present",

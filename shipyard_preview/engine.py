@@ -16,7 +16,6 @@ import yaml
 from google.protobuf import struct_pb2
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import wait_for_rpcs
-
 from shipyard.errors import ConfigError
 
 from .mocks import OfflineMocks
