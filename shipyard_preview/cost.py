@@ -78,11 +78,11 @@ def _fargate(owner: str, service: dict, task: dict, region: dict, assume: dict,
                 else f"{spot:.0%} Spot")
     what = f"{tasks:g} task{'s' if tasks != 1 else ''}"
     yield _line(owner, f"Fargate {arch} vCPU, {capacity}",
-                f"{what} x {vcpu:g} vCPU x {hours:g} h x ${rates['vcpuHour']}"
+                f"{what} x {vcpu:g} vCPU x {hours:g} h x ${rates['vcpuHour']:g}"
                 + (f" x {factor:g}" if spot else ""),
                 tasks * vcpu * hours * rates["vcpuHour"] * factor)
     yield _line(owner, f"Fargate {arch} memory, {capacity}",
-                f"{what} x {memory_gb:g} GB x {hours:g} h x ${rates['gbHour']}"
+                f"{what} x {memory_gb:g} GB x {hours:g} h x ${rates['gbHour']:g}"
                 + (f" x {factor:g}" if spot else ""),
                 tasks * memory_gb * hours * rates["gbHour"] * factor)
 
@@ -101,7 +101,7 @@ def _log_group(owner: str, resource: dict, flow_log: bool, region: dict,
     stored = gb * months
     yield _line(owner, f"CloudWatch {label} storage ({name})",
                 f"{stored:.2f} GB ({gb:g} GB x {retention:g} days retention) x "
-                f"${region['logsStorageGbMonth']}", stored * region["logsStorageGbMonth"])
+                f"${region['logsStorageGbMonth']:g}", stored * region["logsStorageGbMonth"])
 
 
 def estimate(resources: list[dict], region_name: str) -> dict:
@@ -136,44 +136,44 @@ def estimate(resources: list[dict], region_name: str) -> dict:
                 "loadBalancerType", "application") == "application":
             name = resource["name"]
             lines.append(_line(owner, f"Application Load Balancer ({name})",
-                               f"{hours:g} h x ${region['albHour']}", hours * region["albHour"]))
+                               f"{hours:g} h x ${region['albHour']:g}", hours * region["albHour"]))
             lcu = assume["albLcuPerHour"]
             lines.append(_line(owner, f"Load balancer capacity units ({name})",
-                               f"{lcu:g} LCU x {hours:g} h x ${region['lcuHour']}",
+                               f"{lcu:g} LCU x {hours:g} h x ${region['lcuHour']:g}",
                                lcu * hours * region["lcuHour"]))
             if not props.get("internal"):
                 addresses = len(props.get("subnets") or []) * assume["albPublicIpv4PerSubnet"]
                 lines.append(_line(owner, f"Public IPv4 addresses ({name})",
-                                   f"{addresses} x {hours:g} h x ${region['publicIpv4Hour']}",
+                                   f"{addresses} x {hours:g} h x ${region['publicIpv4Hour']:g}",
                                    addresses * hours * region["publicIpv4Hour"]))
         elif kind == "aws:ec2/natGateway:NatGateway":
             name = resource["name"]
             lines.append(_line(owner, f"NAT gateway ({name})",
-                               f"{hours:g} h x ${region['natHour']}", hours * region["natHour"]))
+                               f"{hours:g} h x ${region['natHour']:g}", hours * region["natHour"]))
             gb = assume["natGbPerMonth"]
             lines.append(_line(owner, f"NAT gateway data ({name})", f"{gb:g} GB x "
-                               f"${region['natGb']}", gb * region["natGb"]))
+                               f"${region['natGb']:g}", gb * region["natGb"]))
         elif kind == "aws:ec2/eip:Eip":
             lines.append(_line(owner, f"Public IPv4 address ({resource['name']})",
-                               f"{hours:g} h x ${region['publicIpv4Hour']}",
+                               f"{hours:g} h x ${region['publicIpv4Hour']:g}",
                                hours * region["publicIpv4Hour"]))
         elif kind == "aws:ec2/vpcEndpoint:VpcEndpoint" and props.get(
                 "vpcEndpointType") == "Interface":
             azs = len(props.get("subnetIds") or [])
             name = resource["name"]
             lines.append(_line(owner, f"Interface endpoint ({name})",
-                               f"{azs} AZ x {hours:g} h x ${region['interfaceEndpointAzHour']}",
+                               f"{azs} AZ x {hours:g} h x ${region['interfaceEndpointAzHour']:g}",
                                azs * hours * region["interfaceEndpointAzHour"]))
             gb = assume["interfaceEndpointGbPerMonth"]
             lines.append(_line(owner, f"Interface endpoint data ({name})",
-                               f"{gb:g} GB x ${region['interfaceEndpointGb']}",
+                               f"{gb:g} GB x ${region['interfaceEndpointGb']:g}",
                                gb * region["interfaceEndpointGb"]))
         elif kind == "aws:kms/key:Key":
             lines.append(_line(owner, f"KMS key ({resource['name']})",
-                               f"1 x ${region['kmsKeyMonth']}", region["kmsKeyMonth"]))
+                               f"1 x ${region['kmsKeyMonth']:g}", region["kmsKeyMonth"]))
         elif kind == "aws:secretsmanager/secret:Secret":
             lines.append(_line(owner, f"Secrets Manager secret ({resource['name']})",
-                               f"1 x ${region['secretMonth']}", region["secretMonth"]))
+                               f"1 x ${region['secretMonth']:g}", region["secretMonth"]))
         elif kind == "aws:cloudwatch/logGroup:LogGroup":
             lines += _log_group(owner, resource, resource["urn"] in flow_log_groups, region,
                                 assume)
@@ -181,12 +181,12 @@ def estimate(resources: list[dict], region_name: str) -> dict:
             rules = len(props.get("rules") or [])
             requests = assume["wafMillionRequestsPerMonth"]
             name = resource["name"]
-            lines.append(_line(owner, f"WAF web ACL ({name})", f"1 x ${region['wafWebAclMonth']}",
+            lines.append(_line(owner, f"WAF web ACL ({name})", f"1 x ${region['wafWebAclMonth']:g}",
                                region["wafWebAclMonth"]))
-            lines.append(_line(owner, f"WAF rules ({name})", f"{rules} x ${region['wafRuleMonth']}",
+            lines.append(_line(owner, f"WAF rules ({name})", f"{rules} x ${region['wafRuleMonth']:g}",
                                rules * region["wafRuleMonth"]))
             lines.append(_line(owner, f"WAF requests ({name})",
-                               f"{requests:g} million x ${region['wafMillionRequests']}",
+                               f"{requests:g} million x ${region['wafMillionRequests']:g}",
                                requests * region["wafMillionRequests"]))
     lines.sort(key=lambda line: (line["service"] == SHARED, line["service"], line["item"]))
     per_service: dict[str, float] = {}

@@ -88,6 +88,18 @@ def _container_changes(before: Any, after: Any) -> list[dict] | None:
     return changes
 
 
+def _json_object(value: Any) -> Any:
+    """A property holding a JSON object as a string (provider inputs, documents), parsed so it
+    diffs by key; anything else unchanged."""
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            return value
+        return parsed if isinstance(parsed, dict) else value
+    return value
+
+
 def _property_changes(resource_type: str, before: dict, after: dict) -> list[dict]:
     changes: list[dict] = []
     old, new = dict(before), dict(after)
@@ -102,7 +114,8 @@ def _property_changes(resource_type: str, before: dict, after: dict) -> list[dic
         changes.append({"property": "policy", "before": "...", "after": "see IAM changes"})
         old.pop("policy", None)
         new.pop("policy", None)
-    a, b = _flatten(old), _flatten(new)
+    a = _flatten({k: _json_object(v) for k, v in old.items()})
+    b = _flatten({k: _json_object(v) for k, v in new.items()})
     changes += [{"property": key, "before": a.get(key), "after": b.get(key)}
                 for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)]
     return sorted(changes, key=lambda c: c["property"])

@@ -137,3 +137,15 @@ def test_saved_plan_is_not_modified_by_diffing():
     snapshot = copy.deepcopy(before)
     diff_plans(before, plan(desired=5))
     assert before == snapshot
+
+
+def test_json_object_properties_diff_by_key():
+    before, after = plan(), plan()
+    provider = "urn:pulumi:staging::shipyard::pulumi:providers:aws::aws"
+    for document, version in ((before, "abc"), (after, "def")):
+        document["resources"].append({"urn": provider, "type": "pulumi:providers:aws",
+                                      "properties": {"defaultTags": json.dumps(
+                                          {"tags": {"source-version": version}})}})
+    text = render_diff(diff_plans(before, after))
+    assert (f"  ~ pulumi:providers:aws  {provider}\n"
+            "      defaultTags.tags.source-version: abc => def\n") in text
