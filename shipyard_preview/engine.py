@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 import yaml
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import wait_for_rpcs
 from shipyard.errors import ConfigError
@@ -40,6 +40,8 @@ class RecordedResource:
     properties: struct_pb2.Struct
     """Inputs exactly as serialized by the SDK for the engine."""
     id: str = ""
+    aliases: list[dict] = field(default_factory=list)
+    """Alias specs as sent to the engine (e.g. {"spec": {"parentUrn": ...}})."""
 
 
 @dataclass
@@ -79,7 +81,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 delete_before_replace=(request.deleteBeforeReplace
                                        if request.deleteBeforeReplaceDefined else None),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
-                provider=request.provider, properties=properties, id=response.id))
+                provider=request.provider, properties=properties, id=response.id,
+                aliases=[json_format.MessageToDict(a) for a in request.aliases]))
         return response
 
 

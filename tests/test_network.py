@@ -179,3 +179,18 @@ def test_existing_vpc_creates_no_vpc_resources():
     recording = run_stack("staging", shipyard__network={**EXISTING, "flow_logs": True})
     assert not inputs(recording, "aws:ec2/vpc:Vpc") and not inputs(recording, SUBNET)
     assert inputs(recording, "aws:ec2/flowLog:FlowLog")["network-flow-log"]["vpcId"] == "vpc-0123"
+
+
+def test_vpc_is_aliased_to_its_old_awsx_parent(prod):
+    """Live stacks built with awsx's Vpc keep their resources: the VPC names its old parent;
+    the engine derives the children's old URNs from it (same names, same chain below)."""
+    vpc = resource(prod, "aws:ec2/vpc:Vpc", "network-vpc")
+    assert vpc.parent == "urn:pulumi:prod::shipyard::shipyard:index:Network::network"
+    assert vpc.aliases == [{"spec": {
+        "parentUrn": "urn:pulumi:prod::shipyard::shipyard:index:Network$awsx:ec2:Vpc::"
+                     "network-vpc"}}]
+    subnet = resource(prod, SUBNET, "network-vpc-public-1")
+    assert subnet.parent == vpc.urn
+    table = resource(prod, "aws:ec2/routeTable:RouteTable", "network-vpc-public-1")
+    assert table.parent == subnet.urn
+    assert resource(prod, NAT, "network-vpc-1").parent == subnet.urn

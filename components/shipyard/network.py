@@ -303,8 +303,9 @@ class Network(pulumi.ComponentResource):
         subnet < route table, EIP, NAT; route table < association, default route."""
         vpc_name = f"{name}-vpc"
         # The VPC used to be the child of an awsx:ec2:Vpc of the same name under this component.
-        # Aliasing it moves it (and, through the engine's parent-alias inheritance, everything
-        # under it) without replacement.
+        # Aliasing it moves it without replacement, and everything under it too: the engine
+        # gives each child an alias under each alias of its parent (pulumi/pulumi
+        # pkg/resource/deploy/step_generator.go, inheritedChildAlias).
         old_parent = pulumi.create_urn(vpc_name, "awsx:ec2:Vpc", parent=self)
         vpc = aws.ec2.Vpc(
             vpc_name, cidr_block=spec.cidr_block, enable_dns_hostnames=True,
