@@ -87,11 +87,11 @@ def render_text(plan: dict) -> str:
               f"{plan['resourceCount']} resources"
               + (" (unknowns as at a first preview)" if plan["previewUnknowns"] else ""))
     bounds = {k: v for k, v in plan["outputs"].items() if k.endswith("rollout_bound_seconds")}
-    sections = [header, "", "Resources", *_tree(plan), "", "IAM grants", *_iam(plan), "",
-                "Rollout bound (health checks to healthy + draining)",
+    rollout = (["Rollout bound (health checks to healthy + draining)",
                 *[f"  {k.removesuffix('_rollout_bound_seconds')}: {v} s"
-                  for k, v in bounds.items()], "",
-                "Outputs", *[f"  {k}: {_value(v)}" for k, v in plan["outputs"].items()], "",
+                  for k, v in bounds.items()], ""] if bounds else [])
+    sections = [header, "", "Resources", *_tree(plan), "", "IAM grants", *_iam(plan), "",
+                *rollout, "Outputs", *[f"  {k}: {_value(v)}" for k, v in plan["outputs"].items()], "",
                 *render_cost(plan["cost"])]
     if "policy" in plan:
         sections += ["", *_verdicts(plan["policy"])]
