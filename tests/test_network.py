@@ -125,7 +125,7 @@ def test_gateway_endpoint_uses_the_private_route_tables(prod):
 
 
 def test_prod_flow_logs_least_privilege(prod):
-    group_name = "/vpc-flow-logs/shipyard-prod-network"
+    group_name = "network-flow-logs-shipyard-prod"
     group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{group_name}"
     group = inputs(prod, "aws:cloudwatch/logGroup:LogGroup")["network-flow-logs"]
     assert group["name"] == group_name and group["retentionInDays"] == 365

@@ -388,8 +388,10 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, name: str, spec: NetworkSpec) -> None:
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=spec.protect)
-        # A fixed name, so the key policy and the role can name the group before it exists.
-        group_name = f"/vpc-flow-logs/{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
+        # A fixed name, so the key policy and the role can name the group before it exists; it
+        # starts with the component's name, like every other resource of the stack, so
+        # name-prefix scoped permissions (the delivery project's deploy role) cover it.
+        group_name = f"{name}-flow-logs-{pulumi.get_project()}-{pulumi.get_stack()}"
         group_arn = pulumi.Output.concat("arn:aws:logs:", self._region, ":", self._account,
                                          ":log-group:", group_name)
         key = aws.kms.Key(
