@@ -229,6 +229,27 @@ def test_own_program_config_errors_exit_2_without_traceback(tmp_path, config, st
     assert (result.returncode, result.stderr, result.stdout) == (2, stderr, "")
 
 
+def test_own_program_misspelt_key_exits_2(tmp_path):
+    project = _example_copy(tmp_path, imgae=IMAGE, certificate_arn=CERT)
+    result = shipyard("preview", "dev", "--project-dir", str(project), "--no-policy")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("error: Pulumi.dev.yaml: own-program:imgae")
+    assert "Traceback" not in result.stderr
+
+
+def test_diff_in_json_matches_the_schema(plans, tmp_path):
+    saved = tmp_path / "prod.json"
+    saved.write_text(json.dumps(plans["prod"][1]))
+    result = shipyard("preview", "staging", "--no-policy", "--json", "--against", str(saved))
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    jsonschema.validate(plan, SCHEMA)
+    assert plan["diff"]["cost"]["delta"] == round(
+        plan["cost"]["monthlyTotal"] - plans["prod"][1]["cost"]["monthlyTotal"], 2)
+    removed_types = {item["type"] for item in plan["diff"]["removed"]}
+    assert "aws:ec2/flowLog:FlowLog" in removed_types
+
+
 def test_a_failing_program_is_exit_2_with_its_line(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text("name: broken\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n")
