@@ -4,6 +4,7 @@ ContainerService per configured service."""
 import pulumi
 import pulumi_aws as aws
 from shipyard import AccessLogBucket, ContainerService, FargateCluster, Network
+from shipyard.shared_load_balancer import SharedLoadBalancer
 
 from stack_settings import load_stack_settings
 
@@ -27,19 +28,48 @@ access_logs = (AccessLogBucket("alb-logs", expire_after_days=settings.access_log
                                protect=settings.protect_stateful, opts=opts)
                if settings.access_logs else None)
 
-for name, args in settings.services.items():
-    service = ContainerService(name, {
+topology = settings.topology
+shared = (SharedLoadBalancer("shared", {
+    **topology.load_balancer,  # type: ignore[typeddict-item]
+    "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
+    **({"access_logs_bucket": access_logs.bucket_name} if access_logs else {}),
+}, opts=opts) if topology.load_balancer is not None else None)
+namespace = (aws.servicediscovery.HttpNamespace(
+    "services", name=f"{pulumi.get_project()}-{pulumi.get_stack()}",
+    description="ECS Service Connect: private services by name", opts=opts)
+    if topology.service_connect_users else None)
+
+services: dict[str, ContainerService] = {}
+for name in topology.order:
+    args = dict(settings.services[name])
+    containers = [dict(c) for c in args["containers"]]
+    for (index, variable), target in topology.url_references.get(name, {}).items():
+        containers[index]["environment"] = {**containers[index]["environment"],
+                                            variable: services[target].url}
+    args["containers"] = containers
+    if name in topology.callers:
+        args["callers"] = {caller: services[caller].security_group_id
+                           for caller in topology.callers[name]}
+    if shared is not None and args.get("topology") == "shared":
+        args["load_balancer"] = shared
+    if namespace is not None and name in topology.service_connect_users:
+        args["service_connect_namespace"] = namespace.arn
+    service = services[name] = ContainerService(name, {
         **args,  # type: ignore[typeddict-item]
         "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
         "private_subnet_ids": network.private_subnet_ids, "cluster_arn": cluster.arn,
         "cluster_name": cluster.name, "source_version": settings.source_version,
-        **({"access_logs_bucket": access_logs.bucket_name} if access_logs else {}),
+        **({"access_logs_bucket": access_logs.bucket_name}
+           if access_logs and args.get("topology", "public") == "public" else {}),
     }, opts=opts)
     pulumi.export(f"{name}_url", service.url)
+    pulumi.export(f"{name}_security_group_id", service.security_group_id)
     pulumi.export(f"{name}_image_digests", service.image_digests)
     pulumi.export(f"{name}_repository_urls", service.repository_urls)
     pulumi.export(f"{name}_service_name", service.service_name)
     pulumi.export(f"{name}_rollout_bound_seconds", service.rollout_bound_seconds)
 
+if shared is not None:
+    pulumi.export("shared_url", shared.url)
 pulumi.export("cluster_name", cluster.name)
 pulumi.export("vpc_id", network.vpc_id)

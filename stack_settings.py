@@ -17,11 +17,15 @@ from shipyard.errors import ConfigError
 from shipyard.network import NetworkSpec, parse_network_args
 from shipyard.spec import ContainerServiceArgs, ServiceSpec, parse_service_args
 
+from stack_topology import StackTopology, applicable_defaults, kind_of, prepare
+
 NAMESPACE = "shipyard"
-ENVIRONMENTS = ("staging", "prod")
+# Any environment name works (dev, qa, ...); "prod" adds its own requirements (certificate, WAF).
+ENVIRONMENT_RE = v.re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 # Filled in by the program from the network, not by config.
 _PROGRAM_OWNED = frozenset({"vpc_id", "public_subnet_ids", "private_subnet_ids", "cluster_arn",
-                            "cluster_name", "access_logs_bucket", "source_version"})
+                            "cluster_name", "access_logs_bucket", "source_version",
+                            "load_balancer", "service_connect_namespace"})
 _PLACEHOLDER_VPC = "vpc-validation-only"
 
 
@@ -36,6 +40,8 @@ class StackSettings:
     protect_stateful: bool
     source_version: str
     specs: dict[str, ServiceSpec] = field(default_factory=dict)
+    topology: StackTopology = field(default_factory=StackTopology)
+    """Shared load balancer, callers, url references and creation order."""
 
 
 def source_version() -> str:
@@ -90,8 +96,11 @@ def _resolve_secrets(container: dict, config: pulumi.Config, setting: str) -> di
 
 def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
     config = config or pulumi.Config(NAMESPACE)
-    environment = v.validate_choice(config.get("environment"), f"{NAMESPACE}:environment",
-                                    ENVIRONMENTS)
+    environment = config.get("environment")
+    if not isinstance(environment, str) or not ENVIRONMENT_RE.match(environment):
+        raise ConfigError(f"{NAMESPACE}:environment", environment,
+                          "an environment name such as dev, qa, staging or prod (lowercase "
+                          "letters, digits and '-', at most 32)")
     network = _parse_network(config.get_object("network"))
     defaults = config.get_object("service_defaults") or {}
     if not isinstance(defaults, Mapping):
@@ -105,6 +114,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
     version = source_version()
     services: dict[str, dict[str, Any]] = {}
     specs: dict[str, ServiceSpec] = {}
+    entries: list[tuple[str, str, dict[str, Any]]] = []
     for index, raw in enumerate(raw_services):
         setting = f"{NAMESPACE}:services[{index}]"
         if not isinstance(raw, Mapping):
@@ -114,7 +124,8 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
             raise ConfigError(f"{setting}.name", name, "a service name such as web")
         if name in services:
             raise ConfigError(f"{setting}.name", name, "service names must be unique in a stack")
-        args = {**defaults, **{k: val for k, val in raw.items() if k != "name"}}
+        own = {k: val for k, val in raw.items() if k != "name"}
+        args = {**applicable_defaults(defaults, own), **own}
         owned = sorted(set(args) & _PROGRAM_OWNED)
         if owned:
             raise ConfigError(f"{setting}.{owned[0]}", args[owned[0]],
@@ -125,17 +136,25 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
                                   if isinstance(c, Mapping) else c
                                   for i, c in enumerate(args["containers"])]
         args.setdefault("protect_stateful", protect)
-        if environment == "prod" and not args.get("certificate_arn"):
-            raise ConfigError(f"{setting}.certificate_arn", args.get("certificate_arn"),
-                              "required in prod: an ACM certificate ARN for the HTTPS listener")
+        if environment == "prod" and kind_of(args) == "public":
+            if not args.get("certificate_arn"):
+                raise ConfigError(f"{setting}.certificate_arn", args.get("certificate_arn"),
+                                  "required in prod: an ACM certificate ARN for the HTTPS "
+                                  "listener")
+            args.setdefault("waf", {"enabled": True})
+        services[name] = args
+        entries.append((setting, name, args))
+    services, probes, topology = prepare(entries, config.get_object("load_balancer"), defaults,
+                                         str(environment))
+    for setting, name, _ in entries:
         # Validate now, with placeholders for what the program supplies, so every bad value is
         # reported before the first resource exists.
         probe: ContainerServiceArgs = {
-            **args, "vpc_id": _PLACEHOLDER_VPC, "public_subnet_ids": [], "private_subnet_ids": [],
-            "source_version": version}
+            **probes[name], "vpc_id": _PLACEHOLDER_VPC,  # type: ignore[typeddict-item]
+            "public_subnet_ids": [], "private_subnet_ids": [], "source_version": version}
         specs[name] = parse_service_args(name, probe, setting)
-        services[name] = args
     return StackSettings(environment=str(environment), network=network, services=services,
                          access_logs=access_logs,
                          access_log_expiry_days=config.require_int("access_log_expiry_days"),
-                         protect_stateful=protect, source_version=version, specs=specs)
+                         protect_stateful=protect, source_version=version, specs=specs,
+                         topology=topology)

@@ -48,6 +48,7 @@ def generated_project(where: Path, services: int) -> Path:
         service["name"] = f"svc{index:02d}"
         copies.append(service)
     stack["config"]["shipyard:services"] = copies
+    stack["config"]["shipyard:policy_config"] = "policy/config.staging.json"
     (where / f"Pulumi.bench{services}.yaml").write_text(yaml.safe_dump(stack))
     return where
 

@@ -15,7 +15,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import yaml
 from shipyard.errors import ConfigError
+
+from .stack_config import StackConfig, _policy_file
 
 EXIT_CLEAN, EXIT_MANDATORY, EXIT_BAD_INPUT = 0, 1, 2
 _PACK_MANIFEST = "PulumiPolicy.yaml"
@@ -73,16 +76,19 @@ def _read_policy_config(path: Path, shown: str) -> dict[str, Any]:
     return config
 
 
-def policy_config(explicit: str | None, project_dir: Path, pack_dir: Path,
-                  stack: str) -> tuple[dict[str, Any], str]:
-    """The policy config and where it came from: --policy-config, else the project's
-    policy/config.<stack>.json, else the pack's config.<stack>.json, else the pack defaults."""
+def policy_config(explicit: str | None, project_dir: Path, pack_dir: Path, stack: StackConfig,
+                  ) -> tuple[dict[str, Any], str]:
+    """The policy config and where it came from: --policy-config, else the stack's own choice
+    (`<project>:policy_config` or the project's policy/config.<stack>.json, as
+    stack_config resolves it), else the pack's config.<stack>.json, else the pack defaults."""
     if explicit is not None:
         path = Path(explicit).resolve()
         return _read_policy_config(path, explicit), str(path)
-    for candidate in (project_dir / "policy" / f"config.{stack}.json",
-                      pack_dir / f"config.{stack}.json"):
-        if candidate.is_file():
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    chosen = _policy_file(project_dir, stack.project, stack.stack, stack.config,
+                          project.get("config") or {})
+    for candidate in (chosen, pack_dir / f"config.{stack.stack}.json"):
+        if candidate is not None and candidate.is_file():
             return _read_policy_config(candidate, str(candidate)), str(candidate)
     return {}, ""
 
@@ -113,7 +119,7 @@ def preview(args: argparse.Namespace) -> int:
     project_dir = _project_dir(args.project_dir)
     stack = load_stack_config(project_dir, args.stack)
     pack_dir = _pack_dir(args.policy_pack, project_dir)
-    levels, source = policy_config(args.policy_config, project_dir, pack_dir, args.stack)
+    levels, source = policy_config(args.policy_config, project_dir, pack_dir, stack)
     stack = dataclasses.replace(stack, policy_config=levels)
     saved = load_saved_plan(args.against) if args.against else None
     # The pack starts first, as its own process, and boots while the program runs.

@@ -18,7 +18,8 @@ _AUTO_NAMED = {"aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGro
                "aws:ecr/repository:Repository", "aws:iam/role:Role",
                "aws:cloudwatch/logGroup:LogGroup", "aws:secretsmanager/secret:Secret",
                "aws:ecs/cluster:Cluster", "aws:ecs/service:Service", "aws:s3/bucket:Bucket",
-               "aws:ec2/securityGroup:SecurityGroup"}
+               "aws:ec2/securityGroup:SecurityGroup", "aws:wafv2/webAcl:WebAcl",
+               "aws:servicediscovery/httpNamespace:HttpNamespace"}
 
 
 def _hex(seed: str, length: int) -> str:
@@ -127,6 +128,20 @@ class OfflineMocks(pulumi.runtime.Mocks):
         if typ == "aws:lb/listener:Listener":
             arn = self._arn("elasticloadbalancing", f"listener/app/{name}/{h[:16]}/{h[1:17]}")
             return arn, {"arn": arn}
+        if typ == "aws:lb/listenerRule:ListenerRule":
+            listener = str(inputs.get("listenerArn", "")).split(":listener/", 1)[-1]
+            arn = self._arn("elasticloadbalancing", f"listener-rule/{listener}/{h[:16]}")
+            return arn, {"arn": arn}
+        if typ == "aws:servicediscovery/httpNamespace:HttpNamespace":
+            namespace_id = f"ns-{h[:16]}"
+            return namespace_id, {"arn": self._arn("servicediscovery", f"namespace/{namespace_id}"),
+                                  "httpName": inputs.get("name", physical)}
+        if typ == "aws:wafv2/webAcl:WebAcl":
+            acl_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}"
+            return acl_id, {"arn": self._arn("wafv2", f"regional/webacl/{physical}/{acl_id}"),
+                            "name": physical}
+        if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return physical, {"arn": self._arn("cloudwatch", f"alarm:{physical}")}
         if typ == "aws:s3/bucket:Bucket":
             bucket = inputs.get("bucket", physical)
             return bucket, {"bucket": bucket, "arn": f"arn:{PARTITION}:s3:::{bucket}"}

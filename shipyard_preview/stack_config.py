@@ -3,6 +3,7 @@ declared in `Pulumi.yaml`. Secret values cannot be decrypted offline; each becom
 placeholder that is registered as a secret, so it is masked wherever it would be shown."""
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,32 @@ def _as_config_string(value: Any) -> str:
 
 def available_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def _policy_file(project_dir: Path, project: str, stack: str, values: dict[str, str],
+                 declared: dict) -> Path | None:
+    """In a project that declares `policy_config`, every stack chooses its policy levels: that
+    key names a file (a dev or qa stack may reuse staging's), else `policy/config.<stack>.json`
+    must exist. Falling back to the pack's defaults would judge a new stack by levels nobody
+    chose. Other projects (delivery) keep the file if there is one, else the defaults."""
+    chosen = values.get(f"{project}:policy_config")
+    default = project_dir / "policy" / f"config.{stack}.json"
+    if "policy_config" not in declared:
+        return default if default.is_file() else None
+    if chosen is not None:
+        # Lexically inside the project (a symlinked policy folder is fine, `..` is not).
+        path = Path(os.path.normpath(project_dir / chosen))
+        if not path.is_file() or not path.is_relative_to(os.path.normpath(project_dir)):
+            raise ConfigError(f"Pulumi.{stack}.yaml: {project}:policy_config", chosen,
+                              "a policy config file inside the project, such as "
+                              "policy/config.staging.json")
+        return path
+    if not default.is_file():
+        raise ConfigError(f"Pulumi.{stack}.yaml: {project}:policy_config", None,
+                          f"choose the stack's policy levels: add policy/config.{stack}.json or "
+                          "set shipyard:policy_config to an existing one (e.g. "
+                          "policy/config.staging.json)")
+    return default
 
 
 def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
@@ -67,7 +94,7 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     region = values.get("aws:region")
     if not region:
         raise ConfigError(f"{stack_file.name}: aws:region", None, "required (e.g. eu-west-1)")
-    policy_file = project_dir / "policy" / f"config.{stack}.json"
-    policy_config = json.loads(policy_file.read_text()) if policy_file.is_file() else {}
+    policy_file = _policy_file(project_dir, name, stack, values, declared)
+    policy_config = json.loads(policy_file.read_text()) if policy_file is not None else {}
     return StackConfig(project=name, stack=stack, config=values, secret_keys=secret_keys,
                        policy_config=policy_config, region=region)

@@ -37,8 +37,11 @@ def plans(tmp_path_factory):
     return result
 
 
-@pytest.mark.parametrize("stack,count", [("staging", 53), ("prod", 84)])
-def test_preview_of_each_stack(plans, stack, count):
+# Prod: blue/green (second target group, listener rules, test listener, infrastructure role,
+# alarms on both groups), WAF and a versioned log bucket; staging: rolling with two rollback
+# alarms.
+@pytest.mark.parametrize("stack,count,listeners", [("staging", 55, 2), ("prod", 99, 3)])
+def test_preview_of_each_stack(plans, stack, count, listeners):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith(f"Offline preview of shipyard/{stack}: {count} resources")
@@ -48,7 +51,7 @@ def test_preview_of_each_stack(plans, stack, count):
                   "aws:lb/loadBalancer:LoadBalancer", "aws:ecr/repository:Repository",
                   "docker:index/image:Image", "aws:ec2/vpc:Vpc", "shipyard:index:ContainerService"):
         assert types[token] == 1, token
-    assert types["aws:lb/listener:Listener"] == 2
+    assert types["aws:lb/listener:Listener"] == listeners
     assert plan["policy"]["mandatoryViolations"] == 0
 
 
@@ -104,9 +107,9 @@ def test_bad_config_exits_2_with_the_message(tmp_path):
 
 
 def test_unknown_stack_exits_2():
-    result = shipyard("preview", "dev")
+    result = shipyard("preview", "nosuch")
     assert (result.returncode, result.stderr) == (
-        2, "error: stack: 'dev' is not valid; one of prod, staging\n")
+        2, "error: stack: 'nosuch' is not valid; one of fullstack, prod, staging\n")
 
 
 def test_against_a_saved_plan_shows_the_change(plans, tmp_path):

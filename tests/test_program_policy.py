@@ -16,7 +16,7 @@ from shipyard_preview.stack_config import load_stack_config
 # Every advisory verdict the committed stacks produce; each is explained in the README.
 EXPECTED_ADVISORIES = {
     "staging": {("alb-access-logs", "web-alb"), ("alb-waf", "web-alb")},
-    "prod": {("alb-waf", "web-alb")},
+    "prod": set(),  # WAF is on by default in prod
 }
 
 

@@ -113,8 +113,9 @@ def test_partial_existing_network():
 
 
 def test_wrong_environment():
-    assert str(failure(shipyard__environment="production")) == (
-        "shipyard:environment: 'production' is not valid; one of 'staging', 'prod'")
+    assert str(failure(shipyard__environment="Prod!")) == (
+        "shipyard:environment: 'Prod!' is not valid; an environment name such as dev, qa, "
+        "staging or prod (lowercase letters, digits and '-', at most 32)")
 
 
 def test_duplicate_service_names():
@@ -149,8 +150,8 @@ def test_undeclared_plain_key_in_stack_file(tmp_path):
 
 def test_unknown_stack():
     with pytest.raises(ConfigError) as raised:
-        load_stack_config(PROJECT, "dev")
-    assert str(raised.value) == "stack: 'dev' is not valid; one of prod, staging"
+        load_stack_config(PROJECT, "nosuch")
+    assert str(raised.value) == "stack: 'nosuch' is not valid; one of fullstack, prod, staging"
 
 
 def test_secrets_become_marked_placeholders():

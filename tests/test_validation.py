@@ -149,13 +149,15 @@ def test_split_never_mistakes_a_registry_port_for_a_tag(repository, tag):
 def test_unknown_argument_named():
     assert error(parse_service_args, "web", service(cpus=256)) == (
         "web: 'cpus' is not valid; unknown key; allowed keys are access_logs_bucket, "
-        "architecture, certificate_arn, cluster_arn, cluster_name, containers, cpu, "
-        "cpu_target_percent, deletion_protection, deregistration_delay_seconds, desired_count, "
-        "enable_execute_command, health_check_grace_period_seconds, health_check_path, "
-        "images_to_keep, ingress_cidrs, log_retention_days, max_count, memory, min_count, "
+        "architecture, callers, certificate_arn, cluster_arn, cluster_name, containers, cpu, "
+        "cpu_target_percent, deletion_protection, deployment, deregistration_delay_seconds, "
+        "desired_count, dns, egress, enable_execute_command, extra_security_group_ids, "
+        "health_check_grace_period_seconds, health_check_path, images_to_keep, ingress_cidrs, "
+        "load_balancer, log_retention_days, max_count, memory, min_count, "
         "permissions_boundary_arn, private_subnet_ids, protect_stateful, public_subnet_ids, "
-        "requests_per_target, scan_max_critical, scan_max_high, scan_timeout_seconds, "
-        "source_version, spot, tags, task_role_statements, vpc_id")
+        "requests_per_target, rollback_alarms, scaling_metric, scan_max_critical, scan_max_high, "
+        "scan_timeout_seconds, service_connect_alias, service_connect_namespace, source_version, "
+        "spot, tags, task_role_statements, topology, vpc_id, waf")
 
 
 def test_scan_thresholds_validated():

@@ -1,11 +1,14 @@
 """A bucket that only load balancers write access logs to: public access blocked, TLS enforced,
-owner-enforced object ownership, SSE-S3 (the only encryption ALB log delivery supports), and
-old logs expired."""
+owner-enforced object ownership, SSE-S3 (the only encryption ALB log delivery supports),
+versioned, and old logs and non-current versions expired."""
 
 import json
 
 import pulumi
 import pulumi_aws as aws
+
+# How long a replaced or deleted log object is kept before S3 removes it.
+NONCURRENT_VERSION_DAYS = 30
 
 
 def access_log_bucket_policy(bucket_arn: str, account_id: str) -> dict:
@@ -30,6 +33,13 @@ class AccessLogBucket(pulumi.ComponentResource):
             opts=pulumi.InvokeOptions(parent=self)).account_id
         bucket = aws.s3.Bucket(name, force_destroy=False,
                                opts=pulumi.ResourceOptions(parent=self, protect=protect))
+        # Versioned, so an overwritten or deleted log survives until the non-current expiry
+        # below (FSBP S3.14); ALB log delivery writes new keys only, so versions cost little.
+        aws.s3.BucketVersioning(
+            name, bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"),
+            opts=child)
         aws.s3.BucketPublicAccessBlock(
             name, bucket=bucket.id, block_public_acls=True, block_public_policy=True,
             ignore_public_acls=True, restrict_public_buckets=True, opts=child)
@@ -50,7 +60,10 @@ class AccessLogBucket(pulumi.ComponentResource):
                 id="expire-access-logs", status="Enabled",
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                 expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                    days=expire_after_days))],
+                    days=expire_after_days),
+                noncurrent_version_expiration=aws.s3.
+                BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=NONCURRENT_VERSION_DAYS))],
             opts=child)
         aws.s3.BucketPolicy(
             name, bucket=bucket.id,

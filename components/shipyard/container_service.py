@@ -2,18 +2,27 @@
 ECS Fargate deployment. Every argument is validated before the first child is registered."""
 
 import json
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
 from . import iam
+from .alarms import rollback_alarms
+from .blue_green import SMOKE_TEST_STAGE, infrastructure_role, smoke_test_role
 from .cluster import FargateCluster
+from .dns import alias_record
 from .image import SOURCE_TAG_PREFIX, source_fingerprint, source_tag
-from .load_balancer import ServiceEdge, create_service_edge, rollout_bound_seconds
+from .load_balancer import create_service_edge, rollout_bound_seconds
+from .routing import Route
 from .scan_gate import ScanGate, Thresholds
+from .service_connect import service_connect_configuration, service_connect_url
+from .shared_load_balancer import SharedLoadBalancer, attach_service
 from .spec import ContainerServiceArgs, ContainerSpec, SecretSpec, ServiceSpec, parse_service_args
 from .task_definition import ResolvedContainer, container_definitions, volumes
+from .topology import CIRCUIT_BREAKER_STRATEGIES
+from .waf import protect_load_balancer
 
 TYPE_TOKEN = "shipyard:index:ContainerService"
 UNTAGGED_IMAGE_EXPIRY_DAYS = 1
@@ -40,7 +49,10 @@ def docker_platform(architecture: str) -> str:
 
 class ContainerService(pulumi.ComponentResource):
     url: pulumi.Output[str]
-    """https:// (or http:// without a certificate) address of the load balancer."""
+    """https:// (or http:// without a certificate) address of the load balancer; for a private
+    service its Service Connect address (http://<alias>:<port>); "" for a worker."""
+    security_group_id: pulumi.Output[str]
+    """The tasks' own security group, so a database defined elsewhere can admit it."""
     image_digests: pulumi.Output[dict]
     """Container name -> the image reference the task runs, pinned by digest."""
     repository_urls: pulumi.Output[dict]
@@ -124,14 +136,17 @@ class ContainerService(pulumi.ComponentResource):
             cluster_arn = pulumi.Output.from_input(spec.cluster_arn)
             cluster_name = pulumi.Output.from_input(spec.cluster_name)
 
-        edge = create_service_edge(spec, self, tags)
+        edge = self._edge(spec, tags)
 
         ordered = list(spec.containers)
+        environments = [pulumi.Output.all(**c.environment) if c.environment
+                        else pulumi.Output.from_input({}) for c in ordered]
         definitions = pulumi.Output.all(
             [images[c.name] for c in ordered], [value_froms[c.name] for c in ordered],
-            log_group.name, region,
+            log_group.name, region, environments,
         ).apply(lambda a: json.dumps(container_definitions(
-            [ResolvedContainer(c, image, froms) for c, image, froms in zip(ordered, a[0], a[1])],
+            [ResolvedContainer(c, image, froms, env)
+             for c, image, froms, env in zip(ordered, a[0], a[1], a[4])],
             log_group=a[2], region=a[3])))
         task_definition = aws.ecs.TaskDefinition(
             f"{name}-task", family=name, cpu=str(spec.cpu), memory=str(spec.memory),
@@ -146,23 +161,33 @@ class ContainerService(pulumi.ComponentResource):
             # No task definition references an image before its scan passed.
             opts=pulumi.ResourceOptions(parent=self, depends_on=gates))
 
-        web = spec.web_container
-        assert web.port is not None  # the web container is the one with a port
+        topology = spec.topology
+        strategy = topology.deployment.strategy
+        alarms = (rollback_alarms(
+            service=name, target_group_arn_suffixes=[g.arn_suffix for g in edge.target_groups],
+            load_balancer_arn_suffix=edge.load_balancer_arn_suffix, tags=tags, parent=self)
+            if topology.rollback_alarms and edge.load_balancer_arn_suffix is not None else [])
         service = aws.ecs.Service(
             f"{name}-service", cluster=cluster_arn, task_definition=task_definition.arn,
             desired_count=spec.desired_count, platform_version="LATEST",
             capacity_provider_strategies=[aws.ecs.ServiceCapacityProviderStrategyArgs(
                 capacity_provider="FARGATE_SPOT" if spec.spot else "FARGATE", weight=1)],
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=spec.private_subnet_ids, security_groups=[edge.service_security_group.id],
+                subnets=spec.private_subnet_ids,
+                security_groups=[edge.service_security_group.id,
+                                 *topology.extra_security_group_ids],
                 assign_public_ip=False),
-            load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
-                target_group_arn=edge.target_group.arn, container_name=web.name,
-                container_port=web.port)],
-            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
-                enable=True, rollback=True),
+            load_balancers=self._load_balancers(spec, edge, tags) or None,
+            deployment_circuit_breaker=(aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=True, rollback=True) if strategy in CIRCUIT_BREAKER_STRATEGIES else None),
+            deployment_configuration=self._deployment_configuration(spec, tags),
+            alarms=(aws.ecs.ServiceAlarmsArgs(alarm_names=[a.name for a in alarms], enable=True,
+                                              rollback=True) if alarms else None),
+            service_connect_configuration=self._service_connect(spec, log_group.name, region),
             deployment_maximum_percent=200, deployment_minimum_healthy_percent=100,
-            health_check_grace_period_seconds=spec.health_check_grace_period_seconds,
+            # ECS accepts a grace period only for services behind a load balancer.
+            health_check_grace_period_seconds=(spec.health_check_grace_period_seconds
+                                               if edge.target_groups else None),
             availability_zone_rebalancing="ENABLED", propagate_tags="SERVICE",
             enable_ecs_managed_tags=True, enable_execute_command=spec.enable_execute_command,
             wait_for_steady_state=True, tags=tags,
@@ -172,6 +197,7 @@ class ContainerService(pulumi.ComponentResource):
         self._autoscaling(spec, cluster_name, service, edge)
 
         self.url = edge.url
+        self.security_group_id = edge.service_security_group.id
         self.image_digests = pulumi.Output.all(**images)
         self.repository_urls = pulumi.Output.all(
             **{n: r.repository_url for n, r in repositories.items()})
@@ -182,7 +208,7 @@ class ContainerService(pulumi.ComponentResource):
             "url": self.url, "image_digests": self.image_digests,
             "repository_urls": self.repository_urls, "cluster_name": self.cluster_name,
             "service_name": self.service_name, "rollout_bound_seconds": self.rollout_bound_seconds,
-            "cluster_arn": cluster_arn,
+            "cluster_arn": cluster_arn, "security_group_id": self.security_group_id,
         })
 
     def _build_image(self, spec: ServiceSpec, container: ContainerSpec, tag: str,
@@ -258,8 +284,181 @@ class ContainerService(pulumi.ComponentResource):
         iam_arns.append(stored.arn)
         return stored.arn
 
+    def _edge(self, spec: ServiceSpec, tags: dict) -> "Edge":
+        """How traffic reaches the tasks, per topology; the service's security group with it."""
+        topology = spec.topology
+        name = spec.name
+        if topology.kind == "public" and not topology.deployment.shifts_traffic:
+            own = create_service_edge(spec, self, tags)  # today's shape, unchanged
+            url = own.url
+            if topology.waf is not None:
+                protect_load_balancer(name, own.load_balancer.arn, topology.waf.rate_limit, tags,
+                                      self)
+            if topology.dns is not None:
+                alias_record(name, topology.dns, own.load_balancer.dns_name,
+                             own.load_balancer.zone_id, self)
+                url = pulumi.Output.from_input(
+                    f"{'https' if spec.certificate_arn else 'http'}://{topology.dns.name}")
+            edge = Edge(own.service_security_group, [own.target_group], list(own.listeners),
+                        own.load_balancer.arn_suffix, url)
+        else:
+            edge = Edge(self._service_security_group(spec, tags), [], [], None,
+                        pulumi.Output.from_input(""))
+            if topology.kind in ("public", "shared"):
+                self._join_load_balancer(spec, edge, tags)
+            elif topology.kind == "private":
+                port = spec.web_container.port
+                assert port is not None and topology.service_connect_alias is not None
+                edge.url = pulumi.Output.from_input(
+                    service_connect_url(topology.service_connect_alias, port))
+                self._admit_callers(spec, edge.service_security_group, port, tags)
+        self._declared_egress(spec, edge.service_security_group, tags)
+        return edge
+
+    def _service_security_group(self, spec: ServiceSpec, tags: dict) -> aws.ec2.SecurityGroup:
+        opts = pulumi.ResourceOptions(parent=self)
+        who = {"shared": "only the shared load balancer in", "public": "only its load balancer in",
+               "private": "only its declared callers in", "worker": "nothing in"}
+        group = aws.ec2.SecurityGroup(
+            f"{spec.name}-service-sg", vpc_id=spec.vpc_id, tags=tags, opts=opts,
+            description=f"{spec.name} tasks: {who[spec.topology.kind]}")
+        # Tasks reach AWS APIs (ECR, Secrets Manager, CloudWatch Logs) over HTTPS.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{spec.name}-service-out-https", security_group_id=group.id, ip_protocol="tcp",
+            from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
+            description="HTTPS to AWS APIs and dependencies", tags=tags, opts=opts)
+        return group
+
+    def _join_load_balancer(self, spec: ServiceSpec, edge: "Edge", tags: dict) -> None:
+        topology = spec.topology
+        port = spec.web_container.port
+        assert port is not None
+        deployment = topology.deployment
+        if topology.kind == "shared":
+            balancer = topology.load_balancer
+        else:
+            # A public service that shifts traffic needs listener rules: the same component as
+            # the shared load balancer, with this one service on every path.
+            balancer = SharedLoadBalancer(spec.name, {
+                "vpc_id": spec.vpc_id, "public_subnet_ids": spec.public_subnet_ids,
+                **({"certificate_arn": spec.certificate_arn} if spec.certificate_arn else {}),
+                "ingress_cidrs": list(spec.ingress_cidrs),
+                "deletion_protection": spec.deletion_protection,
+                **({"access_logs_bucket": spec.access_logs_bucket}
+                   if spec.access_logs_bucket is not None else {}),
+                **({"test_listener_port": deployment.test_listener_port,
+                    "test_ingress_cidrs": list(deployment.test_ingress_cidrs)}
+                   if deployment.test_listener_port is not None else {}),
+                **({"waf": {"enabled": True, "rate_limit": topology.waf.rate_limit}}
+                   if topology.waf is not None else {}),
+                **({"dns": {"zone_id": topology.dns.zone_id, "name": topology.dns.name}}
+                   if topology.dns is not None else {}),
+                "routes": {spec.name: {"paths": ["/*"]}}, "tags": tags,
+            }, opts=pulumi.ResourceOptions(parent=self))
+        attached = attach_service(
+            name=spec.name, balancer=balancer, route=balancer.routes[spec.name],
+            priority=balancer.priorities[spec.name], port=port,
+            health_check_path=spec.health_check_path,
+            deregistration_delay_seconds=spec.deregistration_delay_seconds,
+            service_security_group=edge.service_security_group, vpc_id=spec.vpc_id,
+            shifts_traffic=deployment.shifts_traffic, tags=tags, parent=self)
+        edge.target_groups = attached.target_groups
+        edge.rules = [attached.production_rule] + ([attached.test_rule] if attached.test_rule
+                                                   else [])
+        edge.listeners = [*balancer.listeners, *edge.rules]
+        edge.load_balancer_arn_suffix = balancer.arn_suffix
+        edge.url = route_url(balancer, balancer.routes[spec.name])
+
+    def _admit_callers(self, spec: ServiceSpec, group: aws.ec2.SecurityGroup, port: int,
+                       tags: dict) -> None:
+        """Both halves of each declared caller's path: the caller's group may send to this one on
+        the port, and this one admits only the callers' groups on it."""
+        opts = pulumi.ResourceOptions(parent=self)
+        for caller, caller_group in sorted(spec.topology.callers.items()):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{spec.name}-in-from-{caller}", security_group_id=group.id, ip_protocol="tcp",
+                from_port=port, to_port=port, referenced_security_group_id=caller_group,
+                description=f"from {caller} (a declared caller) through Service Connect",
+                tags=tags, opts=opts)
+            aws.vpc.SecurityGroupEgressRule(
+                f"{caller}-out-to-{spec.name}", security_group_id=caller_group,
+                ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=group.id,
+                description=f"to {spec.name} through Service Connect", tags=tags, opts=opts)
+
+    def _declared_egress(self, spec: ServiceSpec, group: aws.ec2.SecurityGroup,
+                         tags: dict) -> None:
+        opts = pulumi.ResourceOptions(parent=self)
+        for index, egress in enumerate(spec.topology.egress):
+            aws.vpc.SecurityGroupEgressRule(
+                f"{spec.name}-out-{index}", security_group_id=group.id, ip_protocol="tcp",
+                from_port=egress.port, to_port=egress.port, cidr_ipv4=egress.cidr,
+                referenced_security_group_id=egress.security_group_id,
+                description=egress.description, tags=tags, opts=opts)
+
+    def _load_balancers(self, spec: ServiceSpec,
+                        edge: "Edge", tags: dict) -> list[aws.ecs.ServiceLoadBalancerArgs]:
+        if not edge.target_groups:
+            return []
+        web = spec.web_container
+        assert web.port is not None
+        advanced = None
+        if spec.topology.deployment.shifts_traffic:
+            role = infrastructure_role(
+                name=spec.name, target_groups=edge.target_groups, rules=edge.rules,
+                permissions_boundary=spec.permissions_boundary_arn, tags=tags, parent=self)
+            advanced = aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+                alternate_target_group_arn=edge.target_groups[1].arn,
+                production_listener_rule=edge.rules[0].arn,
+                test_listener_rule=edge.rules[1].arn if len(edge.rules) > 1 else None,
+                role_arn=role.arn)
+        return [aws.ecs.ServiceLoadBalancerArgs(
+            target_group_arn=edge.target_groups[0].arn, container_name=web.name,
+            container_port=web.port, advanced_configuration=advanced)]
+
+    def _deployment_configuration(self, spec: ServiceSpec, tags: dict
+                                  ) -> aws.ecs.ServiceDeploymentConfigurationArgs | None:
+        deployment = spec.topology.deployment
+        if not deployment.shifts_traffic:
+            return None  # ROLLING, the API's default: nothing to send
+        hooks = None
+        if deployment.smoke_test_lambda_arn is not None:
+            role = smoke_test_role(name=spec.name, function_arn=deployment.smoke_test_lambda_arn,
+                                   permissions_boundary=spec.permissions_boundary_arn,
+                                   tags=tags, parent=self)
+            hooks = [aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs(
+                lifecycle_stages=[SMOKE_TEST_STAGE], target_type="AWS_LAMBDA",
+                hook_target_arn=deployment.smoke_test_lambda_arn, role_arn=role.arn)]
+        return aws.ecs.ServiceDeploymentConfigurationArgs(
+            strategy=deployment.strategy,
+            # The provider takes minutes as a string (pulumi-aws 7 schema).
+            bake_time_in_minutes=str(deployment.bake_time_minutes),
+            canary_configuration=(aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
+                canary_percent=deployment.canary_percent,
+                canary_bake_time_in_minutes=str(deployment.canary_bake_time_minutes))
+                if deployment.strategy == "CANARY" else None),
+            linear_configuration=(aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
+                step_percent=deployment.linear_step_percent,
+                step_bake_time_in_minutes=str(deployment.linear_step_bake_time_minutes))
+                if deployment.strategy == "LINEAR" else None),
+            lifecycle_hooks=hooks)
+
+    def _service_connect(self, spec: ServiceSpec, log_group: pulumi.Output[str],
+                         region: pulumi.Output[str]
+                         ) -> aws.ecs.ServiceServiceConnectConfigurationArgs | None:
+        topology = spec.topology
+        if topology.service_connect_namespace is None:
+            return None
+        server = None
+        if topology.kind == "private":
+            web = spec.web_container
+            assert web.port is not None and topology.service_connect_alias is not None
+            server = (topology.service_connect_alias, web.name, web.port)
+        return service_connect_configuration(namespace=topology.service_connect_namespace,
+                                             log_group=log_group, region=region, server=server)
+
     def _autoscaling(self, spec: ServiceSpec, cluster_name: pulumi.Output[str],
-                     service: aws.ecs.Service, edge: ServiceEdge) -> None:
+                     service: aws.ecs.Service, edge: "Edge") -> None:
         opts = pulumi.ResourceOptions(parent=self)
         target = aws.appautoscaling.Target(
             f"{spec.name}-scaling", service_namespace="ecs",
@@ -282,6 +481,49 @@ class ContainerService(pulumi.ComponentResource):
                 opts=opts)
 
         track("cpu", spec.cpu_target_percent, "ECSServiceAverageCPUUtilization")
-        track("requests", spec.requests_per_target, "ALBRequestCountPerTarget",
-              pulumi.Output.concat(edge.load_balancer.arn_suffix, "/",
-                                   edge.target_group.arn_suffix))
+        metric = spec.topology.scaling_metric
+        if metric is not None:
+            aws.appautoscaling.Policy(
+                f"{spec.name}-metric", policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.
+                PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=metric.target, scale_in_cooldown=120, scale_out_cooldown=60,
+                    customized_metric_specification=aws.appautoscaling.
+                    PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs(
+                        namespace=metric.namespace, metric_name=metric.metric_name,
+                        statistic=metric.statistic,
+                        dimensions=[aws.appautoscaling.
+                                    PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationDimensionArgs(
+                                        name=k, value=val)
+                                    for k, val in sorted(metric.dimensions.items())] or None)),
+                opts=opts)
+        elif edge.load_balancer_arn_suffix is not None:
+            # Requests per task of the production target group; during a blue/green shift the
+            # alternate group's share is not counted (CPU tracking still covers it).
+            track("requests", spec.requests_per_target, "ALBRequestCountPerTarget",
+                  pulumi.Output.concat(edge.load_balancer_arn_suffix, "/",
+                                       edge.target_groups[0].arn_suffix))
+
+
+def route_url(balancer: SharedLoadBalancer, route: Route) -> pulumi.Output[str]:
+    """The service's address on a shared load balancer: its first literal host if it has one,
+    else the load balancer's address, followed by the literal start of its first path."""
+    literal_hosts = [h for h in route.hosts if "*" not in h and "?" not in h]
+    base: pulumi.Input[str] = (f"{'https' if balancer.https else 'http'}://{literal_hosts[0]}"
+                               if literal_hosts else balancer.url)
+    path = route.paths[0].split("*")[0].split("?")[0] if route.paths else ""
+    return pulumi.Output.concat(base, path.rstrip("/") if path != "/" else "")
+
+
+@dataclass
+class Edge:
+    """What a topology gives the service: its group, target groups (none for private and worker),
+    what the service waits for, the load balancer's metric dimension, and the address."""
+    service_security_group: aws.ec2.SecurityGroup
+    target_groups: list[aws.lb.TargetGroup]
+    listeners: list[pulumi.Resource]
+    load_balancer_arn_suffix: pulumi.Output[str] | None
+    url: pulumi.Output[str]
+    rules: list[aws.lb.ListenerRule] = field(default_factory=list)

@@ -13,6 +13,7 @@ from . import validation as v
 from .errors import ConfigError
 from .fargate import validate_capacity, validate_task_size
 from .image import validate_prebuilt_image
+from .topology import TOPOLOGY_KEYS, TopologySpec, check_ports, parse_topology
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
@@ -52,8 +53,9 @@ class ContainerArgs(TypedDict, total=False):
     """Container port the ALB forwards to (1024-65535). Default: none (a sidecar)."""
     command: list[str]
     """Overrides the image's CMD. Default: the image's."""
-    environment: dict[str, str]
-    """Plain, non-secret environment. Default: none."""
+    environment: dict[str, pulumi.Input[str]]
+    """Plain, non-secret environment; values may be Outputs (another service's URL).
+    Default: none."""
     secrets: dict[str, SecretArgs]
     """Secret environment variables, delivered only through `secrets[].valueFrom`."""
     scratch_paths: list[str]
@@ -64,6 +66,16 @@ class ContainerArgs(TypedDict, total=False):
     """Whether the task stops when this container stops. Default: true."""
     health_check_command: list[str]
     """Container health check (CMD form). Default: none (the ALB check covers the web container)."""
+    depends_on: list[dict[str, str]]
+    """Start order: `[{container, condition}]`, condition START, COMPLETE, SUCCESS or HEALTHY
+    (HEALTHY needs the other container's health_check_command). Default: none."""
+    firelens: dict[str, Any]
+    """Makes this container the task's FireLens log router: `{type: fluentbit|fluentd,
+    options?: {...}}`. Default: none."""
+    log_router_options: dict[str, str]
+    """Send this container's logs through the task's FireLens router (log driver
+    awsfirelens) with these output options, e.g. `{Name: cloudwatch_logs, ...}`. The container
+    then starts after the router. Default: none (awslogs to the service's log group)."""
 
 
 class ContainerServiceArgs(TypedDict, total=False):
@@ -134,6 +146,43 @@ class ContainerServiceArgs(TypedDict, total=False):
     """Permissions boundary for the roles this service creates (required when the deployer's
     role enforces one). Default: none."""
     tags: dict[str, str]
+    topology: str
+    """"public" (its own internet-facing ALB), "shared" (routed on the stack's
+    SharedLoadBalancer), "private" (no load balancer; reachable by its callers through ECS
+    Service Connect) or "worker" (no port, no load balancer). Default: "public"."""
+    load_balancer: Any
+    """Topology shared: the SharedLoadBalancer whose `routes` include this service.
+    Default: none."""
+    service_connect_namespace: pulumi.Input[str]
+    """Cloud Map HTTP namespace ARN for ECS Service Connect; required for a private service;
+    other services given one can call private services by alias. Default: none."""
+    service_connect_alias: str
+    """Topology private: the name callers use (http://<alias>:<port>). Default: the service name."""
+    callers: dict[str, pulumi.Input[str]]
+    """Topology private (required there): caller service name -> its security group id; only
+    these may connect, on the container port. Default: none."""
+    egress: list[dict[str, Any]]
+    """Extra outbound destinations: `[{security_group_id or cidr, port, description?}]` (a
+    database's group on 5432). HTTPS to anywhere is always allowed. Default: none."""
+    extra_security_group_ids: list[pulumi.Input[str]]
+    """Further groups to attach to the tasks (at most 4). Default: none."""
+    scaling_metric: dict[str, Any]
+    """Target tracking on a metric of your own instead of ALB requests: `{namespace,
+    metric_name, target, statistic?, dimensions?}` (e.g. a queue's backlog). Default: none."""
+    deployment: dict[str, Any]
+    """`{strategy: ROLLING|BLUE_GREEN|LINEAR|CANARY, bake_time_minutes (10),
+    test_listener_port, test_ingress_cidrs, smoke_test_lambda_arn, canary_percent (10),
+    canary_bake_time_minutes (5), linear_step_percent (10), linear_step_bake_time_minutes (2)}`.
+    BLUE_GREEN needs a test listener. Default: {strategy: ROLLING} (with the circuit breaker)."""
+    rollback_alarms: bool
+    """CloudWatch alarms on the target group's 5xx rate and unhealthy hosts, wired into the
+    deployment's rollback (services with a load balancer). Default: true."""
+    waf: dict[str, Any]
+    """Topology public: `{enabled, rate_limit (2000 per IP per 5 min)}`, a WAF web ACL with AWS
+    managed rules. Default: none."""
+    dns: dict[str, str]
+    """Topology public: `{zone_id, name}`, a Route 53 alias record; `url` uses the name.
+    Default: none."""
 
 
 @dataclass(frozen=True)
@@ -154,12 +203,15 @@ class ContainerSpec:
     image: str | None
     port: int | None
     command: list[str] | None
-    environment: dict[str, str]
+    environment: dict[str, Any]
     secrets: tuple[SecretSpec, ...]
     scratch_paths: tuple[str, ...]
     user: str
     essential: bool
     health_check_command: list[str] | None
+    depends_on: tuple[tuple[str, str], ...] = ()
+    firelens: dict[str, Any] | None = None
+    log_router_options: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,6 +250,7 @@ class ServiceSpec:
     scan_timeout_seconds: int = 900
     permissions_boundary_arn: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    topology: TopologySpec = field(default_factory=TopologySpec)
 
     @property
     def web_container(self) -> ContainerSpec:
@@ -206,6 +259,8 @@ class ServiceSpec:
 
 _CONTAINER_KEYS = frozenset(ContainerArgs.__annotations__)
 _SERVICE_KEYS = frozenset(ContainerServiceArgs.__annotations__)
+_CONTAINER_CONDITIONS = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+_FIRELENS_TYPES = ("fluentbit", "fluentd")
 _SECRET_KEYS = frozenset(SecretArgs.__annotations__)
 _REQUIRED_SERVICE_KEYS = ("containers", "vpc_id", "public_subnet_ids", "private_subnet_ids")
 # Settings that must be plain values at construction time, so they can be validated.
@@ -304,7 +359,7 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
                               "an absolute path other than '/' such as /tmp, without '..'")
     if len(set(scratch)) != len(scratch):
         raise ConfigError(f"{setting}.scratch_paths", scratch, "each path at most once")
-    environment = _string_map(raw.get("environment", {}), f"{setting}.environment")
+    environment = _environment_map(raw.get("environment", {}), f"{setting}.environment")
     secrets_raw = raw.get("secrets", {})
     if not isinstance(secrets_raw, Mapping):
         raise ConfigError(f"{setting}.secrets", secrets_raw, "a mapping of variable names to sources")
@@ -317,12 +372,117 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     health = (_string_list(raw["health_check_command"], f"{setting}.health_check_command")
               if "health_check_command" in raw else None)
     build_args = _string_map(raw.get("build_args", {}), f"{setting}.build_args")
+    depends_on = _parse_depends_on(raw.get("depends_on", []), f"{setting}.depends_on", name)
+    firelens = None
+    if raw.get("firelens") is not None:
+        firelens = dict(raw["firelens"]) if isinstance(raw["firelens"], Mapping) else None
+        if firelens is None:
+            raise ConfigError(f"{setting}.firelens", raw["firelens"],
+                              "a mapping {type: fluentbit|fluentd, options?: {...}}")
+        v.reject_unknown_keys(firelens, {"type", "options"}, f"{setting}.firelens")
+        v.validate_choice(firelens.get("type", "fluentbit"), f"{setting}.firelens.type",
+                          _FIRELENS_TYPES)
+        firelens = {"type": firelens.get("type", "fluentbit"),
+                    **({"options": _plain_map(firelens["options"], f"{setting}.firelens.options")}
+                       if "options" in firelens else {})}
+    router_options = (_plain_map(raw["log_router_options"], f"{setting}.log_router_options")
+                      if raw.get("log_router_options") is not None else None)
+    if firelens is not None and router_options is not None:
+        raise ConfigError(f"{setting}.log_router_options", router_options,
+                          "the log router itself logs to CloudWatch with awslogs; only other "
+                          "containers route through it")
     return ContainerSpec(
         name=name, source=source, dockerfile=dockerfile, build_args=build_args, image=image,
         port=port, command=command, environment=environment, secrets=secrets,
         scratch_paths=tuple(scratch), user=user,
         essential=_require_bool(raw.get("essential", True), f"{setting}.essential"),
-        health_check_command=health)
+        health_check_command=health, depends_on=depends_on, firelens=firelens,
+        log_router_options=router_options)
+
+
+def _environment_map(value: object, setting: str) -> dict[str, Any]:
+    """Like a string map, but a value may be an Output (resolved when the task definition is
+    rendered), e.g. another service's URL."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(setting, value, "a mapping of names to strings")
+    for key, item in value.items():
+        v.validate_env_name(key, f"{setting}.{key}")
+        if not isinstance(item, (str, pulumi.Output)):
+            raise ConfigError(f"{setting}.{key}", item, "a string or an Output of one")
+    return dict(value)
+
+
+def _plain_map(value: object, setting: str) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not value or not all(
+            isinstance(k, str) and k and isinstance(x, str) for k, x in value.items()):
+        raise ConfigError(setting, value, "a non-empty mapping of strings to strings")
+    return dict(value)
+
+
+def _parse_depends_on(raw: object, setting: str, own: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(setting, raw, "a list of {container, condition}")
+    result = []
+    for index, item in enumerate(raw):
+        where = f"{setting}[{index}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(where, item, "a mapping {container, condition}")
+        v.reject_unknown_keys(dict(item), {"container", "condition"}, where)
+        other = item.get("container")
+        if not isinstance(other, str) or other == own:
+            raise ConfigError(f"{where}.container", other,
+                              "the name of another container of the same task")
+        condition = item.get("condition", "START")
+        v.validate_choice(condition, f"{where}.condition", _CONTAINER_CONDITIONS)
+        result.append((other, str(condition)))
+    return tuple(result)
+
+
+def _check_container_graph(containers: tuple[ContainerSpec, ...], prefix: str,
+                           service: str) -> None:
+    """Start-order references exist and form no cycle; HEALTHY needs a health check; at most one
+    log router, and only where a container routes through it (ECS task definition rules for
+    dependsOn and firelensConfiguration)."""
+    by_name = {c.name: c for c in containers}
+    for index, container in enumerate(containers):
+        for position, (other, condition) in enumerate(container.depends_on):
+            where = f"{prefix}containers[{index}].depends_on[{position}]"
+            if other not in by_name:
+                raise ConfigError(f"{where}.container", other,
+                                  "one of this task's containers: " + ", ".join(sorted(by_name)))
+            if condition == "HEALTHY" and by_name[other].health_check_command is None:
+                raise ConfigError(f"{where}.condition", condition,
+                                  f"container '{other}' has no health_check_command, so it "
+                                  "never becomes HEALTHY")
+            if condition in ("COMPLETE", "SUCCESS") and by_name[other].essential:
+                raise ConfigError(f"{where}.condition", condition,
+                                  f"container '{other}' is essential: when it exits the task "
+                                  "stops; make it essential: false")
+    visiting: set[str] = set()
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            raise ConfigError(f"{prefix}containers", " -> ".join(path + [name]),
+                              f"service '{service}': depends_on forms a cycle")
+        visiting.add(name)
+        for other, _ in by_name[name].depends_on:
+            if other in by_name:
+                visit(other, path + [name])
+        visiting.discard(name)
+        done.add(name)
+
+    for container in containers:
+        visit(container.name, [])
+    routers = [c.name for c in containers if c.firelens is not None]
+    if len(routers) > 1:
+        raise ConfigError(f"{prefix}containers", routers, "at most one FireLens log router")
+    users = [c.name for c in containers if c.log_router_options is not None]
+    if users and not routers:
+        raise ConfigError(f"{prefix}containers", users,
+                          "log_router_options needs a container with firelens (the log router)")
 
 
 def _parse_statements(raw: object, setting: str) -> tuple[dict, ...]:
@@ -369,16 +529,14 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     names = [c.name for c in containers]
     if len(set(names)) != len(names):
         raise ConfigError(f"{prefix}containers", names, "container names must be unique")
-    if not any(c.port is not None for c in containers):
-        raise ConfigError(f"{prefix}containers", names,
-                          "one container needs a 'port' for the load balancer to forward to")
-    if sum(c.port is not None for c in containers) > 1:
-        raise ConfigError(f"{prefix}containers", names,
-                          "exactly one container has a 'port'; sidecars listen on none")
+    topology = parse_topology(name, args, prefix)
+    check_ports(topology.kind, [c.port for c in containers], names, prefix, name)
     if not any(c.essential for c in containers):
         raise ConfigError(f"{prefix}containers", names, "at least one container must be essential")
+    _check_container_graph(containers, prefix, name)
 
-    values: dict[str, Any] = {k: args[k] for k in args if k != "containers"}
+    values: dict[str, Any] = {k: args[k] for k in args
+                              if k != "containers" and k not in TOPOLOGY_KEYS}
     spec = ServiceSpec(name=name, containers=containers)
     cpu = values.get("cpu", spec.cpu)
     memory = values.get("memory", spec.memory)
@@ -435,4 +593,4 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     if "tags" in values and (not isinstance(values["tags"], Mapping) or not all(
             isinstance(k, str) and isinstance(t, str) for k, t in values["tags"].items())):
         raise ConfigError(f"{prefix}tags", values["tags"], "a mapping of strings to strings")
-    return ServiceSpec(name=name, containers=containers, **values)
+    return ServiceSpec(name=name, containers=containers, topology=topology, **values)

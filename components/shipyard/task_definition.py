@@ -14,6 +14,8 @@ class ResolvedContainer:
     image: str
     secret_value_froms: dict[str, str]
     """Environment variable name -> Secrets Manager valueFrom."""
+    environment: dict[str, str] | None = None
+    """The plain environment with Output values resolved; None: the spec's as written."""
 
 
 def scratch_volume_name(container: str, path: str) -> str:
@@ -25,11 +27,24 @@ def volumes(containers: list[ContainerSpec]) -> list[dict]:
     return [{"name": scratch_volume_name(c.name, p)} for c in containers for p in c.scratch_paths]
 
 
+def _start_order(spec: ContainerSpec, router: str | None) -> list[dict]:
+    """dependsOn as declared; a container that logs through FireLens also waits for the router
+    to start (ECS developer guide, "Using FireLens": the router must start first)."""
+    order = list(spec.depends_on)
+    if spec.log_router_options is not None and router is not None \
+            and router not in [other for other, _ in order]:
+        order.append((router, "START"))
+    return [{"containerName": other, "condition": condition} for other, condition in order]
+
+
 def container_definitions(containers: list[ResolvedContainer], *, log_group: str,
                           region: str) -> list[dict]:
     definitions = []
+    router = next((c.spec.name for c in containers if c.spec.firelens is not None), None)
     for resolved in containers:
         spec = resolved.spec
+        environment = (resolved.environment if resolved.environment is not None
+                       else spec.environment)
         definition: dict = {
             "name": spec.name,
             "image": resolved.image,
@@ -38,7 +53,7 @@ def container_definitions(containers: list[ResolvedContainer], *, log_group: str
             "readonlyRootFilesystem": True,
             "privileged": False,
             "linuxParameters": {"initProcessEnabled": True},
-            "environment": [{"name": k, "value": val} for k, val in sorted(spec.environment.items())],
+            "environment": [{"name": k, "value": val} for k, val in sorted(environment.items())],
             "secrets": [{"name": k, "valueFrom": val}
                         for k, val in sorted(resolved.secret_value_froms.items())],
             "mountPoints": [{"sourceVolume": scratch_volume_name(spec.name, p),
@@ -52,6 +67,14 @@ def container_definitions(containers: list[ResolvedContainer], *, log_group: str
                             "awslogs-stream-prefix": LOG_STREAM_PREFIX},
             },
         }
+        if spec.log_router_options is not None:
+            definition["logConfiguration"] = {"logDriver": "awsfirelens",
+                                              "options": dict(spec.log_router_options)}
+        if spec.firelens is not None:
+            definition["firelensConfiguration"] = dict(spec.firelens)
+        start_order = _start_order(spec, router)
+        if start_order:
+            definition["dependsOn"] = start_order
         if spec.command is not None:
             definition["command"] = list(spec.command)
         if spec.health_check_command is not None:
