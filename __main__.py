@@ -10,9 +10,11 @@ from stack_settings import load_stack_settings
 
 settings = load_stack_settings()
 
+# Default tags hold only what is constant for the stack: a per-commit value here would update
+# every resource on every deploy (see README "Tags").
 provider = aws.Provider("aws", region=aws.config.region, default_tags=aws.ProviderDefaultTagsArgs(
     tags={"environment": settings.environment, "managed-by": "pulumi",
-          "project": pulumi.get_project(), "source-version": settings.source_version}))
+          "project": pulumi.get_project()}))
 opts = pulumi.ResourceOptions(providers=[provider])
 
 # The flow-log role takes the services' permissions boundary unless the network names its own.
@@ -24,11 +26,18 @@ if len(boundaries) == 1 and None not in boundaries:
     network_args.setdefault("permissions_boundary_arn", str(boundaries.pop()))
 network = Network("network", network_args, opts=opts)
 cluster = FargateCluster("cluster", opts=opts)
-access_logs = (AccessLogBucket("alb-logs", expire_after_days=settings.access_log_expiry_days,
-                               protect=settings.protect_stateful, opts=opts)
-               if settings.access_logs else None)
-
 topology = settings.topology
+# Each load balancer writes under its own name: a public service's own ALB under the service
+# name, the shared ALB under "shared" (their access_logs.prefix).
+log_prefixes = [name for name, args in settings.services.items()
+                if args.get("topology", "public") == "public"]
+if topology.load_balancer is not None:
+    log_prefixes.append("shared")
+access_logs = (AccessLogBucket("alb-logs", prefixes=log_prefixes,
+                               expire_after_days=settings.access_log_expiry_days,
+                               protect=settings.protect_stateful, opts=opts)
+               if settings.access_logs and log_prefixes else None)
+
 shared = (SharedLoadBalancer("shared", {
     **topology.load_balancer,  # type: ignore[typeddict-item]
     "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
@@ -58,7 +67,7 @@ for name in topology.order:
         **args,  # type: ignore[typeddict-item]
         "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
         "private_subnet_ids": network.private_subnet_ids, "cluster_arn": cluster.arn,
-        "cluster_name": cluster.name, "source_version": settings.source_version,
+        "cluster_name": cluster.name, "source_version": settings.source_versions[name],
         **({"access_logs_bucket": access_logs.bucket_name}
            if access_logs and args.get("topology", "public") == "public" else {}),
     }, opts=opts)

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 from shipyard import validation as v
+from shipyard.access_logs import log_delivery_principal
 from shipyard.errors import ConfigError
 from shipyard.network import NetworkSpec, parse_network_args
+from shipyard.regions import arn_region, partition_of
 from shipyard.spec import ContainerServiceArgs, ServiceSpec, parse_service_args
 
 from stack_topology import StackTopology, applicable_defaults, kind_of, prepare
@@ -27,6 +30,8 @@ _PROGRAM_OWNED = frozenset({"vpc_id", "public_subnet_ids", "private_subnet_ids",
                             "cluster_name", "access_logs_bucket", "source_version",
                             "load_balancer", "service_connect_namespace"})
 _PLACEHOLDER_VPC = "vpc-validation-only"
+# S3 lifecycle expiration takes a positive number of days; 100 years is beyond any retention.
+MAX_EXPIRY_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -38,22 +43,47 @@ class StackSettings:
     access_logs: bool
     access_log_expiry_days: int
     protect_stateful: bool
-    source_version: str
+    source_versions: dict[str, str]
+    """Service name -> git identity of its source folders (see source_versions)."""
     specs: dict[str, ServiceSpec] = field(default_factory=dict)
     topology: StackTopology = field(default_factory=StackTopology)
     """Shared load balancer, callers, url references and creation order."""
 
 
-def source_version() -> str:
-    """The commit being deployed: from CI's environment, else git, else 'unversioned'."""
-    for variable in ("SHIPYARD_SOURCE_VERSION", "GITHUB_SHA"):
-        if os.environ.get(variable):
-            return os.environ[variable][:40]
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True, timeout=5).stdout.strip() or "unversioned"
-    except (OSError, subprocess.SubprocessError):
-        return "unversioned"
+def source_versions(sources_by_service: Mapping[str, list[str]]) -> dict[str, str]:
+    """Service -> the git identity of the source it builds: `<folder>@<tree id>` per source
+    folder, as committed at HEAD. A tree id changes when, and only when, the folder's committed
+    content changes, so an unrelated commit (a README edit) leaves every input as it was: the
+    commit itself is never a resource input (it would update every resource on every deploy).
+    It also works in a shallow clone. The commit is in Pulumi's own record of each update
+    (`git.head` in the update metadata, see README "Tags")."""
+    paths = sorted({path for sources in sources_by_service.values() for path in sources})
+    trees: dict[str, str] = {}
+    if paths:
+        try:
+            # `HEAD:./<path>` is relative to the working directory, which is the project's.
+            lines = subprocess.run(["git", "rev-parse", *(f"HEAD:./{p}" for p in paths)],
+                                   capture_output=True, text=True, check=True,
+                                   timeout=5).stdout.split()
+            if len(lines) == len(paths):
+                trees = dict(zip(paths, lines, strict=True))
+            # A folder with uncommitted changes builds something HEAD does not describe. Two
+            # calls for all folders (paths relative to the working directory).
+            changed = set()
+            for command in (["git", "diff", "HEAD", "--name-only", "--relative", "-z"],
+                            ["git", "ls-files", "--others", "--exclude-standard", "-z"]):
+                changed |= set(filter(None, subprocess.run(
+                    [*command, "--", *paths], capture_output=True, text=True, check=True,
+                    timeout=5).stdout.split("\0")))
+            for path in paths:
+                folder = os.path.normpath(path)
+                if path in trees and any(f == folder or f.startswith(folder + "/")
+                                         for f in changed):
+                    trees[path] += "+uncommitted-changes"
+        except (OSError, subprocess.SubprocessError):
+            trees = {}
+    return {name: ",".join(f"{path}@{trees.get(path, 'uncommitted')}" for path in sorted(sources))
+            or "prebuilt-images" for name, sources in sources_by_service.items()}
 
 
 def _parse_network(raw: object) -> NetworkSpec:
@@ -82,7 +112,7 @@ def _resolve_secrets(container: dict, config: pulumi.Config, setting: str) -> di
                                   f"`pulumi config set --secret {key} <value>`")
             if not pulumi.runtime.is_config_secret(full_key):
                 raise ConfigError(full_key, "<plain value hidden>",
-                                  "stored in plain text; set it with "
+                                  "stored in plain text; store it with "
                                   f"`pulumi config set --secret {key} <value>`")
             resolved[env_name] = {"value": config.require_secret(key)}
         elif isinstance(source, str):
@@ -94,24 +124,66 @@ def _resolve_secrets(container: dict, config: pulumi.Config, setting: str) -> di
     return {**container, "secrets": resolved}
 
 
+def _object(config: pulumi.Config, key: str) -> Any:
+    """A structured value; text that is not YAML/JSON structure is a clear refusal."""
+    try:
+        return config.get_object(key)
+    except (ValueError, pulumi.ConfigTypeError):
+        raise ConfigError(f"{NAMESPACE}:{key}", "<text>",
+                          "a YAML mapping or list (see Pulumi.yaml)") from None
+
+
+def _boolean(config: pulumi.Config, key: str) -> bool:
+    value = config.get(key)
+    if value not in ("true", "false"):
+        raise ConfigError(f"{NAMESPACE}:{key}", value, "true or false")
+    return value == "true"
+
+
+def _days(config: pulumi.Config, key: str) -> int:
+    value = config.get(key)
+    days = int(value) if isinstance(value, str) and value.lstrip("-").isdigit() else None
+    if days is None or not 1 <= days <= MAX_EXPIRY_DAYS:
+        raise ConfigError(f"{NAMESPACE}:{key}", value,
+                          f"a whole number of days from 1 to {MAX_EXPIRY_DAYS}")
+    return days
+
+
+def _check_certificate_region(args: Mapping, setting: str, region: str) -> None:
+    """An ALB can use only ACM certificates of its own region (ELB User Guide, "SSL
+    certificates for your Application Load Balancer")."""
+    arn = args.get("certificate_arn")
+    if isinstance(arn, str) and arn.startswith("arn:") and arn_region(arn) != region:
+        raise ConfigError(f"{setting}.certificate_arn", arn,
+                          f"a certificate in the stack's region {region}; a load balancer "
+                          "uses only ACM certificates of its own region")
+
+
 def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
     config = config or pulumi.Config(NAMESPACE)
+    # The provider's region (aws:region config, else AWS_REGION): refused here, before anything
+    # is registered, when botocore does not know it.
+    region = aws.config.region
+    partition_of(region, "aws:region")
     environment = config.get("environment")
     if not isinstance(environment, str) or not ENVIRONMENT_RE.match(environment):
         raise ConfigError(f"{NAMESPACE}:environment", environment,
                           "an environment name such as dev, qa, staging or prod (lowercase "
                           "letters, digits and '-', at most 32)")
-    network = _parse_network(config.get_object("network"))
-    defaults = config.get_object("service_defaults") or {}
+    network = _parse_network(_object(config, "network"))
+    defaults = _object(config, "service_defaults") or {}
     if not isinstance(defaults, Mapping):
         raise ConfigError(f"{NAMESPACE}:service_defaults", defaults, "a mapping of service settings")
-    raw_services = config.get_object("services")
+    raw_services = _object(config, "services")
     if not isinstance(raw_services, list) or not raw_services:
         raise ConfigError(f"{NAMESPACE}:services", raw_services,
                           "a non-empty list of services, each with a name and containers")
-    access_logs = config.require_bool("access_logs")
-    protect = config.require_bool("protect_stateful")
-    version = source_version()
+    access_logs = _boolean(config, "access_logs")
+    protect = _boolean(config, "protect_stateful")
+    expiry_days = _days(config, "access_log_expiry_days")
+    if access_logs:
+        # The log writer differs per region; a region it is not verified for is refused now.
+        log_delivery_principal(region)
     services: dict[str, dict[str, Any]] = {}
     specs: dict[str, ServiceSpec] = {}
     entries: list[tuple[str, str, dict[str, Any]]] = []
@@ -136,6 +208,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
                                   if isinstance(c, Mapping) else c
                                   for i, c in enumerate(args["containers"])]
         args.setdefault("protect_stateful", protect)
+        _check_certificate_region(args, setting, str(region))
         if environment == "prod" and kind_of(args) == "public":
             if not args.get("certificate_arn"):
                 raise ConfigError(f"{setting}.certificate_arn", args.get("certificate_arn"),
@@ -144,17 +217,19 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
             args.setdefault("waf", {"enabled": True})
         services[name] = args
         entries.append((setting, name, args))
-    services, probes, topology = prepare(entries, config.get_object("load_balancer"), defaults,
+    services, probes, topology = prepare(entries, _object(config, "load_balancer"), defaults,
                                          str(environment))
     for setting, name, _ in entries:
         # Validate now, with placeholders for what the program supplies, so every bad value is
         # reported before the first resource exists.
         probe: ContainerServiceArgs = {
             **probes[name], "vpc_id": _PLACEHOLDER_VPC,  # type: ignore[typeddict-item]
-            "public_subnet_ids": [], "private_subnet_ids": [], "source_version": version}
+            "public_subnet_ids": [], "private_subnet_ids": []}
         specs[name] = parse_service_args(name, probe, setting)
     return StackSettings(environment=str(environment), network=network, services=services,
                          access_logs=access_logs,
-                         access_log_expiry_days=config.require_int("access_log_expiry_days"),
-                         protect_stateful=protect, source_version=version, specs=specs,
-                         topology=topology)
+                         access_log_expiry_days=expiry_days,
+                         protect_stateful=protect, specs=specs, topology=topology,
+                         source_versions=source_versions({
+                             name: [c.source for c in spec.containers if c.source]
+                             for name, spec in specs.items()}))

@@ -67,7 +67,7 @@ def test_secret_stored_in_plain_text_is_refused_without_echo():
     with pytest.raises(ConfigError) as raised:
         run_program(PROJECT, plain)
     assert str(raised.value) == ("shipyard:api_token: '<plain value hidden>' is not valid; stored "
-                                 "in plain text; set it with `pulumi config set --secret "
+                                 "in plain text; store it with `pulumi config set --secret "
                                  "api_token <value>`")
     assert "hunter2" not in str(raised.value)
 
@@ -165,3 +165,126 @@ def test_project_defaults_apply():
     assert config.config["shipyard:access_logs"] == "false"
     assert config.config["shipyard:access_log_expiry_days"] == "90"
     assert load_stack_config(PROJECT, "prod").config["shipyard:access_logs"] == "true"
+
+
+# ---------------------------------------------------------------------------------------------
+# As the CLI would see them: `shipyard preview` on a project whose stack file has a mistake
+# exits 2 with one line on stderr, never a traceback.
+
+def project_copy(tmp_path, stack_text: str | None = None, stack: str = "staging"):
+    import shutil
+    for name in ("Pulumi.yaml", f"Pulumi.{stack}.yaml", "__main__.py", "stack_settings.py",
+                 "stack_topology.py"):
+        shutil.copy(PROJECT / name, tmp_path / name)
+    # The project declares policy_config, so each stack's policy levels must be there.
+    (tmp_path / "policy").mkdir()
+    shutil.copy(PROJECT / "policy" / f"config.{stack}.json", tmp_path / "policy")
+    shutil.copytree(PROJECT / "app", tmp_path / "app",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    if stack_text is not None:
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(stack_text)
+    return tmp_path
+
+
+def stack_text(stack: str = "staging", **replace: str) -> str:
+    """The committed stack file with whole lines replaced: {'old line': 'new line'}."""
+    text = (PROJECT / f"Pulumi.{stack}.yaml").read_text()
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def preview_exit(project, capsys, stack: str = "staging") -> tuple[int, str]:
+    from shipyard_preview.cli import main
+    code = main(["--project-dir", str(project), "preview", stack, "--no-policy"])
+    return code, capsys.readouterr().err
+
+
+def refused(tmp_path, capsys, text: str, stack: str = "staging") -> str:
+    code, err = preview_exit(project_copy(tmp_path, text, stack), capsys, stack)
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+    return err.removeprefix("error: ").rstrip("\n")
+
+
+def test_boolean_written_as_maybe(tmp_path, capsys):
+    text = stack_text(**{"config:\n": "config:\n  shipyard:access_logs: maybe\n"})
+    assert refused(tmp_path, capsys, text) == (
+        "shipyard:access_logs: 'maybe' is not valid; true or false (declared type boolean in "
+        "Pulumi.yaml)")
+
+
+def test_integer_written_as_text(tmp_path, capsys):
+    text = stack_text(**{"config:\n": "config:\n  shipyard:access_log_expiry_days: a year\n"})
+    assert refused(tmp_path, capsys, text) == (
+        "shipyard:access_log_expiry_days: 'a year' is not valid; an integer (declared type "
+        "integer in Pulumi.yaml)")
+
+
+def test_yaml_syntax_error_is_one_line_with_its_line_number(tmp_path, capsys):
+    text = stack_text(**{"      max_count: 2\n": "      max_count: [2\n"})
+    line = text.splitlines().index("      max_count: [2") + 1
+    # PyYAML notices the missing `]` at the next key and names where the list began.
+    assert refused(tmp_path, capsys, text) == (
+        f"Pulumi.staging.yaml: 'line {line + 1}' is not valid; YAML syntax error: expected ',' "
+        f"or ']', but got ':' (while parsing a flow sequence that starts on line {line})")
+
+
+@pytest.mark.parametrize("days", ["0", "-5"])
+def test_expiry_must_be_positive(tmp_path, capsys, days):
+    text = stack_text(**{"config:\n": f"config:\n  shipyard:access_log_expiry_days: {days}\n"})
+    assert refused(tmp_path, capsys, text) == (
+        f"shipyard:access_log_expiry_days: '{days}' is not valid; a whole number of days from 1 "
+        "to 36500")
+
+
+def test_plain_value_where_a_secret_is_expected(tmp_path, capsys):
+    text = stack_text(**{"  shipyard:api_token:\n    secure: v1:REPLACE-WITH-pulumi-config-set-"
+                         "secret-api_token\n": "  shipyard:api_token: hunter2\n"})
+    message = refused(tmp_path, capsys, text)
+    assert message == ("shipyard:api_token: '<plain value hidden>' is not valid; stored in plain "
+                       "text; store it with `pulumi config set --secret api_token <value>`")
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize("region", ["eu-west-9", "europe-west1", "EU-WEST-1"])
+def test_region_unknown_to_botocore(tmp_path, capsys, region):
+    text = stack_text(**{"  aws:region: eu-west-1\n": f"  aws:region: {region}\n"})
+    assert refused(tmp_path, capsys, text) == (
+        f"aws:region: '{region}' is not valid; a region AWS publishes (botocore's partitions "
+        "data), e.g. eu-west-1")
+
+
+def test_certificate_from_another_region(tmp_path, capsys):
+    other = "arn:aws:acm:us-east-1:111122223333:certificate/00000000-0000-0000-0000-000000000001"
+    text = stack_text(**{
+        "    certificate_arn: arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-0000-"
+        "0000-000000000001\n": f"    certificate_arn: {other}\n"})
+    assert refused(tmp_path, capsys, text) == (
+        f"shipyard:services[0].certificate_arn: '{other}' is not valid; a certificate in the "
+        "stack's region eu-west-1; a load balancer uses only ACM certificates of its own region")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("- just\n- a list\n", "Pulumi.staging.yaml: '<document>' is not valid; a mapping with a "
+                           "config: section"),
+    ("config: [1, 2]\n", "Pulumi.staging.yaml: config: '<section>' is not valid; a mapping of "
+                         "<namespace>:<key> to values"),
+    ("config:\n  access_logs: true\n", "Pulumi.staging.yaml: access_logs: '<value>' is not "
+                                       "valid; a key of the form <namespace>:<name>, e.g. "
+                                       "shipyard:environment"),
+    ("config:\n  aws:region: eu-west-1\n  shipyard:environment: staging\n"
+     "  shipyard:services: just text\n",
+     "shipyard:services: '<text>' is not valid; a YAML mapping or list (see Pulumi.yaml)"),
+    ("config:\n  aws:region: eu-west-1\n  shipyard:environment: [staging]\n",
+     "shipyard:environment: ['staging'] is not valid; a string (declared type string in "
+     "Pulumi.yaml)"),
+])
+def test_malformed_documents(tmp_path, capsys, text, message):
+    assert refused(tmp_path, capsys, text) == message
+
+
+def test_committed_stacks_still_preview(tmp_path, capsys):
+    code, err = preview_exit(project_copy(tmp_path), capsys)
+    assert (code, err) == (0, "")

@@ -31,11 +31,12 @@ def _describe(values: tuple[int, ...]) -> str:
 
 def validate_task_size(cpu: int, memory: int, setting: str = "cpu/memory") -> None:
     """Reject a cpu/memory pair that Fargate would refuse, naming the allowed memory for the cpu."""
-    if cpu not in FARGATE_MEMORY_BY_CPU:
+    # Type first: config may hold any YAML value, and an unhashable one must be refused too.
+    if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu not in FARGATE_MEMORY_BY_CPU:
         allowed = ", ".join(str(c) for c in FARGATE_MEMORY_BY_CPU)
         raise ConfigError(f"{setting}.cpu", cpu, f"Fargate cpu must be one of {allowed}")
     allowed_memory = FARGATE_MEMORY_BY_CPU[cpu]
-    if memory not in allowed_memory:
+    if isinstance(memory, bool) or not isinstance(memory, int) or memory not in allowed_memory:
         raise ConfigError(
             f"{setting}.memory",
             memory,
