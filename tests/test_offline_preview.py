@@ -221,7 +221,9 @@ CERT = "arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-0000-0000-0
      "error: Missing required configuration variable 'own-program:image'\n"
      "\tplease set a value using the command `pulumi config set own-program:image <value>`\n"),
     ({"image": IMAGE, "certificate_arn": CERT, "replicas": "two"},
-     "error: Configuration 'own-program:replicas' value 'two' is not a valid 'int'\n"),
+     # the stack file is checked against the types its Pulumi.yaml declares, before the run
+     "error: own-program:replicas: 'two' is not valid; an integer (declared type integer in "
+     "Pulumi.yaml)\n"),
     ({"image": "nginx:latest", "certificate_arn": CERT},
      "error: containers[0].image: 'nginx:latest' is not valid; pin it by digest "
      "(repo@sha256:<64 hex>) or by an explicit immutable tag other than 'latest'\n"),
