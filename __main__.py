@@ -6,6 +6,7 @@ import pulumi_aws as aws
 from shipyard import AccessLogBucket, ContainerService, FargateCluster, Network
 from shipyard.shared_load_balancer import SharedLoadBalancer
 
+from artifact_images import with_artifact_images
 from stack_settings import load_stack_settings
 
 settings = load_stack_settings()
@@ -38,6 +39,8 @@ access_logs = (AccessLogBucket("alb-logs", prefixes=log_prefixes,
                                protect=settings.protect_stateful, opts=opts)
                if settings.access_logs and log_prefixes else None)
 
+# Set in the delivered stacks: deploy the artifacts stack's digests instead of building here.
+artifacts_registry = pulumi.Config("shipyard").get("artifacts_registry")
 shared = (SharedLoadBalancer("shared", {
     **topology.load_balancer,  # type: ignore[typeddict-item]
     "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
@@ -51,6 +54,9 @@ namespace = (aws.servicediscovery.HttpNamespace(
 services: dict[str, ContainerService] = {}
 for name in topology.order:
     args = dict(settings.services[name])
+    if artifacts_registry:
+        args = with_artifact_images(name, args, registry_id=artifacts_registry,
+                                    region=str(aws.config.region))
     containers = [dict(c) for c in args["containers"]]
     for (index, variable), target in topology.url_references.get(name, {}).items():
         containers[index]["environment"] = {**containers[index]["environment"],

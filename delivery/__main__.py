@@ -1,7 +1,9 @@
-"""Delivery plumbing for the shipyard stacks: OIDC trust for Pulumi Cloud and GitHub, one
-deploy role per stack, a read-only preview role, ESC environments, Deployments settings and a
-preventative policy group per stack. A separate project because a stack should not manage its
-own deployment settings."""
+"""Delivery plumbing for the shipyard stacks: OIDC trust for Pulumi Cloud and GitHub in every
+stack account, one deploy role per stack (assumed only through the stack's ESC environment),
+a read-only preview role, the artifacts builder role, ESC environments with their access and
+approval rules, Deployments settings, preventative policy groups, drift detection and
+notifications. A separate project because a stack should not manage its own deployment
+settings."""
 
 import json
 from pathlib import Path
@@ -9,53 +11,145 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 import pulumi_pulumiservice as pulumiservice
-from shipyard_delivery import cloud_access, deployments, esc, permissions, trust
-from shipyard_delivery.settings import load_delivery_settings
+from shipyard.errors import ConfigError
+from shipyard_delivery import cloud_access, deployments, esc, feedback, permissions, trust
+from shipyard_delivery.app_stacks import read_app_stack
+from shipyard_delivery.settings import NAMESPACE, load_delivery_settings
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policy"
 POLICY_PACK = "shipyard-guardrails"
 
 settings = load_delivery_settings()
-org, project, account = settings.pulumi_org, settings.app_project, settings.aws_account_id
+org, project = settings.pulumi_org, settings.app_project
+app_stacks = {s.name: read_app_stack(s.name) for s in settings.stacks}
+production = [s for s in settings.stacks if s.production]
+for stack in settings.stacks:
+    for prod in production:
+        if not stack.production and app_stacks[stack.name].architecture != \
+                app_stacks[prod.name].architecture:
+            raise ConfigError(
+                f"{NAMESPACE}:stacks.{stack.name}", app_stacks[stack.name].architecture,
+                f"the architecture of {prod.name} ({app_stacks[prod.name].architecture}): prod "
+                "deploys the digest this stack ran, so both run one architecture")
+# A policy group on a version that was never published fails every update of its stacks: ask
+# Pulumi Cloud (a blocking invoke, before any resource is registered).
+packs = pulumiservice.get_policy_packs(organization_name=org).policy_packs or []
+published = sorted({tag for pack in packs if pack.name == POLICY_PACK
+                    for tag in pack.version_tags or ()})
+if settings.policy_pack_version not in published:
+    raise ConfigError(f"{NAMESPACE}:policy_pack_version", settings.policy_pack_version,
+                      f"a version of {POLICY_PACK} published in {org} "
+                      f"({', '.join(published) or 'none yet'}); the policy workflow publishes "
+                      "the version in policy/PulumiPolicy.yaml when policy/ changes")
 
-pulumi_oidc = aws.iam.OpenIdConnectProvider(
-    "pulumi-cloud-oidc", url=f"https://{trust.PULUMI_ISSUER_HOST}",
-    # Deployments tokens carry the org as audience; ESC tokens carry "aws:<org>".
-    client_id_lists=[org, f"aws:{org}"])
-github_oidc = aws.iam.OpenIdConnectProvider(
-    "github-oidc", url=f"https://{trust.GITHUB_ISSUER_HOST}",
-    client_id_lists=[trust.GITHUB_AUDIENCE])
+# Every trust policy is checked for exact subjects and audiences before anything exists (the
+# provider ARN is only known later; its form does not change what the check reads).
+for stack in settings.stacks:
+    trust.require_scoped_trust(trust.deploy_role_trust(
+        pulumi_oidc_arn=f"arn:aws:iam::{stack.aws_account_id}:oidc-provider/"
+                        f"{trust.PULUMI_ISSUER_HOST}", org=org, project=project,
+        stack=stack.name), f"deploy-{stack.name}.assumeRolePolicy")
 
-boundary = aws.iam.Policy(
-    "workload-boundary", name=f"{project}-workload-boundary",
-    description="The most any role created by the shipyard program may do",
-    policy=json.dumps(permissions.workload_boundary(settings)))
+# One provider per account a stack deploys to; the delivery stack's own account uses the default.
+providers: dict[str, pulumi.ResourceOptions] = {settings.aws_account_id: pulumi.ResourceOptions()}
+for stack in settings.stacks:
+    if stack.aws_account_id in providers:
+        continue
+    providers[stack.aws_account_id] = pulumi.ResourceOptions(provider=aws.Provider(
+        f"aws-{stack.aws_account_id}", region=settings.aws_region,
+        allowed_account_ids=[stack.aws_account_id],
+        assume_roles=[aws.ProviderAssumeRoleArgs(
+            role_arn=f"arn:aws:iam::{stack.aws_account_id}:role/{stack.bootstrap_role_name}",
+            session_name="shipyard-delivery")]))
 
+pulumi_oidc_arns: dict[str, pulumi.Output[str]] = {}
+boundaries: dict[str, aws.iam.Policy] = {}
+for account, opts in providers.items():
+    suffix = "" if account == settings.aws_account_id else f"-{account}"
+    pulumi_oidc_arns[account] = aws.iam.OpenIdConnectProvider(
+        f"pulumi-cloud-oidc{suffix}", url=f"https://{trust.PULUMI_ISSUER_HOST}",
+        # ESC tokens carry "aws:<org>" as audience.
+        client_id_lists=[trust.esc_audience(org)], opts=opts).arn
+    boundaries[account] = aws.iam.Policy(
+        f"workload-boundary{suffix}", name=f"{project}-workload-boundary",
+        description="The most any role created by the shipyard program may do",
+        policy=json.dumps(permissions.workload_boundary(settings, account)), opts=opts)
+
+# GitHub's OIDC provider in every account a workflow acts in (pull-request previews read each
+# stack's account; the artifacts builder acts in the delivery account).
+github_oidc_arns = {account: aws.iam.OpenIdConnectProvider(
+    "github-oidc" + ("" if account == settings.aws_account_id else f"-{account}"),
+    url=f"https://{trust.GITHUB_ISSUER_HOST}", client_id_lists=[trust.GITHUB_AUDIENCE],
+    opts=opts).arn for account, opts in providers.items()}
 deploy_role_names = {s.name: f"{project}-deploy-{s.name}" for s in settings.stacks}
-deploy_role_arns = [f"arn:aws:iam::{account}:role/{n}" for n in deploy_role_names.values()]
-deploy_policy = json.dumps(permissions.deploy_policy(settings, deploy_role_arns=deploy_role_arns))
+teams = cloud_access.teams(settings)
+team_resources = {name: pulumiservice.Team(
+    f"team-{name}", organization_name=org, team_type="pulumi", name=name, display_name=name,
+    description=description)
+    for name, description in ((teams.previewers, "Pull-request previews: read the stacks"),
+                              (teams.deployers, "Merge workflow: artifacts and staging"),
+                              (teams.releasers, "Release workflow: the only openers of prod"))}
 
 
+def scoped_trust(document: dict, setting: str) -> str:
+    return json.dumps(trust.require_scoped_trust(document, setting))
 
-def deploy_trust(stack_name: str) -> pulumi.Output[str]:
-    return pulumi_oidc.arn.apply(lambda arn: json.dumps(trust.require_scoped_trust(
+
+def deploy_trust(stack_name: str, account: str) -> pulumi.Output[str]:
+    return pulumi_oidc_arns[account].apply(lambda arn: scoped_trust(
         trust.deploy_role_trust(pulumi_oidc_arn=arn, org=org, project=project, stack=stack_name),
-        f"deploy-{stack_name}.assumeRolePolicy")))
+        f"deploy-{stack_name}.assumeRolePolicy"))
 
 
 for stack in settings.stacks:
+    account, opts = stack.aws_account_id, providers[stack.aws_account_id]
+    app = app_stacks[stack.name]
+    protected = [f"arn:aws:iam::{account}:role/{n}" for n in deploy_role_names.values()]
     role = aws.iam.Role(
         f"deploy-{stack.name}", name=deploy_role_names[stack.name],
-        description=f"Deploys {project}/{stack.name}; assumed only by its Deployments and ESC",
-        max_session_duration=3600, assume_role_policy=deploy_trust(stack.name))
-    aws.iam.RolePolicy(f"deploy-{stack.name}", role=role.id, policy=deploy_policy,
-                       opts=pulumi.ResourceOptions(depends_on=[boundary]))
-    pulumiservice.Environment(
+        description=f"Deploys {project}/{stack.name}; assumed only through ESC {project}/aws-"
+                    f"{stack.name}", max_session_duration=3600,
+        assume_role_policy=deploy_trust(stack.name, account), opts=opts)
+    for part, document in permissions.deploy_policies(
+            settings, account=account, environment=app.environment,
+            protected_role_arns=protected).items():
+        policy = aws.iam.Policy(
+            f"deploy-{stack.name}-{part}", name=f"{project}-deploy-{stack.name}-{part}",
+            policy=json.dumps(document), opts=opts)
+        aws.iam.RolePolicyAttachment(
+            f"deploy-{stack.name}-{part}", role=role.name, policy_arn=policy.arn,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                depends_on=[boundaries[account]])))
+    environment = pulumiservice.Environment(
         f"aws-{stack.name}", organization=org, project=project, name=f"aws-{stack.name}",
-        yaml=role.arn.apply(lambda arn: pulumi.StringAsset(esc.aws_environment_yaml(arn))))
-    pulumiservice.DeploymentSettings(
-        f"deployments-{stack.name}",
-        **deployments.deployment_settings_args(settings, stack, role.arn))
+        yaml=role.arn.apply(lambda arn: pulumi.StringAsset(
+            esc.aws_environment_yaml(arn, settings.aws_account_id))))
+    opener = teams.releasers if stack.production else teams.deployers
+    pulumiservice.TeamEnvironmentPermission(
+        f"open-aws-{stack.name}", organization=org, project=project,
+        environment=f"aws-{stack.name}", team=opener,
+        permission=pulumiservice.EnvironmentPermission.OPEN, max_open_duration="1h",
+        opts=pulumi.ResourceOptions(depends_on=[environment, team_resources[opener]]))
+    if stack.production:
+        # pulumiservice 1.5's ApprovalRule targets `update` only (TargetActionType): a change to
+        # the production environment's definition needs a releaser's approval. Opening it is
+        # gated by RBAC above (releasers only) and by the GitHub 'production' environment.
+        pulumiservice.ApprovalRule(
+            f"approve-aws-{stack.name}", name=f"{project}-aws-{stack.name}-changes",
+            enabled=True, environment_identifier=pulumiservice.EnvironmentIdentifierArgs(
+                organization=org, project=project, name=f"aws-{stack.name}"),
+            target_action_types=[pulumiservice.TargetActionType.UPDATE],
+            approval_rule_config=pulumiservice.ApprovalRuleConfigArgs(
+                allow_self_approval=False, num_approvals_required=1,
+                require_reapproval_on_change=True,
+                eligible_approvers=[pulumiservice.EligibleApproverArgs(
+                    team_name=teams.releasers)]),
+            opts=pulumi.ResourceOptions(depends_on=[environment, team_resources[opener]]))
+        pulumiservice.DriftSchedule(
+            f"drift-{stack.name}", organization=org, project=project, stack=stack.name,
+            schedule_cron=settings.drift_schedule, auto_remediate=False)
+    settings_resource = pulumiservice.DeploymentSettings(
+        f"deployments-{stack.name}", **deployments.deployment_settings_args(settings, stack, app))
     pulumiservice.PolicyGroup(
         f"guardrails-{stack.name}", name=f"{project}-{stack.name}", organization_name=org,
         entity_type="stacks", mode="preventative",
@@ -65,22 +159,44 @@ for stack in settings.stacks:
                            (POLICY_DIR / f"config.{stack.name}.json").read_text())}])
     pulumi.export(f"deploy_role_{stack.name}", role.arn)
 
-preview_role = aws.iam.Role(
-    "preview-readonly", name=f"{project}-preview-readonly",
-    description="pulumi preview from pull requests of this repository; reads only",
-    max_session_duration=3600,
-    assume_role_policy=github_oidc.arn.apply(lambda arn: json.dumps(trust.require_scoped_trust(
-        trust.preview_role_trust(github_oidc_arn=arn, owner=settings.owner,
-                                 repo=settings.repo_name, owner_id=settings.github_owner_id,
-                                 repo_id=settings.github_repository_id),
-        "preview-readonly.assumeRolePolicy"))))
-aws.iam.RolePolicy("preview-readonly", role=preview_role.id,
-                   policy=json.dumps(permissions.preview_policy(settings)))
+webhook_url = pulumi.Config(NAMESPACE).get_secret("notification_webhook_url")
+if webhook_url is not None:
+    for stack in settings.stacks:
+        pulumiservice.Webhook(f"notify-{stack.name}", **feedback.webhook_args(
+            settings, stack, webhook_url))
+
+
+def github_role(name: str, description: str, context: str, policy: dict,
+                account: str = settings.aws_account_id) -> aws.iam.Role:
+    logical = name + ("" if account == settings.aws_account_id else f"-{account}")
+    role = aws.iam.Role(
+        logical, name=f"{project}-{name}", description=description, max_session_duration=3600,
+        assume_role_policy=github_oidc_arns[account].apply(lambda arn: scoped_trust(
+            trust.github_role_trust(
+                github_oidc_arn=arn, owner=settings.owner, repo=settings.repo_name,
+                owner_id=settings.github_owner_id, repo_id=settings.github_repository_id,
+                context=context, sid="ThisRepository" + context.title().replace(":", "")
+                .replace("_", "")), f"{logical}.assumeRolePolicy")), opts=providers[account])
+    aws.iam.RolePolicy(logical, role=role.id, policy=json.dumps(policy), opts=providers[account])
+    return role
+
+
+preview_roles = {account: github_role(
+    "preview-readonly", "pulumi preview from pull requests of this repository; reads only",
+    "pull_request", permissions.preview_policy(settings), account) for account in providers}
+builder_role = github_role(
+    "artifacts-builder", "Merge workflow: builds and pushes the images of the artifacts stack",
+    f"environment:{cloud_access.ARTIFACTS_ENVIRONMENT}",
+    permissions.artifacts_builder_policy(settings))
 
 pulumiservice.OidcIssuer(
     "github-actions", name="github-actions", organization=org,
     url=f"https://{trust.GITHUB_ISSUER_HOST}", max_expiration_seconds=3600,
-    policies=cloud_access.github_exchange_policies(settings))
+    policies=cloud_access.github_exchange_policies(settings),
+    opts=pulumi.ResourceOptions(depends_on=list(team_resources.values())))
 
-pulumi.export("preview_role", preview_role.arn)
-pulumi.export("workload_boundary", boundary.arn)
+# GitHub variables PREVIEW_ROLE_ARN_<STACK> (the pull-request workflow reads them per stack).
+pulumi.export("preview_roles", {s.name: preview_roles[s.aws_account_id].arn
+                                for s in settings.stacks})
+pulumi.export("artifacts_builder_role", builder_role.arn)
+pulumi.export("workload_boundaries", {a: b.arn for a, b in boundaries.items()})

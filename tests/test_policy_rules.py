@@ -24,7 +24,6 @@ GOOD = {
     SERVICE: {"networkConfiguration": {"assignPublicIp": False, "subnets": ["s-1"]},
               "platformVersion": "LATEST",
               "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
-    "aws:ecs/cluster:Cluster": {"settings": [{"name": "containerInsights", "value": "enhanced"}]},
     LB: {"loadBalancerType": "application", "subnets": ["s-1", "s-2"],
          "dropInvalidHeaderFields": True, "desyncMitigationMode": "defensive",
          "enableDeletionProtection": True, "accessLogs": {"enabled": True, "bucket": "logs"}},
@@ -71,6 +70,14 @@ def trust(statement):
 
 
 GITHUB = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+NOT_PUBLIC = ("statement #1 allows principal '*' without a condition that confines it to an "
+              "organization or account; name the accounts or roles that may pull, or add "
+              "aws:PrincipalOrgID.")
+ECS_TRUST = ("statement #1 trusts ecs-tasks.amazonaws.com without an aws:SourceAccount or "
+             "aws:SourceArn condition that confines it to an account.")
+GITHUB_ANY_SUB = ("statement #1 trusts token.actions.githubusercontent.com with a "
+                  "'token.actions.githubusercontent.com:sub' condition that admits any value; "
+                  "name the repository (or audience) exactly.")
 
 # (policy, type, change to the compliant props, expected messages)
 CASES = [
@@ -115,11 +122,6 @@ CASES = [
      ["networkConfiguration.assignPublicIp is true; run tasks in private subnets."]),
     ("ecs-fargate-platform-latest", SERVICE, {"platformVersion": "1.3.0"},
      ["platformVersion is pinned to '1.3.0'; use 'LATEST' for security fixes."]),
-    ("ecs-container-insights", "aws:ecs/cluster:Cluster", {"settings": []},
-     ["Container Insights is off; add setting containerInsights=enhanced (or enabled)."]),
-    ("ecs-container-insights", "aws:ecs/cluster:Cluster",
-     {"settings": [{"name": "containerInsights", "value": "disabled"}]},
-     ["Container Insights is off; add setting containerInsights=enhanced (or enabled)."]),
     ("ecs-deployment-safety", SERVICE, {"deploymentCircuitBreaker": {"enable": True,
                                                                      "rollback": False}},
      ["Rolling deployment without the circuit breaker and rollback: a bad image keeps "
@@ -130,7 +132,12 @@ CASES = [
     ("ecs-deployment-safety", SERVICE,
      {"deploymentCircuitBreaker": None,
       "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "0"}},
-     ["Blue/green deployment has neither alarm rollback nor a bake time."]),
+     ["blue/green deployment has neither alarm rollback nor a bake time: nothing rolls a bad "
+      "revision back."]),
+    ("ecs-deployment-safety", SERVICE,
+     {"deploymentCircuitBreaker": None, "deploymentConfiguration": {"strategy": "CANARY"}},
+     ["canary deployment has neither alarm rollback nor a bake time: nothing rolls a bad "
+      "revision back."]),
     ("alb-access-logs", LB, {"accessLogs": {"enabled": False, "bucket": "logs"}},
      ["Access logs are off; enable accessLogs with a bucket."]),
     ("alb-deletion-protection", LB, {"enableDeletionProtection": False},
@@ -151,8 +158,16 @@ CASES = [
      ["HTTP listener on port 80 serves traffic (actions: redirect) instead of only "
       "redirecting to HTTPS."]),
     ("listener-https-tls13", LISTENER, {"sslPolicy": "ELBSecurityPolicy-2016-08"},
-     ["sslPolicy is 'ELBSecurityPolicy-2016-08'; use a TLS 1.3 policy such as "
+     ["sslPolicy ELBSecurityPolicy-2016-08 negotiates TLSv1, TLSv1.1, TLSv1.2; use a policy with "
+      "TLS 1.3 and nothing older than TLS 1.2, such as ELBSecurityPolicy-TLS13-1-2-2021-06."]),
+    # A TLS 1.3 policy that still negotiates TLS 1.0/1.1 (protocol table from AWS's docs).
+    ("listener-https-tls13", LISTENER, {"sslPolicy": "ELBSecurityPolicy-TLS13-1-0-2021-06"},
+     ["sslPolicy ELBSecurityPolicy-TLS13-1-0-2021-06 negotiates TLSv1, TLSv1.1, TLSv1.2, "
+      "TLSv1.3; use a policy with TLS 1.3 and nothing older than TLS 1.2, such as "
       "ELBSecurityPolicy-TLS13-1-2-2021-06."]),
+    ("listener-https-tls13", LISTENER, {"sslPolicy": "ELBSecurityPolicy-TLS13-made-up"},
+     ["sslPolicy is 'ELBSecurityPolicy-TLS13-made-up', which is not in the table of AWS security "
+      "policies; use a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06."]),
     ("listener-https-tls13", LISTENER, {"certificateArn": "arn:aws:iam::1:server-certificate/x"},
      ["certificateArn 'arn:aws:iam::1:server-certificate/x' is not an ACM certificate ARN."]),
     ("ecr-tag-immutable", "aws:ecr/repository:Repository", {"imageTagMutability": "MUTABLE"},
@@ -163,11 +178,11 @@ CASES = [
      ["The repository is encrypted with AES256 only; use encryptionType 'KMS'."]),
     ("ecr-repo-policy-not-public", "aws:ecr/repositoryPolicy:RepositoryPolicy",
      {"policy": document({"Effect": "Allow", "Action": "ecr:BatchGetImage", "Principal": "*"})},
-     ["statement #1 allows principal '*'; name the accounts or roles that may pull."]),
+     [NOT_PUBLIC]),
     ("ecr-repo-policy-not-public", "aws:ecr/repositoryPolicy:RepositoryPolicy",
      {"policy": document({"Effect": "Allow", "Action": "ecr:BatchGetImage",
                           "Principal": {"AWS": ["arn:aws:iam::1:root", "*"]}})},
-     ["statement #1 allows principal '*'; name the accounts or roles that may pull."]),
+     [NOT_PUBLIC]),
     ("iam-no-admin", "aws:iam/rolePolicy:RolePolicy", {"policy": document(allow("*", "*"))},
      ["policy statement #1 allows '*' on '*' (administrator access)."]),
     ("iam-no-service-wildcard-action", "aws:iam/rolePolicy:RolePolicy",
@@ -192,8 +207,27 @@ CASES = [
     ("iam-trust-scoped", "aws:iam/role:Role",
      trust({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
             "Action": "sts:AssumeRole"}),
-     ["statement #1 trusts ecs-tasks.amazonaws.com without an aws:SourceAccount or "
-      "aws:SourceArn condition."]),
+     [ECS_TRUST]),
+    ("iam-trust-scoped", "aws:iam/role:Role",
+     trust({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringLike": {"aws:SourceAccount": "*"}}}),
+     [ECS_TRUST]),
+    ("iam-trust-scoped", "aws:iam/role:Role",
+     trust({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": "111122223333"}}}),
+     [ECS_TRUST]),
+    ("iam-trust-scoped", "aws:iam/role:Role",
+     trust({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:ecs:*:*:*"}}}),
+     [ECS_TRUST]),
+    ("iam-trust-scoped", "aws:iam/role:Role",
+     trust({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:ecs:eu-west-1:*:*"}}}),
+     [ECS_TRUST]),
     ("iam-trust-scoped", "aws:iam/role:Role",
      trust({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}),
      ["statement #1 trusts principal '*'; name a service or identity provider."]),
@@ -213,8 +247,23 @@ CASES = [
             "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "*"},
                           "StringEquals": {
                               "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}),
-     ["statement #1 trusts token.actions.githubusercontent.com with a wildcard "
-      "'token.actions.githubusercontent.com:sub' condition."]),
+     [GITHUB_ANY_SUB]),
+    ("iam-trust-scoped", "aws:iam/role:Role",
+     trust({"Effect": "Allow", "Principal": {"Federated": GITHUB},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub":
+                                         "repo:*/app:ref:refs/heads/main"},
+                          "StringEquals": {
+                              "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}),
+     [GITHUB_ANY_SUB]),
+    ("iam-trust-scoped", "aws:iam/role:Role",
+     trust({"Effect": "Allow", "Principal": {"Federated": GITHUB},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub":
+                                         "repo:org/*:ref:refs/heads/main"},
+                          "StringEquals": {
+                              "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}),
+     [GITHUB_ANY_SUB]),
     ("sg-public-ingress-80-443-only", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      {"fromPort": 22, "toPort": 22},
      ["rule opens ports 22-22 to 0.0.0.0/0; only 80, 443 may be public."]),
@@ -323,7 +372,8 @@ def test_policy_config_is_validated_against_the_rule_schema(pack):
 
 
 def test_every_rule_has_metadata(pack):
-    assert len(pack.policies) == 40
+    assert len(pack.policies) == 43
     for policy in pack.policies:
         assert policy.description and policy.remediation, policy.name
-        assert policy.url.endswith(f"#{policy.name}") and policy.severity != "unspecified"
+        assert policy.severity != "unspecified"
+        assert policy.url.startswith("https://docs.aws.amazon.com/"), policy.name

@@ -27,13 +27,20 @@ def test_lifecycle_policy_required_for_every_repository(pack):
 def test_scan_on_push_per_repository_or_registry(pack):
     scanned, unscanned = repository("scanned"), repository("unscanned", scan=False)
     expected = [("unscanned", "Images are not scanned on push; set "
-                              "imageScanningConfiguration.scanOnPush or registry scanning.")]
+                              "imageScanningConfiguration.scanOnPush or a registry scanning "
+                              "rule whose filter matches this repository.")]
     assert stack_messages(pack, "ecr-scan-on-push", [scanned, unscanned]) == expected
     registry = recorded("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
                         "registry", {"scanType": "ENHANCED", "rules": [
                             {"scanFrequency": "CONTINUOUS_SCAN",
                              "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}]})
     assert stack_messages(pack, "ecr-scan-on-push", [scanned, unscanned, registry]) == []
+    # A registry rule scans only the repositories its filter matches.
+    narrow = recorded("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
+                      "registry", {"scanType": "BASIC", "rules": [
+                          {"scanFrequency": "SCAN_ON_PUSH",
+                           "repositoryFilters": [{"filter": "prod-*", "filterType": "WILDCARD"}]}]})
+    assert stack_messages(pack, "ecr-scan-on-push", [scanned, unscanned, narrow]) == expected
 
 
 def service_graph(extra_rule_props=None, source="alb"):

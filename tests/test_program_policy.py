@@ -27,7 +27,7 @@ def verdicts(run):
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_committed_stacks_have_no_mandatory_violation(stack, staging, prod):
     run = analyze({"staging": staging, "prod": prod}[stack], POLICY_DIR)
-    assert len(run.policies) == 40
+    assert len(run.policies) == 43
     assert {v for v in verdicts(run) if v[2] == "mandatory"} == set()
     assert {(p, r) for p, r, level in verdicts(run) if level == "advisory"} == \
         EXPECTED_ADVISORIES[stack]

@@ -29,5 +29,33 @@ def test_every_control_id_from_the_brief_is_a_rule():
                  "sg-public-ingress-80-443-only", "sg-service-from-alb-only", "sg-descriptions",
                  "iam-no-admin", "iam-no-service-wildcard-action", "iam-kms-decrypt-scoped",
                  "iam-trust-scoped", "secret-rotation", "secret-kms", "log-retention", "log-kms",
-                 "kms-rotation", "s3-log-bucket-hardened"):
+                 "kms-rotation", "s3-log-bucket-hardened", "iam-no-wildcard-resource",
+                 "vpc-flow-logs", "http-listener-rules-redirect"):
         assert f"`{rule}`" in table, rule
+
+
+def test_every_rule_row_says_why_and_which_controls():
+    rows = [line for line in (POLICY_DIR / "RULES.md").read_text().splitlines()
+            if line.startswith("| <a id=")]
+    assert len(rows) == 43
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split(" | ")]
+        assert len(cells) == 8, row
+        rule, why, controls = cells[0], cells[5], cells[6]
+        assert why and why != "None", rule
+        assert controls, rule
+        # FSBP-backed rules link to their control's anchor on AWS's Security Hub pages.
+        fsbp = [c for c in controls.split(", ") if c.split(".")[0].isalpha() and "." in c
+                and not c.startswith(("CKV", "AwsSolutions"))]
+        if fsbp:
+            service, number = fsbp[0].split(".")
+            assert (f"(https://docs.aws.amazon.com/securityhub/latest/userguide/"
+                    f"{service.lower()}-controls.html#{service.lower()}-{number})") in rule, rule
+        else:
+            assert "(https://docs.aws.amazon.com/" in rule, rule
+
+
+def test_out_of_scope_is_listed():
+    table = (POLICY_DIR / "RULES.md").read_text()
+    assert "## Deliberately out of scope" in table
+    assert "any wildcard character" in table

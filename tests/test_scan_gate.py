@@ -156,7 +156,134 @@ def test_gate_sits_between_the_image_and_the_task_definition(staging, prod):
     task = next(r for r in staging.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition")
     assert image.urn in gate_resource.property_dependencies["digest"]
     assert gate_resource.urn in task.dependencies
-    props = one(staging, "pulumi-python:dynamic:Resource")
+    props = one(staging, "pulumi-python:dynamic:Resource", "web-web-scan-gate")
     assert (props["max_critical"], props["max_high"], props["timeout_seconds"]) == (0, 10, 900)
+    # The provider's region and identity (through the stack's provider), no credential.
+    assert (props["region"], props["account_id"], props["principal"]) == (
+        REGION, "111122223333", "arn:aws:iam::111122223333:root")
+    assert not {"access_key", "secret_key", "token"} & set(props)
     assert props["digest"] == staging.outputs["web_image_digests"]["web"].split("@")[1]
-    assert one(prod, "pulumi-python:dynamic:Resource")["max_high"] == 2
+    assert one(prod, "pulumi-python:dynamic:Resource", "web-web-scan-gate")["max_high"] == 2
+
+
+# --- Enhanced scanning (Amazon Inspector), with responses validated against botocore's model ---
+
+ENHANCED_FINDING = {
+    "awsAccountId": "123456789012", "severity": "HIGH", "status": "ACTIVE",
+    "title": "CVE-2025-0002 - openssl", "type": "PACKAGE_VULNERABILITY",
+    "findingArn": "arn:aws:inspector2:eu-west-1:123456789012:finding/0f1e2d3c",
+    "packageVulnerabilityDetails": {
+        "vulnerabilityId": "CVE-2025-0002", "source": "DEBIAN_CVE",
+        "vulnerablePackages": [{"name": "openssl", "version": "3.0.11", "arch": "arm64"}]},
+}
+DIGEST = "sha256:" + "c" * 64
+
+
+def enhanced_response(status: str, counts: dict, findings: list) -> dict:
+    return {"registryId": "123456789012", "repositoryName": REPO,
+            "imageId": {"imageDigest": DIGEST},
+            "imageScanStatus": {"status": status, "description": "Continuous scan is selected "
+                                                                  "for image."},
+            "imageScanFindings": {"findingSeverityCounts": counts, "enhancedFindings": findings}}
+
+
+def stubbed_ecr(*responses: dict):
+    """A real boto3 ECR client whose answers botocore's Stubber checks against the ECR model
+    (unknown keys, wrong types or enum values fail the test)."""
+    from botocore.stub import Stubber
+    client = boto3.client("ecr", region_name=REGION, aws_access_key_id="x",
+                          aws_secret_access_key="x")
+    stubber = Stubber(client)
+    for response in responses:
+        stubber.add_response("describe_image_scan_findings", response, {
+            "registryId": "123456789012", "repositoryName": REPO,
+            "imageId": {"imageDigest": DIGEST}})
+    stubber.activate()
+    return client, stubber
+
+
+def enhanced_gate(client, thresholds=PROD_LIKE, clock=None):
+    clock = clock or FakeClock()
+    return wait_for_scan(client, repository=REPO, digest=DIGEST, thresholds=thresholds,
+                         timeout_seconds=60, poll_seconds=10, sleep=clock.sleep, clock=clock,
+                         registry_id="123456789012")
+
+
+def test_enhanced_scan_active_within_thresholds_passes():
+    client, stubber = stubbed_ecr(
+        enhanced_response("PENDING", {}, []),
+        enhanced_response("ACTIVE", {"HIGH": 2, "MEDIUM": 4}, [ENHANCED_FINDING]))
+    clock = FakeClock()
+    assert enhanced_gate(client, clock=clock) == {"status": "passed",
+                                                  "counts": {"HIGH": 2, "MEDIUM": 4}}
+    assert clock.sleeps == [10]
+    stubber.assert_no_pending_responses()
+
+
+def test_enhanced_scan_active_over_thresholds_fails_with_its_findings():
+    critical = {**ENHANCED_FINDING, "severity": "CRITICAL", "packageVulnerabilityDetails": {
+        "vulnerabilityId": "CVE-2025-0001", "vulnerablePackages": [
+            {"name": "glibc", "version": "2.36"}]}}
+    client, _ = stubbed_ecr(enhanced_response("ACTIVE", {"CRITICAL": 1, "HIGH": 1},
+                                              [ENHANCED_FINDING, critical]))
+    with pytest.raises(ScanGateError) as raised:
+        enhanced_gate(client)
+    assert str(raised.value) == (
+        f"image {REPO}@{DIGEST} has 1 CRITICAL and 1 HIGH findings; this stack allows at most 0 "
+        "CRITICAL and 2 HIGH. Top findings: CRITICAL CVE-2025-0001 in glibc 2.36; HIGH "
+        "CVE-2025-0002 in openssl 3.0.11. Fix the base image or dependencies and push again.")
+
+
+@pytest.mark.parametrize("status", ["SCAN_ELIGIBILITY_EXPIRED", "FINDINGS_UNAVAILABLE",
+                                    "LIMIT_EXCEEDED", "IMAGE_ARCHIVED", "IMAGE_SIZE_EXCEEDED",
+                                    "FAILED", "UNSUPPORTED_IMAGE"])
+def test_every_other_scan_status_refuses(status):
+    client, _ = stubbed_ecr({"imageScanStatus": {"status": status, "description": "why"}})
+    with pytest.raises(ScanGateError) as raised:
+        enhanced_gate(client)
+    assert str(raised.value) == (f"the scan of {REPO}@{DIGEST} ended with status {status}: why. "
+                                 "An image that cannot be scanned is not deployed.")
+
+
+def test_the_gate_knows_every_status_of_the_ecr_model():
+    """A status AWS adds later is refused until someone decides what it means."""
+    import botocore.session
+    from shipyard import scan_gate
+    statuses = set(botocore.session.get_session().get_service_model("ecr").shape_for(
+        "ScanStatus").enum)
+    assert set(scan_gate._JUDGED) | set(scan_gate._WAITING) <= statuses
+    assert set(scan_gate._JUDGED) == {"COMPLETE", "ACTIVE"}
+
+
+# --- The provider's region and identity, not boto3's defaults ---
+
+def test_gate_session_uses_the_provider_region_and_identity(monkeypatch):
+    from shipyard.aws_session import ProviderIdentityError, provider_session
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # boto3's default: not used
+    with mock_aws():
+        session = provider_session({"region": "eu-west-1", "account_id": "123456789012",
+                                    "principal": "arn:aws:sts::123456789012:user/moto"})
+        assert session.region_name == "eu-west-1"
+        assert session.client("ecr").meta.region_name == "eu-west-1"
+        with pytest.raises(ProviderIdentityError) as raised:
+            provider_session({"region": "eu-west-1", "account_id": "111122223333",
+                              "principal": "arn:aws:sts::111122223333:assumed-role/deploy"})
+    assert str(raised.value) == (
+        "the AWS credentials of this process resolve to arn:aws:sts::123456789012:user/moto in "
+        "account 123456789012, but the stack's AWS provider is "
+        "arn:aws:sts::111122223333:assumed-role/deploy in account 111122223333; run `pulumi up` "
+        "with the provider's credentials in the environment (for example the stack's ESC "
+        "environment), not another profile.")
+
+
+@pytest.mark.parametrize(("arn", "principal"), [
+    ("arn:aws:sts::111122223333:assumed-role/deploy-staging/pulumi-environments-session",
+     "arn:aws:sts::111122223333:assumed-role/deploy-staging"),
+    ("arn:aws:iam::111122223333:user/ci", "arn:aws:iam::111122223333:user/ci"),
+    ("arn:aws-cn:sts::111122223333:assumed-role/r/s", "arn:aws-cn:sts::111122223333:assumed-role/r"),
+])
+def test_principal_drops_only_the_session_name(arn, principal):
+    from shipyard.aws_session import principal_of
+    assert principal_of(arn) == principal

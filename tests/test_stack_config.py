@@ -2,7 +2,7 @@
 anything, with the setting, the value and what is allowed."""
 
 import pytest
-from conftest import PROJECT, run_stack, services_of
+from conftest import PROJECT, one, run_stack, services_of
 from shipyard.errors import ConfigError
 
 from shipyard_preview.stack_config import SECRET_PLACEHOLDER_PREFIX, load_stack_config
@@ -35,10 +35,13 @@ def test_bad_fargate_pair_names_the_service():
         "1024, 2048, 3072, 4096 (MiB)")
 
 
-def test_arm64_on_spot():
-    assert str(failure(shipyard__services=with_service(architecture="ARM64"))) == (
-        "shipyard:services[0].spot: True is not valid; Fargate Spot does not run ARM64 tasks; "
-        "use X86_64 or spot: false")
+def test_arm64_on_spot_is_accepted():
+    # FARGATE_SPOT runs ARM64 on platform 1.4.0+ (ECS API reference); see test_validation.
+    recording = run_stack("staging", shipyard__services=with_service(architecture="ARM64"))
+    task = one(recording, "aws:ecs/taskDefinition:TaskDefinition")
+    assert task["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    assert one(recording, "aws:ecs/service:Service")["capacityProviderStrategies"] == [
+        {"capacityProvider": "FARGATE_SPOT", "weight": 1}]
 
 
 def test_long_service_name():
@@ -145,7 +148,8 @@ def test_undeclared_plain_key_in_stack_file(tmp_path):
         load_stack_config(tmp_path, "staging")
     assert str(raised.value).startswith(
         "Pulumi.staging.yaml: shipyard:servises: '<value>' is not valid; not declared in "
-        "Pulumi.yaml; known keys are access_log_expiry_days, access_logs, environment,")
+        "Pulumi.yaml; known keys are access_log_expiry_days, access_logs, artifacts_registry, "
+        "environment,")
 
 
 def test_unknown_stack():

@@ -1,6 +1,8 @@
 """GIVEN a bad value WHEN it is validated THEN the error names the setting, the value and what is
 allowed. Pure functions: no program run."""
 
+import ipaddress
+
 import pulumi
 import pytest
 from hypothesis import given
@@ -11,10 +13,12 @@ from shipyard.image import split_image_reference, validate_prebuilt_image
 from shipyard.spec import parse_service_args
 from shipyard.validation import (
     MAX_SERVICE_NAME_LENGTH,
+    subnet_layout,
     validate_cidrs,
     validate_container_port,
     validate_health_check_path,
     validate_service_name,
+    validate_subnet_layout,
 )
 
 VALID = {"containers": [{"name": "web", "image": "repo/app:1.0", "port": 8080}],
@@ -63,10 +67,24 @@ def test_fargate_accepts_exactly_the_table(cpu, memory):
             validate_task_size(cpu, memory)
 
 
-def test_spot_is_refused_for_arm64():
-    assert error(validate_capacity, "ARM64", True, "web") == (
-        "web.spot: True is not valid; Fargate Spot does not run ARM64 tasks; use X86_64 or "
-        "spot: false")
+@pytest.mark.parametrize("architecture", ["X86_64", "ARM64"])
+@pytest.mark.parametrize("spot", [True, False])
+def test_both_architectures_run_on_both_capacity_providers(architecture, spot):
+    validate_capacity(architecture, spot, "web")
+
+
+def test_fargate_spot_runs_arm64_according_to_the_ecs_model():
+    """The fact the validator relies on, read from the ECS API reference text in botocore."""
+    import botocore.session
+    doc = botocore.session.get_session().get_service_model("ecs").shape_for(
+        "CapacityProviderStrategyItem").documentation
+    assert ("<code>FARGATE_SPOT</code> supports Linux tasks with the ARM64 architecture on "
+            "platform version 1.4.0 or later.") in doc
+
+
+def test_unknown_architecture_is_refused():
+    assert error(validate_capacity, "arm64", False, "web") == (
+        "web.architecture: 'arm64' is not valid; must be one of X86_64, ARM64")
 
 
 # --- names, ports, paths, CIDRs -----------------------------------------------------------
@@ -280,3 +298,108 @@ def test_defaults_documented_in_typed_dict_match_spec():
     assert (spec.desired_count, spec.min_count, spec.max_count) == (2, 2, 4)
     assert (spec.health_check_path, spec.deregistration_delay_seconds) == ("/healthz", 15)
     assert spec.containers[0].user == "10001:10001"
+
+
+# --- The new VPC's subnet layout (awsx: one /22 public and one /20 private subnet per AZ) ---
+
+@pytest.mark.parametrize(("cidr", "azs", "largest"), [
+    ("10.0.0.0/19", 2, 18), ("10.0.0.0/20", 2, 18), ("10.0.0.0/18", 3, 17),
+    ("10.0.0.0/18", 4, 17), ("10.0.0.0/17", 5, 16),
+])
+def test_a_block_too_small_for_the_subnets_is_refused(cidr, azs, largest):
+    assert error(validate_subnet_layout, cidr, azs, "shipyard:network.cidr_block") == (
+        f"shipyard:network.cidr_block: {cidr!r} is not valid; too small for {azs} AZs of one "
+        f"/22 public and one /20 private subnet each; use /{largest} or a larger block")
+
+
+@pytest.mark.parametrize(("cidr", "azs"), [("10.0.0.0/16", 2), ("10.0.0.0/16", 3),
+                                           ("10.0.0.0/18", 2), ("10.0.0.0/17", 3),
+                                           ("10.0.0.0/16", 6), ("172.16.0.0/12", 6)])
+def test_a_block_that_fits_is_accepted(cidr, azs):
+    assert validate_subnet_layout(cidr, azs, "cidr_block") == cidr
+
+
+def test_layout_matches_awsx_for_the_committed_stacks():
+    """awsx's getSubnetSpecs for 10.0.0.0/16: AZ blocks of /17 (2 AZs) or /18 (3 AZs), the
+    /22 at the block's base, the /20 at the next /20 boundary."""
+    assert [[str(s) for s in az] for az in subnet_layout("10.0.0.0/16", 2)] == [
+        ["10.0.0.0/22", "10.0.16.0/20"], ["10.0.128.0/22", "10.0.144.0/20"]]
+    assert [[str(s) for s in az] for az in subnet_layout("10.0.0.0/16", 3)] == [
+        ["10.0.0.0/22", "10.0.16.0/20"], ["10.0.64.0/22", "10.0.80.0/20"],
+        ["10.0.128.0/22", "10.0.144.0/20"]]
+
+
+@given(st.integers(min_value=8, max_value=28), st.integers(min_value=1, max_value=6))
+def test_every_accepted_layout_stays_inside_the_vpc_without_overlap(prefix, azs):
+    layout = subnet_layout(f"10.0.0.0/{prefix}", azs)
+    if layout is None:
+        with pytest.raises(ConfigError):
+            validate_subnet_layout(f"10.0.0.0/{prefix}", azs, "cidr_block")
+        return
+    vpc = ipaddress.IPv4Network(f"10.0.0.0/{prefix}")
+    subnets = [s for az in layout for s in az]
+    assert len(subnets) == 2 * azs
+    assert all(s.subnet_of(vpc) for s in subnets)
+    assert not any(a.overlaps(b) for i, a in enumerate(subnets) for b in subnets[i + 1:])
+    assert [s.prefixlen for s in subnets] == [22, 20] * azs
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.5/16", "not a cidr", None, 16])
+def test_odd_cidr_input_is_refused_not_raised(cidr):
+    assert error(validate_subnet_layout, cidr, 2, "cidr_block").startswith(
+        f"cidr_block: {cidr!r} is not valid; an IPv4 network address with no host bits set")
+
+
+# --- Container names become port-mapping names (lowercase, 64) and ECR repository names ---
+
+@pytest.mark.parametrize("name", ["Web", "webApp", "WEB", "1web", "-web", "web.app", ""])
+def test_container_names_ecs_port_mappings_or_ecr_refuse_are_refused(name):
+    assert error(parse_service_args, "svc", service(**container(name=name))) == (
+        f"containers[0].name: {name!r} is not valid; lowercase letters, digits, '-' and '_', "
+        "starting with a letter (at most 255): it also names the port mapping and the ECR "
+        "repository, which allow no upper case")
+
+
+def test_port_mapping_name_longer_than_64_is_refused():
+    name = "a" * 59  # "<59 a>-8080" is 64 characters: allowed
+    assert parse_service_args("svc", service(**container(name=name))).containers[0].name == name
+    assert error(parse_service_args, "svc", service(**container(name=name + "b"))) == (
+        f"containers[0].name: {name + 'b'!r} is not valid; at most 59 characters for the "
+        "container with port 8080, because its port mapping "
+        f"'{name}b-8080' may have at most 64")
+
+
+def test_port_mapping_rule_is_the_ecs_models():
+    import botocore.session
+    doc = botocore.session.get_session().get_service_model("ecs").shape_for(
+        "PortMapping").members["name"].documentation
+    assert "up to 64 characters" in doc and "lowercase letters, numbers, underscores (_), and " \
+        "hyphens (-)" in doc
+
+
+def test_stack_refuses_a_vpc_block_too_small_before_registering_anything():
+    from conftest import run_stack
+    with pytest.raises(ConfigError) as raised:
+        run_stack("staging", shipyard__network={"az_count": 2, "nat_gateways": "single",
+                                                "cidr_block": "10.0.0.0/19"})
+    assert str(raised.value) == (
+        "shipyard:network.cidr_block: '10.0.0.0/19' is not valid; too small for 2 AZs of one /22 "
+        "public and one /20 private subnet each; use /18 or a larger block")
+    assert raised.value.registered_before_failure == []
+
+
+def test_ecs_exec_needs_the_agent_folders_in_every_container():
+    two = {**VALID, "enable_execute_command": True, "containers": [
+        {"name": "web", "image": "r/a:1", "port": 8080,
+         "scratch_paths": ["/var/lib/amazon/ssm", "/var/log/amazon/ssm"]},
+        {"name": "sidecar", "image": "r/b:1"}]}
+    assert error(parse_service_args, "svc", two) == (
+        "enable_execute_command: True is not valid; ECS Exec's SSM agent writes inside the "
+        "container and the root filesystem is read-only; add these to scratch_paths (sidecar: "
+        "/var/lib/amazon/ssm, /var/log/amazon/ssm), or turn ECS Exec off")
+    two["containers"][1]["scratch_paths"] = ["/var/lib/amazon", "/var/log/amazon/ssm"]
+    assert parse_service_args("svc", two).enable_execute_command is True
+    # a prefix that is not a parent folder does not count
+    two["containers"][1]["scratch_paths"] = ["/var/lib/amaz", "/var/log/amazon/ssm"]
+    with pytest.raises(ConfigError):
+        parse_service_args("svc", two)

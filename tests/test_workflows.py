@@ -16,7 +16,8 @@ USES = re.compile(r"uses:\s*(\S+)(.*)$")
 
 
 def test_there_are_workflows():
-    assert [w.name for w in WORKFLOWS] == ["pull-request.yml", "release.yml"]
+    assert [w.name for w in WORKFLOWS] == ["main.yml", "policy.yml", "pull-request.yml",
+                                           "release.yml"]
 
 
 def test_actionlint():
@@ -52,22 +53,175 @@ def test_least_permissions(workflow):
         assert all(level in ("read", "write") for level in granted.values()), name
         writes = {k for k, v in granted.items() if v == "write"}
         assert writes <= {"id-token", "pull-requests"}, f"{name} writes {writes}"
+        if granted.get("id-token") == "write" and name != "preview":
+            # Every job that can mint a deploying identity does so inside a GitHub environment
+            # (its OIDC subject names it; the environment holds its protection rules).
+            assert job.get("environment"), f"{name} mints tokens outside an environment"
 
 
-def test_prod_is_promoted_only_from_a_release_behind_approval():
-    release = yaml.safe_load((PROJECT / ".github/workflows/release.yml").read_text())
-    assert list(release[True]) == ["release"]  # YAML reads the key `on` as True
+def load(name: str) -> dict:
+    return yaml.safe_load((PROJECT / ".github" / "workflows" / name).read_text())
+
+
+def _needs(job: dict) -> list[str]:
+    needs = job.get("needs", [])
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+def _if_holds(expression: str | None, event: dict) -> bool:
+    """GitHub's `if` for the small grammar these workflows use: `!`, `&&`, `||` over
+    github.event.release.* fields (a job without `if` runs when its needs succeeded)."""
+    if expression is None:
+        return True
+    text = expression.strip().removeprefix("${{").removesuffix("}}")
+    assert re.fullmatch(r"[!&|() a-z._]+", text), f"unexpected expression {expression}"
+    names = {f"github.event.release.{k}": v for k, v in event.items()}
+    for name, value in sorted(names.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(name, str(bool(value)))
+    python = text.replace("&&", " and ").replace("||", " or ").replace("!", " not ")
+    assert re.fullmatch(r"[ a-zA-Z()]+", python) and not re.search(r"github", python)
+    return bool(eval(python, {"__builtins__": {}}, {}))
+
+
+def jobs_that_run(workflow: dict, event: dict, failed: frozenset = frozenset()) -> list[str]:
+    """Walk the jobs in `needs` order: a job runs when every job it needs ran and did not fail,
+    and its `if` holds (GitHub's default `success()`). `failed` names jobs that fail."""
+    jobs = workflow["jobs"]
+    ran: list[str] = []
+    succeeded: set[str] = set()
+    pending = list(jobs)
+    while pending:
+        progressed = False
+        for name in list(pending):
+            needs = _needs(jobs[name])
+            if not set(needs) <= set(ran) | (set(jobs) - set(pending)):
+                continue
+            pending.remove(name)
+            progressed = True
+            if all(n in succeeded for n in needs) and _if_holds(jobs[name].get("if"), event):
+                ran.append(name)
+                if name not in failed:
+                    succeeded.add(name)
+        assert progressed, "needs form a cycle"
+    return ran
+
+
+RELEASE = {"prerelease": False, "draft": False}
+
+
+def test_release_promotes_prod_only_after_the_staging_check_and_behind_approval():
+    release = load("release.yml")
+    assert release[True] == {"release": {"types": ["published"]}}  # YAML reads `on` as True
     promote = release["jobs"]["promote-prod"]
+    # The 'production' environment's required reviewers are the approval; nothing else in any
+    # workflow holds the releasers' token.
     assert promote["environment"] == "production"
-    assert promote["needs"] == "publish-policy-pack"
-    assert "sourceContext" in promote["steps"][-1]["run"]
-    pr = yaml.safe_load((PROJECT / ".github/workflows/pull-request.yml").read_text())
-    assert list(pr[True]) == ["pull_request"]
-    assert "deployment" not in (PROJECT / ".github/workflows/pull-request.yml").read_text()
+    assert _needs(promote) == ["staging-passed"] and "if" not in promote
+    assert jobs_that_run(release, RELEASE) == ["staging-passed", "promote-prod"]
 
 
-def test_pr_preview_uses_the_pack_and_the_read_only_role():
+@pytest.mark.parametrize("event", [{"prerelease": True, "draft": False},
+                                   {"prerelease": False, "draft": True}])
+def test_a_pre_release_or_draft_promotes_nothing(event):
+    assert jobs_that_run(load("release.yml"), event) == []
+
+
+def test_a_commit_staging_did_not_deploy_successfully_is_not_promoted():
+    release = load("release.yml")
+    assert jobs_that_run(release, RELEASE, failed=frozenset({"staging-passed"})) == [
+        "staging-passed"]
+    check = release["jobs"]["staging-passed"]["steps"][0]["run"]
+    assert 'deployments?sha=${COMMIT}&environment=staging' in check
+    assert '[ "${state}" != "success" ]' in check and check.count("exit 1") == 2
+    assert release["jobs"]["staging-passed"]["permissions"] == {"deployments": "read"}
+
+
+def test_promotion_waits_for_the_prod_deployment_of_the_released_commit():
+    promote = load("release.yml")["jobs"]["promote-prod"]
+    assert promote["env"]["COMMIT"] == "${{ github.sha }}"
+    assert promote["steps"][-1]["run"] == (
+        'python3 delivery/run_deployment.py "${PULUMI_ORG}" shipyard prod "${COMMIT}"')
+    token = next(s for s in promote["steps"] if "auth-actions" in s.get("uses", ""))
+    assert token["with"]["scope"] == "team:shipyard-releasers"
+
+
+def test_merge_builds_once_then_deploys_staging_and_waits():
+    main = load("main.yml")
+    assert jobs_that_run(main, {}) == ["checks", "artifacts", "deploy-staging"]
+    jobs = main["jobs"]
+    assert _needs(jobs["artifacts"]) == ["checks"] and _needs(jobs["deploy-staging"]) == [
+        "artifacts"]
+    assert (jobs["artifacts"]["environment"], jobs["deploy-staging"]["environment"]) == (
+        "artifacts", "staging")
+    assert jobs["deploy-staging"]["steps"][-1]["run"] == (
+        'python3 delivery/run_deployment.py "${PULUMI_ORG}" shipyard staging "${COMMIT}"')
+    assert jobs_that_run(main, {}, failed=frozenset({"artifacts"})) == ["checks", "artifacts"]
+
+
+def test_each_architecture_builds_on_its_native_runner():
+    from shipyard_delivery.app_stacks import read_app_stack
+    from shipyard_delivery.artifacts import RUNNERS, STACK_NAMES
+
+    architectures = {read_app_stack(s).architecture for s in ("staging", "prod")}
+    matrix = load("main.yml")["jobs"]["artifacts"]["strategy"]["matrix"]["include"]
+    assert matrix == [{"architecture": STACK_NAMES[a], "runner": RUNNERS[a]}
+                      for a in sorted(architectures)]
+    for arch in architectures:
+        assert (PROJECT / "artifacts" / f"Pulumi.{STACK_NAMES[arch]}.yaml").is_file()
+
+
+def test_merge_path_filter_follows_every_service_source_folder():
+    from shipyard_delivery.app_stacks import deploy_paths, read_app_stack
+
+    paths = load("main.yml")[True]["push"]["paths"]
+    expected = deploy_paths([read_app_stack(s) for s in ("staging", "prod")])
+    assert paths == [*expected, "artifacts/**", "delivery/run_deployment.py",
+                     ".github/workflows/main.yml"]
+
+
+def test_only_the_policy_workflow_requests_an_admin_token():
+    for workflow in WORKFLOWS:
+        for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+            for step in job.get("steps", []):
+                if step.get("with", {}).get("requested-token-type", "").endswith(
+                        ":organization"):
+                    assert (workflow.name, name, job["environment"]) == (
+                        "policy.yml", "publish", "policy")
+
+
+def test_policy_publishing_installs_the_pack_dependencies_and_skips_a_published_version():
+    policy = load("policy.yml")
+    assert policy[True] == {"push": {"branches": ["main"], "paths": [
+        "policy/**", ".github/workflows/policy.yml"]}}
+    runs = "\n".join(s.get("run", "") for s in policy["jobs"]["publish"]["steps"])
+    assert "uv sync --locked --no-dev" in runs and '.venv/bin" >> "${GITHUB_PATH}"' in runs
+    assert 'pulumi policy ls "${PULUMI_ORG}" --json' in runs
+    assert "is already published" in runs and 'pulumi policy publish "${PULUMI_ORG}"' in runs
+    # A code change under an already published version fails instead of being skipped.
+    assert "git diff --name-only \"${BEFORE}\" HEAD -- '*.py' requirements.txt" in runs
+
+
+def test_the_pulumi_cli_version_is_pinned_everywhere():
+    from shipyard_delivery.deployments import EXECUTOR_IMAGE, PULUMI_CLI_VERSION
+
+    assert EXECUTOR_IMAGE == f"pulumi/pulumi:{PULUMI_CLI_VERSION}"
+    for workflow in WORKFLOWS:
+        for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("pulumi/actions@"):
+                    assert step["with"]["pulumi-version"] == PULUMI_CLI_VERSION, (
+                        workflow.name, name)
+
+
+def test_pr_preview_uses_the_pack_with_its_dependencies_and_the_read_only_role():
     text = (PROJECT / ".github/workflows/pull-request.yml").read_text()
     assert "policyPacks: policy" in text
-    assert "role-to-assume: ${{ vars.PREVIEW_ROLE_ARN }}" in text
+    assert '.venv/bin" >> "${GITHUB_PATH}"' in text
+    assert "role-to-assume: ${{ vars[matrix.role_variable] }}" in text
+    include = yaml.safe_load(text)["jobs"]["preview"]["strategy"]["matrix"]["include"]
+    assert include == [{"stack": s, "role_variable": f"PREVIEW_ROLE_ARN_{s.upper()}"}
+                       for s in ("staging", "prod")]
     assert 'pulumi config env rm "shipyard/aws-${STACK}"' in text
+    pr = load("pull-request.yml")
+    assert list(pr[True]) == ["pull_request"]
+    assert "deployment" not in text

@@ -6,18 +6,20 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_docker as docker
 
 from . import iam
 from .alarms import rollback_alarms
+from .aws_session import provider_identity
 from .blue_green import SMOKE_TEST_STAGE, infrastructure_role, smoke_test_role
 from .cluster import FargateCluster
 from .dns import alias_record
-from .image import SOURCE_TAG_PREFIX, source_fingerprint, source_tag
+from .image import ecr_repository_arn, validate_digest_pinned
 from .load_balancer import create_service_edge, rollout_bound_seconds
+from .rollout import RolloutCheck, task_definition_family
 from .routing import Route
-from .scan_gate import ScanGate, Thresholds
+from .scan_gate import ScanGate
 from .service_connect import service_connect_configuration, service_connect_url
+from .service_image import ServiceImage, docker_platform, lifecycle_policy
 from .shared_load_balancer import SharedLoadBalancer, attach_service
 from .spec import ContainerServiceArgs, ContainerSpec, SecretSpec, ServiceSpec, parse_service_args
 from .task_definition import ResolvedContainer, container_definitions, volumes
@@ -25,26 +27,7 @@ from .topology import CIRCUIT_BREAKER_STRATEGIES
 from .waf import protect_load_balancer
 
 TYPE_TOKEN = "shipyard:index:ContainerService"
-UNTAGGED_IMAGE_EXPIRY_DAYS = 1
-
-
-def lifecycle_policy(images_to_keep: int) -> dict:
-    """Expire untagged layers quickly; keep the last N released (source-tagged) images so a
-    previous commit can be redeployed without a rebuild."""
-    return {"rules": [
-        {"rulePriority": 1, "description": "Expire untagged images after a day",
-         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
-                       "countUnit": "days", "countNumber": UNTAGGED_IMAGE_EXPIRY_DAYS},
-         "action": {"type": "expire"}},
-        {"rulePriority": 2, "description": f"Keep the last {images_to_keep} released images",
-         "selection": {"tagStatus": "tagged", "tagPatternList": [f"{SOURCE_TAG_PREFIX}*"],
-                       "countType": "imageCountMoreThan", "countNumber": images_to_keep},
-         "action": {"type": "expire"}},
-    ]}
-
-
-def docker_platform(architecture: str) -> str:
-    return {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}[architecture]
+__all__ = ["ContainerService", "docker_platform", "lifecycle_policy"]
 
 
 class ContainerService(pulumi.ComponentResource):
@@ -65,9 +48,7 @@ class ContainerService(pulumi.ComponentResource):
     def __init__(self, name: str, args: ContainerServiceArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         spec = parse_service_args(name, args)
-        fingerprints = {c.name: source_fingerprint(
-            c.source, dockerfile=c.dockerfile, platform=docker_platform(spec.architecture),
-            build_args=c.build_args) for c in spec.containers if c.source is not None}
+        family = task_definition_family(pulumi.get_project(), pulumi.get_stack(), name)
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.spec = spec
         tags = {"service": name, **spec.tags}
@@ -88,22 +69,28 @@ class ContainerService(pulumi.ComponentResource):
             tags=tags, opts=stateful)
 
         images: dict[str, pulumi.Output[str]] = {}
-        repositories: dict[str, aws.ecr.Repository] = {}
-        gates: list[ScanGate] = []
+        built: dict[str, ServiceImage] = {}
+        # Prebuilt images in ECR: the execution role may pull from exactly their repositories.
+        pulled_arns: list[pulumi.Output[str | None]] = []
         for container in spec.containers:
             if container.source is None:
                 assert container.image is not None  # parse_service_args: source xor image
-                images[container.name] = pulumi.Output.from_input(container.image)
+                reference = self._prebuilt_reference(container, spec.name)
+                images[container.name] = reference
+                pulled_arns.append(reference.apply(ecr_repository_arn))
                 continue
-            repository, image = self._build_image(
-                spec, container, source_tag(fingerprints[container.name]), key, tags, stateful)
-            repositories[container.name] = repository
-            images[container.name] = image.repo_digest
-            gates.append(ScanGate(
-                f"{spec.name}-{container.name}-scan-gate", repository=repository.name,
-                image_digest=image.repo_digest, region=region,
-                thresholds=Thresholds(spec.scan_max_critical, spec.scan_max_high),
-                timeout_seconds=spec.scan_timeout_seconds, opts=child))
+            built[container.name] = ServiceImage(f"{spec.name}-{container.name}", {
+                "source": container.source, "dockerfile": container.dockerfile,
+                "build_args": container.build_args, "architecture": spec.architecture,
+                "images_to_keep": spec.images_to_keep, "kms_key_arn": key.arn,
+                "scan_max_critical": spec.scan_max_critical, "scan_max_high": spec.scan_max_high,
+                "scan_timeout_seconds": spec.scan_timeout_seconds,
+                "protect": spec.protect_stateful, "tags": tags}, opts=child)
+            images[container.name] = built[container.name].image_ref
+        gates: list[ScanGate] = [b.scan_gate for b in built.values()]
+        repository_arns = pulumi.Output.all(
+            *[b.repository_arn for b in built.values()], *pulled_arns,
+        ).apply(lambda arns: [a for a in arns if a])
 
         value_froms, secret_iam_arns, kms_keys = self._secrets(spec, key, tags, stateful)
 
@@ -115,7 +102,7 @@ class ContainerService(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-execution", role=execution_role.id,
             policy=pulumi.Output.all(
-                [r.arn for r in repositories.values()], log_group.arn, secret_iam_arns, kms_keys,
+                repository_arns, log_group.arn, secret_iam_arns, kms_keys,
             ).apply(lambda a: json.dumps(iam.execution_role_policy(
                 repository_arns=a[0], log_group_arn=a[1], secret_arns=a[2], kms_key_arns=a[3]))),
             opts=child)
@@ -149,7 +136,7 @@ class ContainerService(pulumi.ComponentResource):
              for c, image, froms, env in zip(ordered, a[0], a[1], a[4])],
             log_group=a[2], region=a[3])))
         task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task", family=name, cpu=str(spec.cpu), memory=str(spec.memory),
+            f"{name}-task", family=family, cpu=str(spec.cpu), memory=str(spec.memory),
             network_mode="awsvpc", requires_compatibilities=["FARGATE"],
             runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
                 operating_system_family="LINUX", cpu_architecture=spec.architecture),
@@ -158,6 +145,9 @@ class ContainerService(pulumi.ComponentResource):
             volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=vol["name"])
                      for vol in volumes(ordered)],
             tags={**tags, "source-version": spec.source_version},
+            # A replaced revision stays registered (the provider deregisters it otherwise), so
+            # the circuit breaker's rollback and a manual rollback can run it.
+            skip_destroy=True,
             # No task definition references an image before its scan passed.
             opts=pulumi.ResourceOptions(parent=self, depends_on=gates))
 
@@ -194,13 +184,23 @@ class ContainerService(pulumi.ComponentResource):
             # Autoscaling owns the running count after creation.
             opts=pulumi.ResourceOptions(parent=self, depends_on=edge.listeners,
                                         ignore_changes=["desiredCount"]))
+        # `up` fails when ECS rolled the deployment back (the service's steady-state wait does
+        # not: terraform-provider-aws #20858).
+        RolloutCheck(f"{name}-rollout", cluster=cluster_arn, service_arn=service.id,
+                     task_definition_arn=task_definition.arn, identity=provider_identity(invoke),
+                     # Other changes that start a new deployment: check those rollouts too.
+                     deployment_settings=pulumi.Output.json_dumps({
+                         "capacity": service.capacity_provider_strategies,
+                         "network": service.network_configuration,
+                         "platform": service.platform_version}, sort_keys=True),
+                     opts=pulumi.ResourceOptions(parent=self, depends_on=[service]))
         self._autoscaling(spec, cluster_name, service, edge)
 
         self.url = edge.url
         self.security_group_id = edge.service_security_group.id
         self.image_digests = pulumi.Output.all(**images)
         self.repository_urls = pulumi.Output.all(
-            **{n: r.repository_url for n, r in repositories.items()})
+            **{n: b.repository_url for n, b in built.items()})
         self.cluster_name = cluster_name
         self.service_name = service.name
         self.rollout_bound_seconds = rollout_bound_seconds(spec.deregistration_delay_seconds)
@@ -211,37 +211,16 @@ class ContainerService(pulumi.ComponentResource):
             "cluster_arn": cluster_arn, "security_group_id": self.security_group_id,
         })
 
-    def _build_image(self, spec: ServiceSpec, container: ContainerSpec, tag: str,
-                     key: aws.kms.Key, tags: dict, stateful: pulumi.ResourceOptions):
-        prefix = f"{spec.name}-{container.name}"
-        repository = aws.ecr.Repository(
-            f"{prefix}-repo", image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
-                scan_on_push=True),
-            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
-                encryption_type="KMS", kms_key=key.arn)],
-            # Released images are the rollback path: never delete a repository that holds them.
-            force_delete=False, tags=tags, opts=stateful)
-        aws.ecr.LifecyclePolicy(
-            f"{prefix}-lifecycle", repository=repository.name,
-            policy=json.dumps(lifecycle_policy(spec.images_to_keep)),
-            opts=pulumi.ResourceOptions(parent=self))
-        token = aws.ecr.get_authorization_token_output(
-            registry_id=repository.registry_id, opts=pulumi.InvokeOptions(parent=self))
-        image = docker.Image(
-            f"{prefix}-image",
-            image_name=repository.repository_url.apply(lambda url: f"{url}:{tag}"),
-            build=docker.DockerBuildArgs(
-                context=container.source, dockerfile=f"{container.source}/{container.dockerfile}",
-                platform=docker_platform(spec.architecture), args=container.build_args or None),
-            registry=docker.RegistryArgs(server=token.proxy_endpoint, username=token.user_name,
-                                         password=pulumi.Output.secret(token.password)),
-            build_on_preview=False, skip_push=False,
-            # The tag already hashes every build input. Ignoring `build` stops a context hash
-            # that differs between machines (pulumi-docker#566) from pushing the same tag twice
-            # into the IMMUTABLE repository; a real source change changes `image_name`.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["build"]))
-        return repository, image
+    @staticmethod
+    def _prebuilt_reference(container: ContainerSpec, service: str) -> pulumi.Output[str]:
+        """A prebuilt image given as a string was validated by the parser; one given as an
+        Output (e.g. a digest from another stack) is validated when known: digest-pinned only,
+        since nothing else proves which image another stack scanned."""
+        if isinstance(container.image, pulumi.Output):
+            setting = f"{service}.containers[{container.name}].image"
+            return container.image.apply(lambda ref: validate_digest_pinned(ref, setting))
+        assert container.image is not None  # parse_service_args: source xor image
+        return pulumi.Output.from_input(container.image)
 
     def _secrets(self, spec: ServiceSpec, key: aws.kms.Key, tags: dict,
                  stateful: pulumi.ResourceOptions):

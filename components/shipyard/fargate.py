@@ -45,10 +45,10 @@ def validate_task_size(cpu: int, memory: int, setting: str = "cpu/memory") -> No
 
 
 def validate_capacity(architecture: str, spot: bool, setting: str) -> None:
+    """Both architectures run on FARGATE and FARGATE_SPOT: FARGATE_SPOT runs Linux ARM64 tasks
+    on platform version 1.4.0 or later (ECS API reference, CapacityProviderStrategyItem; the
+    text of botocore's ecs model, checked by a test), and services use platform LATEST."""
+    del spot  # no combination is refused any more; kept for the callers' signature
     if architecture not in CPU_ARCHITECTURES:
         raise ConfigError(f"{setting}.architecture", architecture,
                           f"must be one of {', '.join(CPU_ARCHITECTURES)}")
-    if spot and architecture == "ARM64":
-        # The FARGATE_SPOT capacity provider does not run Linux ARM64 tasks.
-        raise ConfigError(f"{setting}.spot", spot,
-                          "Fargate Spot does not run ARM64 tasks; use X86_64 or spot: false")

@@ -3,9 +3,9 @@ reference. The tag is a content hash so that unchanged source gives the same tag
 no new task definition) on any machine, and a retried deploy never pushes a tag twice into an
 IMMUTABLE repository."""
 
-import fnmatch
 import hashlib
 import os
+import posixpath
 import re
 from pathlib import Path
 
@@ -14,9 +14,9 @@ from .errors import ConfigError
 SOURCE_TAG_PREFIX = "src-"
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-# Never part of a build context's identity: VCS and editor/runtime litter.
-_ALWAYS_IGNORED = (".git", ".git/*", "__pycache__", "*/__pycache__", "*.pyc", ".pytest_cache",
-                   ".venv", ".DS_Store")
+# Never part of a build context's identity, at any depth: VCS and editor/runtime litter that
+# differs between machines for the same commit (bytecode, caches).
+_LITTER = frozenset({".git", "__pycache__", ".pytest_cache", ".venv", ".DS_Store"})
 
 
 def split_image_reference(reference: str) -> tuple[str, str | None, str | None]:
@@ -51,22 +51,104 @@ def validate_prebuilt_image(reference: object, setting: str) -> str:
     return reference
 
 
-def _dockerignore_patterns(context: Path) -> list[str]:
+def validate_digest_pinned(reference: object, setting: str) -> str:
+    """An image handed over from elsewhere (another stack's output) must name its digest: a tag,
+    even an immutable one, does not say which scanned image it is."""
+    if isinstance(reference, str):
+        _, _, digest = split_image_reference(reference)
+        if digest is not None:
+            return validate_prebuilt_image(reference, setting)
+    raise ConfigError(setting, reference, "a digest-pinned reference repo@sha256:<64 hex>")
+
+
+# <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repository> (ECR's registry host names).
+_ECR_HOST_RE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
+
+
+def ecr_repository_arn(reference: str | None) -> str | None:
+    """The ARN of the private ECR repository an image reference points at, or None when the
+    image is not in a private ECR registry (nothing to grant: the pull needs no IAM)."""
+    if not reference:
+        return None
+    repository, _, _ = split_image_reference(reference)
+    host, _, name = repository.partition("/")
+    match = _ECR_HOST_RE.match(host)
+    if not match or not name:
+        return None
+    region = match["region"]
+    partition = ("aws-cn" if region.startswith("cn-") else
+                 "aws-us-gov" if region.startswith("us-gov-") else "aws")
+    return f"arn:{partition}:ecr:{region}:{match['account']}:repository/{name}"
+
+
+def _docker_pattern_regex(pattern: str) -> re.Pattern | None:
+    """A .dockerignore pattern as Docker compiles it (moby/patternmatcher): `*` and `?` stop at
+    '/', `**` spans folders, the rest is literal or a character class. None if it does not
+    compile (it then ignores nothing, which can only make the tag change more often)."""
+    regex, i = "^", 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "*":
+            if pattern[i + 1:i + 2] == "*":
+                i += 1
+                if pattern[i + 1:i + 2] == "/":
+                    i += 1
+                regex += ".*" if i + 1 >= len(pattern) else "(.*/)?"
+            else:
+                regex += "[^/]*"
+        elif ch == "?":
+            regex += "[^/]"
+        elif ch == "\\" and i + 1 < len(pattern):
+            i += 1
+            regex += re.escape(pattern[i])
+        elif ch == "[":
+            close = pattern.find("]", i + 1)
+            if close == -1:
+                return None
+            body = pattern[i + 1:close]
+            regex += "[" + ("^" + body[1:] if body.startswith(("!", "^")) else body) + "]"
+            i = close
+        else:
+            regex += re.escape(ch)
+        i += 1
+    try:
+        return re.compile(regex + "$")
+    except re.error:
+        return None
+
+
+def _dockerignore_rules(context: Path) -> list[tuple[re.Pattern, bool]]:
+    """(pattern, excluded) in file order, as Docker reads .dockerignore: comments and blank
+    lines skipped, `!` re-includes, paths cleaned and relative to the context."""
     ignore_file = context / ".dockerignore"
     if not ignore_file.is_file():
         return []
-    patterns = []
+    rules = []
     for line in ignore_file.read_text().splitlines():
         line = line.strip()
-        if line and not line.startswith("#") and not line.startswith("!"):
-            patterns.append(line.rstrip("/"))
-    return patterns
+        if not line or line.startswith("#"):
+            continue
+        include = line.startswith("!")
+        cleaned = posixpath.normpath(line[1:].strip() if include else line).lstrip("/")
+        compiled = _docker_pattern_regex(cleaned)
+        if compiled is not None:
+            rules.append((compiled, not include))
+    return rules
 
 
-def _ignored(relative: str, patterns: list[str]) -> bool:
+def _ignored(relative: str, rules: list[tuple[re.Pattern, bool]]) -> bool:
+    """Docker's rule: the last pattern that matches the path, or one of its parent folders,
+    decides (moby/patternmatcher MatchesOrParentMatches)."""
     parts = relative.split("/")
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    return any(fnmatch.fnmatch(p, pat) for pat in patterns for p in prefixes)
+    if any(part in _LITTER for part in parts) or relative.endswith(".pyc"):
+        return True
+    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    ignored = False
+    for pattern, excluded in rules:
+        if any(pattern.match(candidate) for candidate in candidates):
+            ignored = excluded
+    return ignored
 
 
 def source_fingerprint(context: str | os.PathLike, *, dockerfile: str = "Dockerfile",
@@ -79,7 +161,7 @@ def source_fingerprint(context: str | os.PathLike, *, dockerfile: str = "Dockerf
         raise ConfigError("source", str(context), "a folder that contains the service's Dockerfile")
     if not (root / dockerfile).is_file():
         raise ConfigError("dockerfile", dockerfile, f"a file inside {root}")
-    patterns = list(_ALWAYS_IGNORED) + _dockerignore_patterns(root)
+    rules = _dockerignore_rules(root)
     digest = hashlib.sha256()
     digest.update(f"dockerfile={dockerfile}\nplatform={platform}\n".encode())
     for key, value in sorted((build_args or {}).items()):
@@ -87,7 +169,7 @@ def source_fingerprint(context: str | os.PathLike, *, dockerfile: str = "Dockerf
     files = sorted(p for p in root.rglob("*") if p.is_file())
     for path in files:
         relative = path.relative_to(root).as_posix()
-        if relative != dockerfile and _ignored(relative, patterns):
+        if relative != dockerfile and _ignored(relative, rules):
             continue
         executable = "x" if os.access(path, os.X_OK) else "-"
         digest.update(f"file:{relative}:{executable}:".encode())

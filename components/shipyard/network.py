@@ -25,8 +25,8 @@ INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 NAT_STRATEGIES = ("none", "single", "one_per_az")
 # Subnet sizes of the layout awsx produced for this component (subnetSpecs public /22, private
 # /20), kept so that existing stacks' subnets keep their CIDRs.
-PUBLIC_SUBNET_PREFIX = 22
-PRIVATE_SUBNET_PREFIX = 20
+PUBLIC_SUBNET_PREFIX = v.PUBLIC_SUBNET_PREFIX
+PRIVATE_SUBNET_PREFIX = v.PRIVATE_SUBNET_PREFIX
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 _RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                    2192, 2557, 2922, 3288, 3653)
@@ -117,35 +117,15 @@ class NetworkSpec:
         return {"none": 0, "single": 1, "one_per_az": self.az_count}[self.nat_gateways]
 
 
-def _new_bits(count: int) -> int:
-    return (count - 1).bit_length()
-
-
 def subnet_layout(cidr_block: str, az_count: int) -> list[SubnetPlan]:
-    """The subnets of a new VPC, as awsx's Auto strategy lays them out: the VPC is split into
-    2^ceil(log2(az_count)) equal AZ blocks; each holds the public /22 at its start and the
-    private /20 at the next /20 boundary after it. Raises ValueError if they do not fit."""
-    vpc = ipaddress.IPv4Network(cidr_block)
-    az_prefix = vpc.prefixlen + _new_bits(az_count)
-    if az_prefix > PUBLIC_SUBNET_PREFIX:
-        raise ValueError(f"each of {az_count} AZs gets a /{az_prefix}, smaller than the "
-                         f"/{PUBLIC_SUBNET_PREFIX} public subnet")
-    layout = []
-    for index, az_block in enumerate(vpc.subnets(new_prefix=az_prefix)):
-        if index == az_count:
-            break
-        public = ipaddress.IPv4Network(f"{az_block.network_address}/{PUBLIC_SUBNET_PREFIX}")
-        # The next block of the private size after the public block's last address.
-        last = ipaddress.IPv4Network(f"{public.broadcast_address}/{PRIVATE_SUBNET_PREFIX}",
-                                     strict=False)
-        private = ipaddress.IPv4Network(f"{last.broadcast_address + 1}/{PRIVATE_SUBNET_PREFIX}")
-        if not private.subnet_of(az_block):
-            raise ValueError(f"each of {az_count} AZs gets a /{az_prefix}, too small for a "
-                             f"/{PUBLIC_SUBNET_PREFIX} public and a /{PRIVATE_SUBNET_PREFIX} "
-                             "private subnet")
-        layout += [SubnetPlan(index, "public", str(public)),
-                   SubnetPlan(index, "private", str(private))]
-    return layout
+    """The subnets of a new VPC, per AZ a public /22 then a private /20, as awsx's Auto strategy
+    lays them out (the algorithm and its citation live in validation.subnet_layout). Raises
+    ValueError if they do not fit."""
+    layout = v.subnet_layout(cidr_block, az_count, (PUBLIC_SUBNET_PREFIX, PRIVATE_SUBNET_PREFIX))
+    if layout is None:
+        raise ValueError(f"{cidr_block} is too small for {az_count} AZs")
+    return [SubnetPlan(index, kind, str(subnet)) for index, (public, private) in
+            enumerate(layout) for kind, subnet in (("public", public), ("private", private))]
 
 
 def _subnet_ids(value: Any, setting: str) -> Any:
@@ -189,11 +169,7 @@ def parse_network_args(raw: Mapping[str, Any] | None, setting: str = "network") 
     if network is None or not 16 <= network.prefixlen <= 20:
         raise ConfigError(f"{setting}.cidr_block", cidr, "an IPv4 network CIDR from /16 to /20")
     if not existing:
-        try:
-            subnet_layout(cidr, int(az_count))
-        except ValueError as error:
-            raise ConfigError(f"{setting}.cidr_block", cidr,
-                              f"a larger block: {error}") from None
+        v.validate_subnet_layout(cidr, int(str(az_count)), f"{setting}.cidr_block")
     flags = {}
     for key in ("vpc_endpoints", "flow_logs", "protect"):
         flags[key] = args.get(key, False)

@@ -3,8 +3,16 @@ definition. Creating it waits for ECR's scan of that exact digest and fails the 
 findings exceed the stack's thresholds, so `pulumi up` refuses a vulnerable image whoever runs
 it (CI, Deployments or a laptop).
 
-The judging and polling are plain functions over a boto3 ECR client (tested against moto); the
-dynamic provider only wires them to the engine."""
+Statuses (ECR API reference, ImageScanStatus; botocore's ecr model, ScanStatus): basic scanning
+ends in COMPLETE; Amazon Inspector enhanced scanning reports ACTIVE once the image was scanned and
+is monitored continuously, with the same findingSeverityCounts and `enhancedFindings` (ECR user
+guide, "Retrieving the findings for enhanced scans"). Both are judged; IN_PROGRESS and PENDING
+are waited for; every other status (FAILED, UNSUPPORTED_IMAGE, SCAN_ELIGIBILITY_EXPIRED,
+FINDINGS_UNAVAILABLE, LIMIT_EXCEEDED, ...) refuses the image.
+
+The judging and polling are plain functions over a boto3 ECR client (tested against moto and
+botocore's stubber); the dynamic provider only wires them to the engine, with a session in the
+region and identity of the stack's AWS provider (aws_session.py)."""
 
 import time
 from collections.abc import Callable
@@ -14,9 +22,13 @@ from typing import Any
 import pulumi
 import pulumi.dynamic
 
+from .aws_session import provider_session
+
 SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED", "UNTRIAGED")
 FINDINGS_SHOWN = 5
 _WAITING = ("IN_PROGRESS", "PENDING")
+# COMPLETE: basic scanning. ACTIVE: enhanced (Inspector) scanning, scanned and monitored.
+_JUDGED = ("COMPLETE", "ACTIVE")
 
 
 class ScanGateError(Exception):
@@ -60,20 +72,23 @@ def judge(response: dict, thresholds: Thresholds, image: str) -> dict:
 
 def wait_for_scan(ecr: Any, *, repository: str, digest: str, thresholds: Thresholds,
                   timeout_seconds: float, poll_seconds: float = 10.0,
+                  registry_id: str | None = None,
                   sleep: Callable[[float], None] = time.sleep,
                   clock: Callable[[], float] = time.monotonic) -> dict:
     """Poll ECR until the scan of `digest` completes, then judge it. A scan that has not started
     yet (ScanNotFoundException) or is in progress is waited for, up to `timeout_seconds`."""
     image = f"{repository}@{digest}"
     deadline = clock() + timeout_seconds
+    request: dict = {"repositoryName": repository, "imageId": {"imageDigest": digest}}
+    if registry_id:
+        request["registryId"] = registry_id
     while True:
         try:
-            response = ecr.describe_image_scan_findings(
-                repositoryName=repository, imageId={"imageDigest": digest})
+            response = ecr.describe_image_scan_findings(**request)
             status = (response.get("imageScanStatus") or {}).get("status", "PENDING")
         except ecr.exceptions.ScanNotFoundException:
             response, status = {}, "PENDING"
-        if status == "COMPLETE":
+        if status in _JUDGED:
             return judge(response, thresholds, image)
         if status not in _WAITING:
             description = (response.get("imageScanStatus") or {}).get("description", "")
@@ -87,11 +102,10 @@ def wait_for_scan(ecr: Any, *, repository: str, digest: str, thresholds: Thresho
 
 class _ScanGateProvider(pulumi.dynamic.ResourceProvider):
     def _evaluate(self, props: dict) -> dict:
-        import boto3  # type: ignore[import-untyped]  # only in the provider process
-
-        ecr = boto3.client("ecr", region_name=props["region"])
+        ecr = provider_session(props).client("ecr")
         result = wait_for_scan(
             ecr, repository=props["repository"], digest=props["digest"],
+            registry_id=props.get("account_id"),
             thresholds=Thresholds(int(props["max_critical"]), int(props["max_high"])),
             timeout_seconds=float(props["timeout_seconds"]))
         return {**props, "status": result["status"], "counts": result["counts"]}
@@ -116,12 +130,14 @@ class ScanGate(pulumi.dynamic.Resource):
     counts: pulumi.Output[dict]
 
     def __init__(self, name: str, *, repository: pulumi.Input[str],
-                 image_digest: pulumi.Input[str], region: pulumi.Input[str],
+                 image_digest: pulumi.Input[str], identity: dict[str, pulumi.Output[str]],
                  thresholds: Thresholds, timeout_seconds: int,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        """`identity`: region, account_id and principal of the stack's AWS provider
+        (aws_session.provider_identity); the repository is read in that account."""
         digest = pulumi.Output.from_input(image_digest).apply(lambda ref: ref.split("@", 1)[-1])
         super().__init__(_ScanGateProvider(), name, {
-            "repository": repository, "digest": digest, "region": region,
+            "repository": repository, "digest": digest, **identity,
             "max_critical": thresholds.max_critical, "max_high": thresholds.max_high,
             "timeout_seconds": timeout_seconds, "status": None, "counts": None,
         }, opts)

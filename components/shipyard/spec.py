@@ -47,8 +47,9 @@ class ContainerArgs(TypedDict, total=False):
     """Dockerfile path inside `source`. Default: "Dockerfile"."""
     build_args: dict[str, str]
     """Docker build args; they take part in the image tag. Default: none."""
-    image: str
-    """A prebuilt image pinned by digest or by an immutable tag (never `latest`)."""
+    image: pulumi.Input[str]
+    """A prebuilt image pinned by digest or by an immutable tag (never `latest`). An Output
+    (e.g. a digest another stack exported) must resolve to a digest-pinned reference."""
     port: int
     """Container port the ALB forwards to (1024-65535). Default: none (a sidecar)."""
     command: list[str]
@@ -200,7 +201,7 @@ class ContainerSpec:
     source: str | None
     dockerfile: str
     build_args: dict[str, str]
-    image: str | None
+    image: str | pulumi.Output[str] | None
     port: int | None
     command: list[str] | None
     environment: dict[str, Any]
@@ -327,12 +328,17 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     name = raw.get("name")
     if not isinstance(name, str) or not v.CONTAINER_NAME_RE.match(name):
         raise ConfigError(f"{setting}.name", name,
-                          "letters, digits, '-' and '_', starting with a letter (at most 255)")
+                          "lowercase letters, digits, '-' and '_', starting with a letter (at most "
+                          "255): it also names the port mapping and the ECR repository, which "
+                          "allow no upper case")
     has_source, has_image = "source" in raw, "image" in raw
     if has_source == has_image:
         raise ConfigError(f"{setting}", f"source={raw.get('source')!r}, image={raw.get('image')!r}",
                           "exactly one of 'source' (a folder to build) or 'image' (prebuilt)")
-    image = validate_prebuilt_image(raw["image"], f"{setting}.image") if has_image else None
+    image = raw.get("image")
+    if has_image and not isinstance(image, pulumi.Output):
+        # An Output is checked when it resolves (ContainerService): digest-pinned only.
+        image = validate_prebuilt_image(image, f"{setting}.image")
     source = raw.get("source")
     if has_source and (not isinstance(source, str) or not source):
         raise ConfigError(f"{setting}.source", source, "a folder path containing a Dockerfile")
@@ -345,6 +351,7 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     port = raw.get("port")
     if port is not None:
         v.validate_container_port(port, f"{setting}.port")
+        v.validate_port_mapping_name(name, port, f"{setting}.name")
     user = raw.get("user", DEFAULT_USER)
     if not isinstance(user, str) or not user or user.strip().lower() in _ROOT_USERS \
             or user.split(":")[0] in ("0", "root"):
@@ -547,6 +554,9 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     for key in _BOOL_SETTINGS:
         if key in values:
             _require_bool(values[key], f"{prefix}{key}")
+    if values.get("enable_execute_command"):
+        v.validate_exec_writable_paths({c.name: c.scratch_paths for c in containers},
+                                       f"{prefix}enable_execute_command")
     counts = {k: v.validate_int_range(values.get(k, getattr(spec, k)), f"{prefix}{k}", 0, 1000)
               for k in ("desired_count", "min_count", "max_count")}
     if counts["min_count"] < 1:

@@ -1,14 +1,20 @@
 """Pulumi Deployments settings per stack, as plain arguments for
-`pulumiservice.DeploymentSettings` (the `vcs` block, not the deprecated `github` one)."""
+`pulumiservice.DeploymentSettings` (the `vcs` block, not the deprecated `github` one).
 
-from pulumi import Input
+Deployments never starts a run on its own here: the merge workflow starts staging once the
+artifact exists, the release workflow starts prod. No stack previews pull requests through
+Deployments, because a Deployments preview runs the pull request's code with the stack's
+credentials; pull requests are previewed by GitHub Actions with a read-only role instead."""
 
+from .app_stacks import AppStack, deploy_paths
 from .settings import DeliverySettings, StackDelivery
 
 UV_VERSION = "0.13.9"
-# A change to any of these can change what a stack deploys.
-DEPLOY_PATHS = ("__main__.py", "stack_settings.py", "Pulumi.yaml", "Pulumi.{stack}.yaml",
-                "components/**", "policy/**", "app/**", "pyproject.toml", "uv.lock")
+# The Pulumi CLI every path uses: the Deployments executor image, the workflows' pulumi/actions
+# (`pulumi-version`) and the artifacts job. One constant; tests/test_workflows.py holds them equal.
+PULUMI_CLI_VERSION = "3.272.0"
+# A custom executor image pins the CLI (Pulumi docs, "Custom executor images").
+EXECUTOR_IMAGE = f"pulumi/pulumi:{PULUMI_CLI_VERSION}"
 
 
 def pre_run_commands(stack: str) -> list[str]:
@@ -23,25 +29,27 @@ def pre_run_commands(stack: str) -> list[str]:
 
 
 def deployment_settings_args(settings: DeliverySettings, stack: StackDelivery,
-                             deploy_role_arn: Input[str]) -> dict:
+                             app_stack: AppStack) -> dict:
+    review = settings.review_stacks and not stack.production
     return {
         "organization": settings.pulumi_org,
         "project": settings.app_project,
         "stack": stack.name,
-        "source_context": {"git": {
-            "repo_url": f"https://github.com/{settings.github_repository}.git",
-            "branch": f"refs/heads/{stack.branch}", "repo_dir": "."}},
+        # The repository comes from `vcs`; a `repo_url` beside it is ignored or conflicts.
+        "source_context": {"git": {"branch": f"refs/heads/{stack.branch}", "repo_dir": "."}},
         "vcs": {
             "provider": "github", "repository": settings.github_repository,
-            "deploy_commits": stack.push_to_deploy,
-            "preview_pull_requests": True,
-            "paths": [p.format(stack=stack.name) for p in DEPLOY_PATHS]},
+            "deploy_commits": False,
+            "preview_pull_requests": False,
+            # A review stack per pull request (destroyed when it closes) copies this stack's
+            # settings; never prod's.
+            "pull_request_template": review,
+            "paths": deploy_paths([app_stack])},
+        "executor_context": {"executor_image": EXECUTOR_IMAGE},
         "operation_context": {
             "pre_run_commands": pre_run_commands(stack.name),
             # Dependencies come from the lock file in pre-run; the CLI must not reinstall.
-            "options": {"skip_install_dependencies": True},
-            "oidc": {"aws": {"role_arn": deploy_role_arn,
-                             "session_name": f"pulumi-deploy-{stack.name}",
-                             "duration": "1h0m0s"}}},
+            # AWS credentials come only from the stack's ESC environment (no `oidc` block).
+            "options": {"skip_install_dependencies": True}},
         "cache_options": {"enable": True},
     }

@@ -1,5 +1,5 @@
 """The delivery project's config, validated before anything is registered: names an org must
-fill in, and the rules that keep prod from deploying on every push."""
+fill in, and the rules that keep prod behind the release path."""
 
 import re
 from collections.abc import Mapping
@@ -15,16 +15,31 @@ REPO_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 BRANCH_RE = re.compile(r"^[A-Za-z0-9._/-]+$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+TEAM_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
+# A published pack version (semver); "latest" would make the policy group follow every publish.
+VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
+# Five cron fields, each digits and the cron punctuation only.
+CRON_RE = re.compile(r"^(\S+\s+){4}\S+$")
 PLACEHOLDERS = ("replace-me", "example", "your-org", "changeme")
-STACK_KEYS = frozenset({"push_to_deploy", "branch", "production", "scan_max_high"})
+STACK_KEYS = frozenset({"push_to_deploy", "branch", "production", "aws_account_id",
+                        "bootstrap_role_name"})
+WEBHOOK_FORMATS = ("slack", "ms_teams")
 
 
 @dataclass(frozen=True)
 class StackDelivery:
     name: str
     push_to_deploy: bool
+    """The merge workflow deploys this stack after the artifact is built (never a production
+    stack: prod changes only through a release)."""
     branch: str
     production: bool
+    aws_account_id: str
+    """The account this stack deploys to. Separate accounts per stack are recommended; where
+    stacks share one, each deploy role is confined to its environment's tag."""
+    bootstrap_role_name: str | None
+    """A role in a stack account other than the delivery stack's own, assumed to create that
+    account's OIDC provider and deploy role (e.g. OrganizationAccountAccessRole)."""
 
 
 @dataclass(frozen=True)
@@ -35,10 +50,16 @@ class DeliverySettings:
     github_owner_id: str
     github_repository_id: str
     aws_account_id: str
+    """The delivery (tooling) account: GitHub's OIDC provider, the preview and artifacts-builder
+    roles and the image repositories of the artifacts stack live here."""
     aws_region: str
     stacks: tuple[StackDelivery, ...]
     resource_prefixes: tuple[str, ...]
     policy_pack_version: str
+    releasers_team: str
+    drift_schedule: str
+    review_stacks: bool
+    webhook_format: str
 
     @property
     def owner(self) -> str:
@@ -48,20 +69,37 @@ class DeliverySettings:
     def repo_name(self) -> str:
         return self.github_repository.split("/")[1]
 
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        """Every account a stack deploys to, the delivery stack's own first."""
+        seen = dict.fromkeys([self.aws_account_id, *(s.aws_account_id for s in self.stacks)])
+        return tuple(seen)
+
 
 def _required(raw: Mapping[str, Any], key: str, pattern: re.Pattern, allowed: str) -> str:
     value = raw.get(key)
     setting = f"{NAMESPACE}:{key}"
     if value is None or value == "":
         raise ConfigError(setting, value, f"required: {allowed}")
+    return _matching(value, setting, pattern, allowed)
+
+
+def _matching(value: object, setting: str, pattern: re.Pattern, allowed: str) -> str:
     if not isinstance(value, str) or not pattern.match(value) or any(
             p in value.lower() for p in PLACEHOLDERS):
         raise ConfigError(setting, value, allowed)
     return value
 
 
-def _stack(name: str, raw: object) -> StackDelivery:
+STACK_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def _stack(name: str, raw: object, default_account: str) -> StackDelivery:
     setting = f"{NAMESPACE}:stacks.{name}"
+    if not isinstance(name, str) or not STACK_NAME_RE.match(name):
+        # The name becomes part of OIDC subjects: a wildcard would trust every stack.
+        raise ConfigError(f"{NAMESPACE}:stacks", name,
+                          "stack names of letters, digits, '-', '_' and '.'")
     if not isinstance(raw, Mapping):
         raise ConfigError(setting, raw, "a mapping with push_to_deploy, branch, production")
     unknown = sorted(set(raw) - STACK_KEYS)
@@ -79,7 +117,19 @@ def _stack(name: str, raw: object) -> StackDelivery:
         raise ConfigError(f"{setting}.push_to_deploy", push,
                           "a production stack is promoted by a release behind the GitHub "
                           "'production' environment's approval, never deployed on every push")
-    return StackDelivery(name=name, push_to_deploy=push, branch=branch, production=production)
+    account = _matching(raw.get("aws_account_id", default_account), f"{setting}.aws_account_id",
+                        ACCOUNT_RE, "the 12-digit AWS account id this stack deploys to")
+    bootstrap = raw.get("bootstrap_role_name")
+    if bootstrap is not None and (not isinstance(bootstrap, str)
+                                  or not re.fullmatch(r"[\w+=,.@-]{1,64}", bootstrap)):
+        raise ConfigError(f"{setting}.bootstrap_role_name", bootstrap, "an IAM role name")
+    if account != default_account and bootstrap is None:
+        raise ConfigError(f"{setting}.bootstrap_role_name", None,
+                          f"required when the stack's account ({account}) is not the delivery "
+                          f"account ({default_account}): the role to assume there, e.g. "
+                          "OrganizationAccountAccessRole")
+    return StackDelivery(name=name, push_to_deploy=push, branch=branch, production=production,
+                         aws_account_id=account, bootstrap_role_name=bootstrap)
 
 
 def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
@@ -97,7 +147,7 @@ def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
     if not isinstance(stacks_raw, Mapping) or not stacks_raw:
         raise ConfigError(f"{NAMESPACE}:stacks", stacks_raw,
                           "a mapping of stack name to its delivery settings")
-    stacks = tuple(_stack(name, value) for name, value in stacks_raw.items())
+    stacks = tuple(_stack(name, value, account) for name, value in stacks_raw.items())
     if not any(s.production for s in stacks):
         raise ConfigError(f"{NAMESPACE}:stacks", sorted(stacks_raw),
                           "one stack must be marked production: true")
@@ -107,20 +157,43 @@ def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
         raise ConfigError(f"{NAMESPACE}:resource_prefixes", prefixes,
                           "the logical-name prefixes of what the program creates, e.g. "
                           "[web, cluster, network, alb-logs]")
+    version = raw.get("policy_pack_version")
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        raise ConfigError(f"{NAMESPACE}:policy_pack_version", version,
+                          "the exact published version of the pack (x.y.z), as in "
+                          "policy/PulumiPolicy.yaml once the policy workflow published it")
+    releasers = _matching(raw.get("releasers_team", "shipyard-releasers"),
+                          f"{NAMESPACE}:releasers_team", TEAM_RE,
+                          "the Pulumi team allowed to open the production environment")
+    drift = raw.get("drift_schedule", "0 */6 * * *")
+    if not isinstance(drift, str) or not CRON_RE.match(drift.strip()):
+        raise ConfigError(f"{NAMESPACE}:drift_schedule", drift,
+                          "a five-field cron expression such as '0 */6 * * *'")
+    review = raw.get("review_stacks", False)
+    if not isinstance(review, bool):
+        raise ConfigError(f"{NAMESPACE}:review_stacks", review, "true or false")
+    webhook_format = raw.get("webhook_format", "slack")
+    if webhook_format not in WEBHOOK_FORMATS:
+        raise ConfigError(f"{NAMESPACE}:webhook_format", webhook_format,
+                          "one of " + ", ".join(WEBHOOK_FORMATS))
     project = raw.get("app_project", "shipyard")
-    version = raw.get("policy_pack_version", "0.1.0")
     return DeliverySettings(
         pulumi_org=org, app_project=str(project), github_repository=repository,
         github_owner_id=owner_id, github_repository_id=repository_id, aws_account_id=account,
         aws_region=region, stacks=stacks, resource_prefixes=tuple(prefixes),
-        policy_pack_version=str(version))
+        policy_pack_version=version, releasers_team=releasers,
+drift_schedule=drift.strip(),
+        review_stacks=review, webhook_format=str(webhook_format))
+
+
+KEYS = ("pulumi_org", "github_repository", "github_owner_id", "github_repository_id",
+        "aws_account_id", "aws_region", "stacks", "resource_prefixes", "app_project",
+        "policy_pack_version", "releasers_team", "drift_schedule",
+        "review_stacks", "webhook_format")
+_OBJECTS = ("stacks", "resource_prefixes", "review_stacks")
 
 
 def load_delivery_settings() -> DeliverySettings:
     config = pulumi.Config(NAMESPACE)
-    raw = {key: config.get_object(key) if key in ("stacks", "resource_prefixes")
-           else config.get(key)
-           for key in ("pulumi_org", "github_repository", "github_owner_id",
-                       "github_repository_id", "aws_account_id", "aws_region", "stacks",
-                       "resource_prefixes", "app_project", "policy_pack_version")}
+    raw = {key: config.get_object(key) if key in _OBJECTS else config.get(key) for key in KEYS}
     return parse_delivery_settings({k: v for k, v in raw.items() if v is not None})

@@ -1,13 +1,15 @@
 """What every rule shares: reading properties, parsing embedded JSON (failing closed), walking IAM
-statements, and declaring a policy with its metadata in one call."""
+statements, one guard around every rule, and declaring a policy with its metadata in one call."""
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyComplianceFramework,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -16,12 +18,58 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
-DOCS = "https://github.com/shipyard/shipyard/blob/main/policy/RULES.md"
+FSBP_NAME = "AWS Foundational Security Best Practices"
+_FSBP_PAGE = ("https://docs.aws.amazon.com/securityhub/latest/userguide/"
+              "{service}-controls.html#{anchor}")
+_MAX_REASON = 200
 
 
 class Unparseable(Exception):
-    """An embedded JSON document could not be read: the rule reports instead of passing."""
+    """An embedded document could not be read as its consumer reads it: the rule reports."""
+
+
+@dataclass(frozen=True)
+class Refs:
+    """The controls a rule implements, and why it exists. `doc` is the page to read when the rule
+    has no Security Hub control (the product's own rules)."""
+    why: str
+    fsbp: tuple[str, ...] = ()
+    cdk_nag: tuple[str, ...] = ()
+    checkov: tuple[str, ...] = ()
+    doc: str | None = None
+
+    def url(self) -> str:
+        if self.fsbp:
+            service, number = self.fsbp[0].split(".")
+            return _FSBP_PAGE.format(service=service.lower(),
+                                     anchor=f"{service.lower()}-{number}")
+        assert self.doc, "a rule without a Security Hub control names its documentation page"
+        return self.doc
+
+    def tags(self) -> list[str]:
+        return ([f"fsbp:{i}" for i in self.fsbp] + [f"cdk-nag:{i}" for i in self.cdk_nag]
+                + [f"checkov:{i}" for i in self.checkov])
+
+    def framework(self) -> PolicyComplianceFramework:
+        if self.fsbp:
+            return PolicyComplianceFramework(name=FSBP_NAME, version="1.0.0",
+                                             reference=", ".join(self.fsbp), specification=self.why)
+        return PolicyComplianceFramework(name="shipyard", version="1",
+                                         reference=", ".join(self.cdk_nag + self.checkov) or None,
+                                         specification=self.why)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """Consumers disagree on duplicate keys (Python and Go keep the last, others the first or
+    refuse): a document with one cannot be judged the way it will be applied."""
+    result: dict = {}
+    for key, value in pairs:
+        if key in result:
+            raise Unparseable(f"the document repeats the key {key!r}")
+        result[key] = value
+    return result
 
 
 def parse_json(value: Any, what: str) -> Any:
@@ -30,25 +78,18 @@ def parse_json(value: Any, what: str) -> Any:
     if not isinstance(value, str):
         raise Unparseable(f"{what} is not a JSON document (got {type(value).__name__})")
     try:
-        return json.loads(value)
+        return json.loads(value, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as error:
         raise Unparseable(f"{what} is not valid JSON ({error.msg} at line {error.lineno})")
+    except Unparseable as error:
+        raise Unparseable(f"{what}: {error}") from None
+    except RecursionError:
+        raise Unparseable(f"{what} is nested too deeply to read") from None
 
 
 def num(value: Any) -> Any:
     """Numbers cross the protocol as floats; show 80, not 80.0."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def container_definitions(props: Any) -> list:
-    """A task definition's `containerDefinitions`: a JSON list of objects, or Unparseable."""
-    definitions = parse_json(props.get("containerDefinitions"), "containerDefinitions")
-    if isinstance(definitions, (str, Mapping)) or not isinstance(definitions, Sequence):
-        raise Unparseable("containerDefinitions is not a list")
-    for definition in definitions:
-        if not isinstance(definition, Mapping):
-            raise Unparseable("containerDefinitions has an entry that is not an object")
-    return list(definitions)
 
 
 def as_list(value: Any) -> list:
@@ -61,12 +102,61 @@ def as_list(value: Any) -> list:
     return [value]
 
 
+def mapping(value: Any, what: str) -> Mapping:
+    """An object property, or {} when absent; anything else cannot be judged."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise Unparseable(f"{what} is not an object (got {type(value).__name__})")
+    return value
+
+
+def objects(value: Any, what: str) -> list[Mapping]:
+    """A list of objects (possibly one object); nulls or scalars inside cannot be judged."""
+    items = [value] if isinstance(value, Mapping) else as_list(value)
+    for index, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise Unparseable(f"{what}[{index}] is not an object (got {type(item).__name__})")
+    return items
+
+
 def type_matches(resource_type: str, *tokens: str) -> bool:
     """`aws:lb/...` and its older alias `aws:alb/...` name the same resources."""
     normalized = resource_type.replace("aws:alb/", "aws:lb/", 1)
     return normalized in tokens
 
 
+# ---- unknown values ----------------------------------------------------------------------------
+# The SDK skips a whole rule when it touches a value unknown at preview. A list with one unknown
+# element must still have its known elements judged: `each_known` judges element by element and
+# remembers the unknown; the guard re-raises it only when nothing else was found.
+_DEFERRED: ContextVar[list[UnknownValueError] | None] = ContextVar("deferred_unknowns",
+                                                                   default=None)
+
+
+def each_known(items: Any, judge: Callable[[int, Any], Iterable[Any]]) -> Iterator[Any]:
+    """judge(index, item) for every element whose judgement does not touch an unknown value."""
+    count = len(items) if isinstance(items, Sequence) and not isinstance(items, str) else None
+    sequence = items if count is not None else as_list(items)
+    for index in range(len(sequence)):
+        try:
+            found = list(judge(index, sequence[index]))
+        except UnknownValueError as unknown:
+            deferred = _DEFERRED.get()
+            if deferred is None:
+                raise
+            deferred.append(unknown)
+            continue
+        yield from found
+
+
+def each_part(*parts: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+    """Independent parts of one rule (a role's inline documents and its managed ARNs): an unknown
+    in one part does not stop the others being judged."""
+    return each_known(list(parts), lambda index, part: part())
+
+
+# ---- IAM statements ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Statement:
     effect: str
@@ -75,70 +165,99 @@ class Statement:
     resources: list[str]
     not_resources: list[str] | None
     principal: Any
-    condition: dict
+    condition: Mapping
     sid: str
 
     def label(self, index: int) -> str:
         return f"statement {self.sid!r}" if self.sid else f"statement #{index + 1}"
 
 
+def _strings(value: Any, what: str) -> list[str]:
+    items = as_list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise Unparseable(f"{what} holds a {type(item).__name__}, not a string")
+    return items
+
+
 def statements(document: Any, what: str) -> list[Statement]:
     if not isinstance(document, Mapping) or "Statement" not in document:
         raise Unparseable(f"{what} has no Statement")
     result = []
-    for raw in as_list(document["Statement"]):
-        if not isinstance(raw, Mapping) or raw.get("Effect") not in ("Allow", "Deny"):
+    for raw in objects(document["Statement"], f"{what} Statement"):
+        if raw.get("Effect") not in ("Allow", "Deny"):
             raise Unparseable(f"{what} has a statement without Effect Allow or Deny")
         result.append(Statement(
-            effect=raw["Effect"], actions=[str(a) for a in as_list(raw.get("Action"))],
-            not_actions=[str(a) for a in as_list(raw["NotAction"])] if "NotAction" in raw else None,
-            resources=[str(r) for r in as_list(raw.get("Resource"))],
-            not_resources=([str(r) for r in as_list(raw["NotResource"])]
+            effect=raw["Effect"], actions=_strings(raw.get("Action"), f"{what} Action"),
+            not_actions=(_strings(raw["NotAction"], f"{what} NotAction")
+                         if "NotAction" in raw else None),
+            resources=_strings(raw.get("Resource"), f"{what} Resource"),
+            not_resources=(_strings(raw["NotResource"], f"{what} NotResource")
                            if "NotResource" in raw else None),
-            principal=raw.get("Principal"), condition=raw.get("Condition") or {},
+            principal=raw.get("Principal"),
+            condition=mapping(raw.get("Condition"), f"{what} Condition"),
             sid=str(raw.get("Sid", ""))))
     return result
 
 
+# ---- the guard and the declarations ------------------------------------------------------------
 Check = Callable[[ResourceValidationArgs], Iterable[str]]
 StackCheck = Callable[[StackValidationArgs], Iterable[tuple[str, str]]]
 
 
-def _with_parse_guard(check: Callable, report: ReportViolation, args: Any) -> None:
+def _guarded(check: Callable, report: ReportViolation, args: Any) -> None:
+    """Every rule runs here: whatever its input, the Analyzer call returns a verdict. An input the
+    rule cannot read is a violation that says why ('Cannot verify'), never an exception."""
+    token = _DEFERRED.set([])
+    reported = 0
     try:
         for item in check(args):
+            reported += 1
             if isinstance(item, tuple):
                 report(item[1], item[0])
             else:
                 report(item, None)
+        deferred = _DEFERRED.get() or []
+        if deferred and not reported:
+            raise deferred[0]
+    except UnknownValueError:
+        if reported:
+            return  # What was known is already judged; the unknown rest cannot excuse it.
+        raise
     except Unparseable as error:
         report(f"Cannot verify: {error}. Fix the document so the rule can read it.", None)
+    except Exception as error:  # noqa: BLE001 - the guard exists to turn any failure into a verdict
+        reason = f"{type(error).__name__}: {error}"[:_MAX_REASON]
+        report(f"Cannot verify: the rule could not read this input ({reason}).", None)
+    finally:
+        _DEFERRED.reset(token)
 
 
 def resource_policy(name: str, description: str, types: tuple[str, ...], check: Check, *,
-                    remediation: str, severity: Severity = Severity.HIGH,
+                    refs: Refs, remediation: str, severity: Severity = Severity.HIGH,
                     enforcement: EnforcementLevel | None = None,
                     config_schema: PolicyConfigSchema | None = None) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if type_matches(args.resource_type, *types):
-            _with_parse_guard(check, report, args)
+            _guarded(check, report, args)
 
     return ResourceValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=enforcement,
         config_schema=config_schema, severity=severity, remediation_steps=remediation,
-        url=f"{DOCS}#{name}")
+        url=refs.url(), framework=refs.framework(), tags=refs.tags())
 
 
-def stack_policy(name: str, description: str, check: StackCheck, *, remediation: str,
-                 severity: Severity = Severity.HIGH, enforcement: EnforcementLevel | None = None,
+def stack_policy(name: str, description: str, check: StackCheck, *, refs: Refs,
+                 remediation: str, severity: Severity = Severity.HIGH,
+                 enforcement: EnforcementLevel | None = None,
                  config_schema: PolicyConfigSchema | None = None) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        _with_parse_guard(check, report, args)
+        _guarded(check, report, args)
 
     return StackValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=enforcement,
         config_schema=config_schema, severity=severity, remediation_steps=remediation,
-        url=f"{DOCS}#{name}")
+        url=refs.url(), framework=refs.framework(), tags=refs.tags())
 
 
 def of_type(resources: Iterable, *tokens: str) -> Iterator:

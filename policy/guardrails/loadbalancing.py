@@ -1,16 +1,36 @@
 """Application load balancers and their listeners (FSBP ELB.*). Both `aws:lb/...` and the older
 `aws:alb/...` tokens are matched."""
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity, StackValidationArgs
 
-from .common import as_list, depends_on, num, of_type, resource_policy, stack_policy
+from .common import (
+    Refs,
+    as_list,
+    depends_on,
+    each_known,
+    mapping,
+    num,
+    objects,
+    of_type,
+    resource_policy,
+    stack_policy,
+)
 
 LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER = "aws:lb/listener:Listener"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+SECURITY_POLICIES_FILE = (Path(__file__).resolve().parent / "datasets"
+                          / "elb_security_policies.json")
+_OLD_PROTOCOLS = {"SSLv3", "TLSv1", "TLSv1.1"}
+_API_DEFAULT_POLICY = "ELBSecurityPolicy-2016-08"
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
@@ -26,7 +46,7 @@ def _alb(check):
 
 
 def _access_logs(args: ResourceValidationArgs) -> Iterable[str]:
-    logs = args.props.get("accessLogs") or {}
+    logs = mapping(args.props.get("accessLogs"), "accessLogs")
     if not (logs.get("enabled") is True and logs.get("bucket")):
         yield "Access logs are off; enable accessLogs with a bucket."
 
@@ -56,9 +76,9 @@ def _multi_az(args: ResourceValidationArgs) -> Iterable[str]:
 def _http_redirects(args: ResourceValidationArgs) -> Iterable[str]:
     if args.props.get("protocol", "HTTP") != "HTTP":
         return
-    actions = as_list(args.props.get("defaultActions"))
+    actions = objects(args.props.get("defaultActions"), "defaultActions")
     redirects = [a for a in actions if a.get("type") == "redirect"
-                 and (a.get("redirect") or {}).get("protocol") == "HTTPS"]
+                 and mapping(a.get("redirect"), "redirect").get("protocol") == "HTTPS"]
     if not actions or len(redirects) != len(actions):
         kinds = ", ".join(str(a.get("type")) for a in actions) or "none"
         yield f"HTTP listener on port {num(args.props.get('port'))} serves traffic (actions: " \
@@ -69,54 +89,125 @@ def _https_tls13(args: ResourceValidationArgs) -> Iterable[str]:
     protocol = args.props.get("protocol", "HTTP")
     if protocol not in ("HTTPS", "TLS"):
         return
-    policy = args.props.get("sslPolicy")
-    if not policy or "TLS13" not in str(policy):
-        yield f"sslPolicy is {policy!r}; use a TLS 1.3 policy such as " \
-              "ELBSecurityPolicy-TLS13-1-2-2021-06."
+    # Without sslPolicy, API-created listeners get ELBSecurityPolicy-2016-08 (AWS docs, "Security
+    # policies for your Application Load Balancer").
+    policy = args.props.get("sslPolicy") or _API_DEFAULT_POLICY
+    protocols = _security_policies().get(str(policy))
+    if protocols is None:
+        yield f"sslPolicy is {policy!r}, which is not in the table of AWS security policies; " \
+              "use a TLS 1.3 policy such as ELBSecurityPolicy-TLS13-1-2-2021-06."
+    elif "TLSv1.3" not in protocols or _OLD_PROTOCOLS & set(protocols):
+        yield f"sslPolicy {policy} negotiates {', '.join(protocols)}; use a policy with TLS 1.3 " \
+              "and nothing older than TLS 1.2, such as ELBSecurityPolicy-TLS13-1-2-2021-06."
     certificate = args.props.get("certificateArn")
     if not certificate or not _ACM_ARN.match(str(certificate)):
         yield f"certificateArn {certificate!r} is not an ACM certificate ARN."
 
 
+def _redirects_to_https(actions: list) -> bool:
+    return bool(actions) and all(
+        a.get("type") == "redirect" and mapping(a.get("redirect"), "redirect").get(
+            "protocol") == "HTTPS" for a in actions)
+
+
+def _http_listener_rules(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
+    """A rule added to a shared HTTP listener serves plain HTTP unless it too only redirects."""
+    http = [listener for listener in of_type(args.resources, LISTENER)
+            if (listener.props.get("protocol") or "HTTP") == "HTTP"]
+
+    def judge(index: int, rule: Any) -> Iterator[tuple[str, str]]:
+        if not any(depends_on(rule, "listenerArn", listener) for listener in http):
+            return
+        actions = objects(rule.props.get("actions"), "actions")
+        if not _redirects_to_https(actions):
+            kinds = ", ".join(str(a.get("type")) for a in actions) or "none"
+            yield rule.urn, (f"The rule on an HTTP listener serves traffic (actions: {kinds}) "
+                             "instead of only redirecting to HTTPS.")
+    yield from each_known(list(of_type(args.resources, LISTENER_RULE)), judge)
+
+
+@cache
+def _security_policies() -> dict[str, list[str]]:
+    return json.loads(SECURITY_POLICIES_FILE.read_text())["policies"]
+
+
 def _waf(args: StackValidationArgs) -> Iterable[tuple[str, str]]:
     associations = list(of_type(args.resources, WAF_ASSOCIATION))
-    for lb in of_type(args.resources, LOAD_BALANCER):
-        if not _is_application(lb) or lb.props.get("internal") is True:
-            continue
-        if not any(depends_on(a, "resourceArn", lb) for a in associations):
+
+    def judge(index: int, lb: Any) -> Iterator[tuple[str, str]]:
+        if any(depends_on(a, "resourceArn", lb) for a in associations):
+            return
+        if _is_application(lb) and lb.props.get("internal") is not True:
             yield lb.urn, "No WAF web ACL is associated with this internet-facing ALB."
+    yield from each_known(list(of_type(args.resources, LOAD_BALANCER)), judge)
 
 
 POLICIES = [
     resource_policy("alb-access-logs", "Application load balancers write access logs to S3.",
                     (LOAD_BALANCER,), _alb(_access_logs), severity=Severity.MEDIUM,
+                    refs=Refs(why="Access logs are the record of who called the service and how; "
+                                  "without them an incident cannot be reconstructed.",
+                              fsbp=("ELB.5",),
+                              cdk_nag=("AwsSolutions-ELB2",),
+                              checkov=("CKV_AWS_91",)),
                     remediation="Enable access logs to the hardened bucket (stack config "
                                 "shipyard:access_logs: true)."),
     resource_policy("alb-deletion-protection", "Application load balancers have deletion "
                     "protection on.", (LOAD_BALANCER,), _alb(_deletion_protection),
                     severity=Severity.MEDIUM,
+                    refs=Refs(why="Deleting the load balancer takes the service offline and frees "
+                                  "its DNS name.",
+                              fsbp=("ELB.6",),
+                              checkov=("CKV_AWS_150",)),
                     remediation="Set deletion_protection: true (on by default in prod)."),
     resource_policy("alb-drop-invalid-headers", "Application load balancers drop invalid "
                     "HTTP header fields.", (LOAD_BALANCER,), _alb(_drop_invalid_headers),
                     severity=Severity.MEDIUM,
+                    refs=Refs(why="Malformed headers are a request-smuggling and header-injection "
+                                  "vector.",
+                              fsbp=("ELB.4",),
+                              checkov=("CKV_AWS_131",)),
                     remediation="Set drop_invalid_header_fields=True."),
     resource_policy("alb-desync-mitigation", "Application load balancers use 'defensive' or "
                     "'strictest' desync mitigation.", (LOAD_BALANCER,), _alb(_desync),
                     severity=Severity.MEDIUM,
+                    refs=Refs(why="Desync mitigation blocks HTTP request smuggling between the ALB"
+                                  " and targets.",
+                              fsbp=("ELB.12",)),
                     remediation="Set desync_mitigation_mode='defensive'."),
     resource_policy("alb-multi-az", "Application load balancers span at least two AZs.",
                     (LOAD_BALANCER,), _alb(_multi_az), severity=Severity.MEDIUM,
+                    refs=Refs(why="A load balancer in one AZ fails with that AZ.",
+                              fsbp=("ELB.13",)),
                     remediation="Give the load balancer public subnets in two or more AZs."),
     resource_policy("http-redirects-to-https", "An HTTP listener only redirects to HTTPS.",
                     (LISTENER,), _http_redirects,
+                    refs=Refs(why="Plain HTTP exposes requests, cookies and tokens on the network.",
+                              fsbp=("ELB.1",),
+                              checkov=("CKV_AWS_2",)),
                     remediation="Make the port-80 listener's only action a redirect to HTTPS "
                                 "(ContainerService does this when certificate_arn is set)."),
     resource_policy("listener-https-tls13", "HTTPS listeners use a TLS 1.3 security policy and "
                     "an ACM certificate.", (LISTENER,), _https_tls13,
+                    refs=Refs(why="TLS 1.0/1.1 have known weaknesses; a TLS 1.3 policy that still "
+                                  "offers them lets a client downgrade.",
+                              fsbp=("ELB.17",),
+                              checkov=("CKV_AWS_103",)),
                     remediation="Set ssl_policy='ELBSecurityPolicy-TLS13-1-2-2021-06' and an ACM "
                                 "certificate_arn."),
     stack_policy("alb-waf", "Internet-facing application load balancers have a WAF web ACL.",
                  _waf, severity=Severity.MEDIUM, enforcement=EnforcementLevel.ADVISORY,
+                 refs=Refs(why="A web ACL filters common exploits and floods before they reach the"
+                               " service.",
+                           fsbp=("ELB.16",),
+                           checkov=("CKV2_AWS_28",)),
                  remediation="Associate an aws.wafv2.WebAcl with the load balancer "
                              "(aws.wafv2.WebAclAssociation)."),
+    stack_policy("http-listener-rules-redirect", "Listener rules added to an HTTP listener "
+                 "(shared load balancers) only redirect to HTTPS.", _http_listener_rules,
+                 refs=Refs(why="A forward rule on the port-80 listener serves the application "
+                               "over plain HTTP despite the listener's redirect.",
+                           fsbp=("ELB.1",), checkov=("CKV_AWS_2",)),
+                 remediation="Attach forwarding rules to the HTTPS listener; on the HTTP "
+                             "listener use only a redirect to HTTPS."),
 ]

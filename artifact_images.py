@@ -1,0 +1,47 @@
+"""Images from the artifacts stack instead of a build: for each container built from source, the
+digest the artifacts stack pushed for this exact source (its content-addressed `src-` tag), read
+from the artifacts account's repository. A commit's stacks all resolve the same tag to the same
+digest (IMMUTABLE repository), so prod runs the digest staging ran for that commit, and nothing
+is built on the Deployments runner (which has no Docker daemon).
+
+Program-only code: the component knows nothing of the artifacts stack; it receives a
+digest-pinned `image` instead of a `source`."""
+
+from typing import Any
+
+import pulumi_aws as aws
+from shipyard.errors import ConfigError
+from shipyard.image import source_fingerprint, source_tag
+
+REPOSITORY_PREFIX = "shipyard"  # the artifacts stack's repository names: shipyard/<svc>/<ctr>
+PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+
+
+def with_artifact_images(name: str, args: dict[str, Any], *, registry_id: str,
+                         region: str) -> dict[str, Any]:
+    """`args` with every `source` container replaced by the artifacts stack's digest for it."""
+    if not (len(registry_id) == 12 and registry_id.isdigit()):
+        raise ConfigError("shipyard:artifacts_registry", registry_id,
+                          "the 12-digit account that holds the artifacts stack's repositories, "
+                          "or empty to build images in this stack")
+    architecture = str(args.get("architecture", "X86_64"))
+    containers = []
+    for container in args.get("containers") or []:
+        if container.get("source") is None:
+            containers.append(container)
+            continue
+        tag = source_tag(source_fingerprint(
+            container["source"], dockerfile=container.get("dockerfile", "Dockerfile"),
+            platform=PLATFORMS[architecture], build_args=container.get("build_args")))
+        repository = f"{REPOSITORY_PREFIX}/{name}/{container['name']}"
+        # A blocking read through the default provider (the stack's region and credentials),
+        # before any resource: the reference is a plain digest-pinned string the component
+        # validates like any prebuilt image. A tag the artifacts stack has not pushed fails here
+        # (ImageNotFoundException): the merge workflow builds it first.
+        digest = aws.ecr.get_image(registry_id=registry_id, repository_name=repository,
+                                   image_tag=tag).image_digest
+        image = f"{registry_id}.dkr.ecr.{region}.amazonaws.com/{repository}@{digest}"
+        rest = {k: v for k, v in container.items()
+                if k not in ("source", "dockerfile", "build_args")}
+        containers.append({**rest, "image": image})
+    return {**args, "containers": containers}

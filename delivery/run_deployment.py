@@ -1,0 +1,77 @@
+"""Start a Pulumi Deployments update of one stack at one commit and wait for its end: exit 0 only
+when the deployment succeeded, so a workflow's green means the stack really changed.
+
+Pulumi Cloud REST API (Deployments): POST /api/stacks/{org}/{project}/{stack}/deployments with
+`inheritSettings` and the commit; GET .../deployments/{id} until `status` is terminal
+(`succeeded`, `failed`, `skipped`: docs "Deployment status"). Standard library only, so a
+workflow runs it with the runner's python3 and nothing installed.
+
+Usage: run_deployment.py <org> <project> <stack> <commit>   (token in PULUMI_ACCESS_TOKEN)"""
+
+import json
+import os
+import re
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+API = "https://api.pulumi.com/api"
+TERMINAL = ("succeeded", "failed", "skipped")
+POLL_SECONDS = 15.0
+TIMEOUT_SECONDS = 3 * 3600.0
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+Call = Callable[[str, str, dict | None], dict]
+
+
+def http_call(token: str) -> Call:
+    def call(method: str, url: str, body: dict | None) -> dict:
+        request = urllib.request.Request(
+            url, method=method, data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json",
+                     "Accept": "application/vnd.pulumi+8"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read() or b"{}")
+    return call
+
+
+def run(call: Call, org: str, project: str, stack: str, commit: str, *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic, out: Any = sys.stdout) -> int:
+    for label, value, pattern in (("org", org, _NAME), ("project", project, _NAME),
+                                  ("stack", stack, _NAME), ("commit", commit, _COMMIT)):
+        if not pattern.match(value):
+            print(f"refused: {label} {value!r} is not valid", file=out)
+            return 2
+    base = f"{API}/stacks/{org}/{project}/{stack}/deployments"
+    started = call("POST", base, {"operation": "update", "inheritSettings": True,
+                                  "sourceContext": {"git": {"commit": commit}}})
+    deployment = started["id"]
+    print(f"{stack}: deployment {deployment} queued for {commit}", file=out)
+    deadline = clock() + TIMEOUT_SECONDS
+    status = "not-started"
+    while True:
+        status = call("GET", f"{base}/{deployment}", None).get("status", "unknown")
+        if status in TERMINAL:
+            break
+        if clock() >= deadline:
+            print(f"{stack}: deployment {deployment} still {status} after "
+                  f"{TIMEOUT_SECONDS:g} s", file=out)
+            return 1
+        sleep(POLL_SECONDS)
+    print(f"{stack}: deployment {deployment} {status}", file=out)
+    return 0 if status == "succeeded" else 1
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 4 or not os.environ.get("PULUMI_ACCESS_TOKEN"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    return run(http_call(os.environ["PULUMI_ACCESS_TOKEN"]), *argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

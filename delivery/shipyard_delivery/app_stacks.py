@@ -1,0 +1,69 @@
+"""What the delivery plumbing needs to know about the application stacks, read from their stack
+files (`Pulumi.<stack>.yaml` beside the program): the environment tag, the architecture, and the
+source folder of every service built from source, which the merge workflow's path filter, the
+Deployments path filter and the artifacts stack follow."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from shipyard.errors import ConfigError
+
+APP_DIR = Path(__file__).resolve().parents[2]
+# What can change what a stack deploys besides the services' source folders.
+PROGRAM_PATHS = ("__main__.py", "stack_settings.py", "stack_topology.py", "artifact_images.py",
+                 "Pulumi.yaml", "components/**", "policy/**", "pyproject.toml", "uv.lock")
+
+
+@dataclass(frozen=True)
+class AppStack:
+    name: str
+    environment: str
+    architecture: str
+    sources: tuple[str, ...]
+    """Service source folders relative to the program, in config order, without duplicates."""
+
+
+def _config(stack: str, app_dir: Path) -> Mapping:
+    path = app_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"stacks.{stack}", stack,
+                          f"a stack of the application with its file {path.name}")
+    document = yaml.safe_load(path.read_text()) or {}
+    return document.get("config") or {}
+
+
+def read_app_stack(stack: str, app_dir: Path = APP_DIR, namespace: str = "shipyard") -> AppStack:
+    config = _config(stack, app_dir)
+    defaults = config.get(f"{namespace}:service_defaults") or {}
+    services = config.get(f"{namespace}:services") or []
+    sources: list[str] = []
+    architectures = set()
+    for index, service in enumerate(services):
+        merged = {**defaults, **service}
+        architectures.add(merged.get("architecture", "X86_64"))
+        for container in merged.get("containers") or []:
+            source = container.get("source")
+            if source is None:
+                continue
+            folder = Path(str(source))
+            if folder.is_absolute() or ".." in folder.parts:
+                raise ConfigError(f"{namespace}:services[{index}].containers.source", source,
+                                  "a folder inside the repository, relative to the program")
+            sources.append(folder.as_posix().strip("/"))
+    if len(architectures) > 1:
+        raise ConfigError(f"{namespace}:services", sorted(architectures),
+                          "one architecture per stack: the artifacts stack of that architecture "
+                          "builds every service")
+    return AppStack(name=stack, environment=str(config.get(f"{namespace}:environment", stack)),
+                    architecture=architectures.pop() if architectures else "X86_64",
+                    sources=tuple(dict.fromkeys(sources)))
+
+
+def deploy_paths(stacks: list[AppStack]) -> list[str]:
+    """Every path whose change can change what one of the stacks deploys."""
+    paths = list(PROGRAM_PATHS)
+    paths += [f"Pulumi.{s.name}.yaml" for s in stacks]
+    paths += [f"{source}/**" for s in stacks for source in s.sources]
+    return list(dict.fromkeys(paths))

@@ -1,0 +1,84 @@
+"""The artifacts stack's pure parts: which images it builds, the repository names environment
+stacks look them up by, and who may pull them across accounts."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .app_stacks import APP_DIR, read_app_stack
+
+REPOSITORY_PREFIX = "shipyard"
+PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+STACK_NAMES = {"X86_64": "x86-64", "ARM64": "arm64"}
+# GitHub-hosted runners of each architecture (GitHub docs, "GitHub-hosted runners"): a native
+# build with the runner's Docker daemon, no QEMU.
+RUNNERS = {"X86_64": "ubuntu-24.04", "ARM64": "ubuntu-24.04-arm"}
+
+
+@dataclass(frozen=True)
+class ImageToBuild:
+    service: str
+    container: str
+    source: str
+    """Folder relative to the application program (the repository root)."""
+    dockerfile: str
+    build_args: tuple[tuple[str, str], ...]
+
+    @property
+    def repository(self) -> str:
+        return repository_name(self.service, self.container)
+
+
+def repository_name(service: str, container: str) -> str:
+    return f"{REPOSITORY_PREFIX}/{service}/{container}"
+
+
+def images_to_build(app_stacks: list[str], architecture: str,
+                    app_dir: Path = APP_DIR) -> list[ImageToBuild]:
+    """Every container built from source in the given application stacks that run on this
+    architecture; one image per (service, container), whichever stacks share it."""
+    import yaml
+
+    found: dict[tuple[str, str], ImageToBuild] = {}
+    for stack in app_stacks:
+        if read_app_stack(stack, app_dir).architecture != architecture:
+            continue
+        config = (yaml.safe_load((app_dir / f"Pulumi.{stack}.yaml").read_text()) or {})["config"]
+        defaults = config.get("shipyard:service_defaults") or {}
+        for service in config.get("shipyard:services") or []:
+            merged = {**defaults, **service}
+            for container in merged.get("containers") or []:
+                if container.get("source") is None:
+                    continue
+                image = ImageToBuild(
+                    service=str(merged["name"]), container=str(container["name"]),
+                    source=str(container["source"]).strip("/"),
+                    dockerfile=str(container.get("dockerfile", "Dockerfile")),
+                    build_args=tuple(sorted((container.get("build_args") or {}).items())))
+                previous = found.setdefault((image.service, image.container), image)
+                if previous != image:
+                    from shipyard.errors import ConfigError
+
+                    raise ConfigError(f"shipyard:services.{image.service}.{image.container}",
+                                      image.source, f"the same source and build settings in "
+                                      f"every stack ({previous.source} elsewhere): one image is "
+                                      "built and promoted")
+    return list(found.values())
+
+
+def repository_policy(*, project: str, service: str, pull_accounts: list[str]) -> dict:
+    """Cross-account pulls: only each stack account's execution roles of this service pull; only
+    its deploy roles read digests and scan results. The account principal delegates to that
+    account's IAM, and aws:PrincipalArn narrows it to those roles (ECR User Guide, "Private
+    repository policy examples")."""
+    roots = [f"arn:aws:iam::{a}:root" for a in pull_accounts]
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ExecutionRolesPull", "Effect": "Allow", "Principal": {"AWS": roots},
+         "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer"],
+         "Condition": {"ArnLike": {"aws:PrincipalArn": [
+             f"arn:aws:iam::{a}:role/{service}-execution-*" for a in pull_accounts]}}},
+        {"Sid": "DeployRolesReadDigests", "Effect": "Allow", "Principal": {"AWS": roots},
+         "Action": ["ecr:BatchGetImage", "ecr:DescribeImageScanFindings", "ecr:DescribeImages"],
+         "Condition": {"ArnLike": {"aws:PrincipalArn": [
+             f"arn:aws:iam::{a}:role/{project}-deploy-*" for a in pull_accounts]}}},
+    ]}

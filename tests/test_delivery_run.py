@@ -1,0 +1,63 @@
+"""The release and merge workflows' deployment step: it waits for the deployment's end and fails
+when the deployment fails, so a green workflow means the stack changed."""
+
+import importlib.util
+import io
+
+import pytest
+from conftest import PROJECT
+
+spec = importlib.util.spec_from_file_location("run_deployment",
+                                              PROJECT / "delivery" / "run_deployment.py")
+assert spec and spec.loader
+run_deployment = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_deployment)
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+BASE = "https://api.pulumi.com/api/stacks/acme-corp/shipyard/prod/deployments"
+
+
+def fake_api(*statuses):
+    calls = []
+    remaining = list(statuses)
+
+    def call(method, url, body):
+        calls.append((method, url, body))
+        if method == "POST":
+            return {"id": "d-1", "version": 7}
+        return {"status": remaining.pop(0)}
+    return call, calls
+
+
+@pytest.mark.parametrize(("statuses", "code"), [
+    (("not-started", "accepted", "running", "succeeded"), 0),
+    (("running", "failed"), 1),
+    (("skipped",), 1),
+])
+def test_exit_code_follows_the_deployment(statuses, code):
+    call, calls = fake_api(*statuses)
+    out = io.StringIO()
+    assert run_deployment.run(call, "acme-corp", "shipyard", "prod", COMMIT,
+                              sleep=lambda _: None, out=out) == code
+    assert calls[0] == ("POST", BASE, {"operation": "update", "inheritSettings": True,
+                                       "sourceContext": {"git": {"commit": COMMIT}}})
+    assert all(c == ("GET", f"{BASE}/d-1", None) for c in calls[1:])
+    assert out.getvalue().splitlines()[-1] == f"prod: deployment d-1 {statuses[-1]}"
+
+
+def test_timeout_fails():
+    call, _ = fake_api(*["running"] * 5)
+    ticks = iter(range(0, 10**6, 4000))
+    assert run_deployment.run(call, "acme-corp", "shipyard", "prod", COMMIT,
+                              sleep=lambda _: None, clock=lambda: next(ticks),
+                              out=io.StringIO()) == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("acme corp", "shipyard", "prod", COMMIT), "refused: org 'acme corp' is not valid"),
+    (("acme-corp", "shipyard", "prod", "main"), "refused: commit 'main' is not valid"),
+])
+def test_unsafe_input_refused_before_any_call(args, message):
+    call, calls = fake_api()
+    out = io.StringIO()
+    assert run_deployment.run(call, *args, out=out) == 2
+    assert calls == [] and out.getvalue().strip() == message
