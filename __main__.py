@@ -18,12 +18,14 @@ provider = aws.Provider("aws", region=aws.config.region, default_tags=aws.Provid
           "project": pulumi.get_project()}))
 opts = pulumi.ResourceOptions(providers=[provider])
 
-network = Network(
-    "network", az_count=settings.network.az_count, nat_gateways=settings.network.nat_gateways,
-    cidr_block=settings.network.cidr_block, vpc_endpoints=settings.network.vpc_endpoints,
-    existing_vpc_id=settings.network.vpc_id,
-    existing_public_subnet_ids=settings.network.public_subnet_ids,
-    existing_private_subnet_ids=settings.network.private_subnet_ids, opts=opts)
+# The flow-log role takes the services' permissions boundary unless the network names its own.
+boundaries = {args.get("permissions_boundary_arn") for args in settings.services.values()}
+network_args = settings.network.as_args()
+if settings.protect_stateful:
+    network_args["protect"] = True
+if len(boundaries) == 1 and None not in boundaries:
+    network_args.setdefault("permissions_boundary_arn", str(boundaries.pop()))
+network = Network("network", network_args, opts=opts)
 cluster = FargateCluster("cluster", {}, opts=opts)
 topology = settings.topology
 # Each load balancer writes under its own name: a public service's own ALB under the service

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from shipyard import validation as v
 from shipyard.access_logs import log_delivery_principal
 from shipyard.errors import ConfigError
+from shipyard.network import NetworkSpec, parse_network_args
 from shipyard.regions import arn_region, partition_of
 from shipyard.spec import ContainerServiceArgs, ServiceSpec, parse_service_args
 
@@ -24,8 +25,6 @@ from stack_topology import StackTopology, applicable_defaults, kind_of, prepare
 NAMESPACE = "shipyard"
 # Any environment name works (dev, qa, ...); "prod" adds its own requirements (certificate, WAF).
 ENVIRONMENT_RE = v.re.compile(r"^[a-z][a-z0-9-]{0,31}$")
-NETWORK_KEYS = frozenset({"az_count", "nat_gateways", "cidr_block", "vpc_endpoints", "vpc_id",
-                          "public_subnet_ids", "private_subnet_ids"})
 # Filled in by the program from the network, not by config.
 _PROGRAM_OWNED = frozenset({"vpc_id", "public_subnet_ids", "private_subnet_ids", "cluster_arn",
                             "cluster_name", "access_logs_bucket", "source_version",
@@ -36,20 +35,9 @@ MAX_EXPIRY_DAYS = 36500
 
 
 @dataclass(frozen=True)
-class NetworkSettings:
-    az_count: int = 2
-    nat_gateways: str = "single"
-    cidr_block: str = "10.0.0.0/16"
-    vpc_endpoints: bool = False
-    vpc_id: str | None = None
-    public_subnet_ids: list[str] | None = None
-    private_subnet_ids: list[str] | None = None
-
-
-@dataclass(frozen=True)
 class StackSettings:
     environment: str
-    network: NetworkSettings
+    network: NetworkSpec
     services: dict[str, dict[str, Any]]
     """Service name -> ContainerServiceArgs, without the network and cluster (program-owned)."""
     access_logs: bool
@@ -98,41 +86,11 @@ def source_versions(sources_by_service: Mapping[str, list[str]]) -> dict[str, st
             or "prebuilt-images" for name, sources in sources_by_service.items()}
 
 
-def _parse_network(raw: object) -> NetworkSettings:
+def _parse_network(raw: object) -> NetworkSpec:
     setting = f"{NAMESPACE}:network"
-    if raw is None:
-        return NetworkSettings()
-    if not isinstance(raw, Mapping):
+    if raw is not None and not isinstance(raw, Mapping):
         raise ConfigError(setting, raw, "a mapping of network settings")
-    v.reject_unknown_keys(dict(raw), NETWORK_KEYS, setting)
-    existing = [k for k in ("vpc_id", "public_subnet_ids", "private_subnet_ids") if k in raw]
-    if existing and len(existing) != 3:
-        raise ConfigError(f"{setting}.{existing[0]}", raw[existing[0]],
-                          "an existing network needs vpc_id, public_subnet_ids and "
-                          "private_subnet_ids together")
-    az_count = v.validate_int_range(raw.get("az_count", 2), f"{setting}.az_count", 2, 6)
-    nat = v.validate_choice(raw.get("nat_gateways", "single"), f"{setting}.nat_gateways",
-                            ("none", "single", "one_per_az"))
-    cidr = raw.get("cidr_block", "10.0.0.0/16")
-    if not isinstance(cidr, str) or not v.CIDR_RE.match(cidr) or not 16 <= int(cidr.split("/")[1]) <= 20:
-        raise ConfigError(f"{setting}.cidr_block", cidr, "an IPv4 CIDR from /16 to /20")
-    v.validate_subnet_layout(cidr, az_count, f"{setting}.cidr_block")
-    endpoints = raw.get("vpc_endpoints", False)
-    if not isinstance(endpoints, bool):
-        raise ConfigError(f"{setting}.vpc_endpoints", endpoints, "true or false")
-    if existing:
-        for key in ("public_subnet_ids", "private_subnet_ids"):
-            ids = raw[key]
-            if not isinstance(ids, list) or len(ids) < 2 or not all(
-                    isinstance(i, str) and i.startswith("subnet-") for i in ids):
-                raise ConfigError(f"{setting}.{key}", ids,
-                                  "at least two subnet ids (subnet-...) in different AZs")
-        if not isinstance(raw["vpc_id"], str) or not raw["vpc_id"].startswith("vpc-"):
-            raise ConfigError(f"{setting}.vpc_id", raw["vpc_id"], "a VPC id (vpc-...)")
-    return NetworkSettings(az_count=az_count, nat_gateways=str(nat), cidr_block=cidr,
-                           vpc_endpoints=endpoints, vpc_id=raw.get("vpc_id"),
-                           public_subnet_ids=raw.get("public_subnet_ids"),
-                           private_subnet_ids=raw.get("private_subnet_ids"))
+    return parse_network_args(raw, setting)
 
 
 def _resolve_secrets(container: dict, config: pulumi.Config, setting: str) -> dict:

@@ -3,7 +3,6 @@ submodule only when an attribute is touched, so touching the classes is what mak
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_awsx as awsx
 import pulumi_docker as docker
 
 USED = [
@@ -15,7 +14,10 @@ USED = [
     aws.iam.Role, aws.iam.RolePolicy, aws.kms.Key, aws.lb.LoadBalancer, aws.lb.TargetGroup,
     aws.lb.Listener, aws.s3.Bucket, aws.s3.BucketPolicy, aws.secretsmanager.Secret,
     aws.secretsmanager.SecretVersion, aws.vpc.SecurityGroupIngressRule,
-    aws.vpc.SecurityGroupEgressRule, awsx.ec2.Vpc, docker.Image, pulumi.ComponentResource,
+    aws.vpc.SecurityGroupEgressRule, aws.ec2.Vpc, aws.ec2.Subnet, aws.ec2.RouteTable,
+    aws.ec2.Route, aws.ec2.RouteTableAssociation, aws.ec2.InternetGateway, aws.ec2.Eip,
+    aws.ec2.NatGateway, aws.ec2.FlowLog, aws.get_availability_zones_output, docker.Image,
+    pulumi.ComponentResource,
     # Prod's blue/green, rollback alarms, WAF and versioned log bucket. WAF's module alone is
     # about as slow to import as the rest together (a 2.8 MB generated _inputs.py); only a stack
     # that turns WAF on loads it.

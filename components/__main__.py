@@ -11,12 +11,10 @@ from typing import Any
 from pulumi.provider import main
 from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
-from shipyard import AccessLogBucket, ContainerService, FargateCluster
+from shipyard import AccessLogBucket, ContainerService, FargateCluster, Network
 
 PACKAGE = "shipyard"
-# Network is not served yet: schema inference needs an `args` TypedDict in its __init__, and it
-# still takes keyword arguments.
-COMPONENTS = [ContainerService, FargateCluster, AccessLogBucket]
+COMPONENTS = [ContainerService, Network, FargateCluster, AccessLogBucket]
 
 
 class ShipyardProvider(ComponentProvider):

@@ -1,23 +1,39 @@
-"""`shipyard`: the offline preview (plan + policy verdicts for a stack, no cloud, no CLI) and the
-generated rule table of the policy pack.
+"""`shipyard`: the offline preview (plan, cost and policy verdicts for a stack of any Pulumi
+Python program that uses the component; no cloud, no CLI) and the rule table of the bundled
+policy pack.
 
 Exit codes: 0 no mandatory violation, 1 mandatory violation, 2 bad input (unknown stack,
-invalid config; the validator's message is printed, no traceback)."""
+invalid or missing config, a program that fails, an unreadable plan or policy config; the
+message is printed, no traceback)."""
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import sys
+import traceback
 from pathlib import Path
+from typing import Any
 
+import yaml
 from shipyard.errors import ConfigError
 
+from .stack_config import StackConfig, _policy_file
+
 EXIT_CLEAN, EXIT_MANDATORY, EXIT_BAD_INPUT = 0, 1, 2
+_PACK_MANIFEST = "PulumiPolicy.yaml"
+
+
+class ProgramFailed(Exception):
+    """The user's program raised: shown as the CLI shows it, one message, exit 2."""
 
 
 def _project_dir(value: str | None) -> Path:
     if value:
-        return Path(value).resolve()
+        path = Path(value).resolve()
+        if not (path / "Pulumi.yaml").is_file():
+            raise ConfigError("--project-dir", value, "a folder containing Pulumi.yaml")
+        return path
     here = Path.cwd()
     for candidate in (here, *here.parents):
         if (candidate / "Pulumi.yaml").is_file():
@@ -25,10 +41,76 @@ def _project_dir(value: str | None) -> Path:
     raise ConfigError("--project-dir", str(here), "a folder containing Pulumi.yaml")
 
 
+def bundled_pack_dir() -> Path:
+    """The pack shipped inside this package (a wheel force-includes policy/ here); in an
+    editable install, the repository's policy/ beside the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "policy", here.parent / "policy"):
+        if (candidate / _PACK_MANIFEST).is_file():
+            return candidate
+    raise ConfigError("policy pack", str(here / "policy"),
+                      "the pack bundled with shipyard; reinstall, or pass --policy-pack DIR")
+
+
+def _pack_dir(value: str | None, project_dir: Path) -> Path:
+    if value is None:
+        return bundled_pack_dir()
+    path = Path(value)
+    path = path if path.is_absolute() else (project_dir / path)
+    if not (path / _PACK_MANIFEST).is_file():
+        raise ConfigError("--policy-pack", value, f"a policy pack folder (with {_PACK_MANIFEST})")
+    return path.resolve()
+
+
+def _read_policy_config(path: Path, shown: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError("--policy-config", shown, "an existing JSON file in the "
+                          "--policy-pack-config format ({\"<policy>\": level | {...}})")
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError("--policy-config", shown, f"valid JSON ({error})") from None
+    if not isinstance(config, dict):
+        raise ConfigError("--policy-config", shown,
+                          "a JSON object of policy names to levels or settings")
+    return config
+
+
+def policy_config(explicit: str | None, project_dir: Path, pack_dir: Path, stack: StackConfig,
+                  ) -> tuple[dict[str, Any], str]:
+    """The policy config and where it came from: --policy-config, else the stack's own choice
+    (`<project>:policy_config` or the project's policy/config.<stack>.json, as
+    stack_config resolves it), else the pack's config.<stack>.json, else the pack defaults."""
+    if explicit is not None:
+        path = Path(explicit).resolve()
+        return _read_policy_config(path, explicit), str(path)
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    chosen = _policy_file(project_dir, stack.project, stack.stack, stack.config,
+                          project.get("config") or {})
+    for candidate in (chosen, pack_dir / f"config.{stack.stack}.json"):
+        if candidate is not None and candidate.is_file():
+            return _read_policy_config(candidate, str(candidate)), str(candidate)
+    return {}, ""
+
+
+def _program_failure(error: BaseException, project_dir: Path) -> ProgramFailed:
+    import pulumi
+
+    if isinstance(error, (pulumi.ConfigMissingError, pulumi.ConfigTypeError)):
+        return ProgramFailed(str(error))
+    # Point at the program's own line, as a user would look for it.
+    where = ""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.startswith(str(project_dir)):
+            where = f" (at {Path(frame.filename).relative_to(project_dir)}:{frame.lineno})"
+            break
+    return ProgramFailed(f"the program failed{where}: {type(error).__name__}: {error}")
+
+
 def preview(args: argparse.Namespace) -> int:
     # Imported here so `shipyard --help` stays fast.
     from .analyzer import PackProcess, analyze
-    from .diff import diff_plans, render_diff
+    from .diff import diff_plans, load_saved_plan, render_diff
     from .engine import run_program
     from .plan import build_plan
     from .render import render_text
@@ -36,14 +118,21 @@ def preview(args: argparse.Namespace) -> int:
 
     project_dir = _project_dir(args.project_dir)
     stack = load_stack_config(project_dir, args.stack)
-    policy_dir = project_dir / args.policy_pack
+    pack_dir = _pack_dir(args.policy_pack, project_dir)
+    levels, source = policy_config(args.policy_config, project_dir, pack_dir, stack)
+    stack = dataclasses.replace(stack, policy_config=levels)
+    saved = load_saved_plan(args.against) if args.against else None
     # The pack starts first, as its own process, and boots while the program runs.
-    with contextlib.nullcontext() if args.no_policy else PackProcess(policy_dir) as pack:
-        recording = run_program(project_dir, stack, preview_unknowns=args.preview_unknowns)
-        policy_run = None if pack is None else analyze(recording, policy_dir, pack.connect())
-    plan = build_plan(recording, policy_run)
-    if args.against:
-        saved = json.loads(Path(args.against).read_text())
+    with contextlib.nullcontext() if args.no_policy else PackProcess(pack_dir) as pack:
+        try:
+            recording = run_program(project_dir, stack, preview_unknowns=args.preview_unknowns)
+        except ConfigError:
+            raise
+        except Exception as error:  # noqa: BLE001  (any failure of the user's program: exit 2)
+            raise _program_failure(error, project_dir) from None
+        policy_run = None if pack is None else analyze(recording, pack_dir, pack.connect())
+    plan = build_plan(recording, policy_run, source)
+    if saved is not None:
         plan["diff"] = diff_plans(saved, plan)
     if args.out:
         Path(args.out).write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n")
@@ -60,32 +149,46 @@ def preview(args: argparse.Namespace) -> int:
 def rules(args: argparse.Namespace) -> int:
     from .rules_table import render_rules_table
 
-    project_dir = _project_dir(args.project_dir)
-    sys.stdout.write(render_rules_table(project_dir / args.policy_pack))
+    pack_dir = (bundled_pack_dir() if args.policy_pack is None
+                else _pack_dir(args.policy_pack, _project_dir(args.project_dir)))
+    sys.stdout.write(render_rules_table(pack_dir))
     return EXIT_CLEAN
+
+
+def _common(parser: argparse.ArgumentParser, default: Any) -> None:
+    # Accepted before or after the command; after it, a value overrides the one before.
+    parser.add_argument("--project-dir", default=default,
+                        help="folder with Pulumi.yaml (default: the nearest one up from here)")
+    parser.add_argument("--policy-pack", default=default,
+                        help="policy pack folder (default: the pack bundled with shipyard)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shipyard", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--project-dir", help="folder with Pulumi.yaml (default: nearest)")
-    parser.add_argument("--policy-pack", default="policy", help="pack folder (default: policy)")
+    _common(parser, None)
     commands = parser.add_subparsers(dest="command", required=True)
-    p = commands.add_parser("preview", help="plan and policy verdicts for a stack, offline")
+    p = commands.add_parser("preview", help="plan, cost and policy verdicts for a stack, offline")
+    _common(p, argparse.SUPPRESS)
     p.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    p.add_argument("--policy-config",
+                   help="policy config JSON (--policy-pack-config format); default: "
+                        "policy/config.<stack>.json of the project, else of the pack, else "
+                        "the pack's defaults")
     p.add_argument("--json", action="store_true", help="print the plan document as JSON")
     p.add_argument("--out", help="also write the JSON plan to this file")
-    p.add_argument("--against", help="a saved JSON plan: show what changes")
+    p.add_argument("--against", help="a saved JSON plan: show what changes, field by field")
     p.add_argument("--preview-unknowns", action="store_true",
                    help="mark values a first real preview cannot know as unknown")
     p.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     p.set_defaults(run=preview)
     r = commands.add_parser("rules", help="print the policy pack's rule table (RULES.md)")
+    _common(r, argparse.SUPPRESS)
     r.set_defaults(run=rules)
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
-    except ConfigError as error:
+        return int(args.run(args))
+    except (ConfigError, ProgramFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

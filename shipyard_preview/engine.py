@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from google.protobuf import struct_pb2
+import yaml
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.stack import wait_for_rpcs
+from shipyard.errors import ConfigError
 
 from .mocks import OfflineMocks
 from .stack_config import StackConfig
@@ -38,6 +40,8 @@ class RecordedResource:
     properties: struct_pb2.Struct
     """Inputs exactly as serialized by the SDK for the engine."""
     id: str = ""
+    aliases: list[dict] = field(default_factory=list)
+    """Alias specs as sent to the engine (e.g. {"spec": {"parentUrn": ...}})."""
 
 
 @dataclass
@@ -77,7 +81,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 delete_before_replace=(request.deleteBeforeReplace
                                        if request.deleteBeforeReplaceDefined else None),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
-                provider=request.provider, properties=properties, id=response.id))
+                provider=request.provider, properties=properties, id=response.id,
+                aliases=[json_format.MessageToDict(a) for a in request.aliases]))
         return response
 
 
@@ -97,10 +102,26 @@ async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def program_entry(project_dir: Path) -> Path:
+    """The file the language host runs: `main` of Pulumi.yaml (a file, or a folder with
+    `__main__.py`), else the project folder's `__main__.py`."""
+    project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text()) or {}
+    main = project.get("main") if isinstance(project, dict) else None
+    entry = project_dir / str(main) if main else project_dir
+    if entry.is_dir():
+        entry = entry / "__main__.py"
+    if not entry.is_file():
+        raise ConfigError("Pulumi.yaml: main", str(main or "."),
+                          "a Python file, or a folder with __main__.py")
+    return entry
+
+
 def run_program(project_dir: Path, stack: StackConfig, *,
                 preview_unknowns: bool = False) -> Recording:
-    """Run `__main__.py` of `project_dir` for `stack`. Raises what the program raises (a
+    """Run the program of `project_dir` for `stack`. Raises what the program raises (a
     ConfigError for bad config) after the runtime is reset."""
+    entry = program_entry(project_dir)
+    program_dir = entry.parent
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     monitor = RecordingMonitor(OfflineMocks(stack.region, preview_unknowns=preview_unknowns))
@@ -109,11 +130,11 @@ def run_program(project_dir: Path, stack: StackConfig, *,
                              preview=preview_unknowns, monitor=monitor)
     pulumi.runtime.set_all_config(dict(stack.config), list(stack.secret_keys))
     previous_cwd = os.getcwd()
-    sys.path.insert(0, str(project_dir))
-    os.chdir(project_dir)
+    sys.path.insert(0, str(program_dir))
+    os.chdir(program_dir)
     try:
         try:
-            runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+            runpy.run_path(str(entry), run_name="__main__")
         except Exception as error:
             # Lets callers show (and tests assert) that a rejected program registered nothing.
             error.registered_before_failure = list(monitor.recorded)  # type: ignore[attr-defined]
@@ -126,7 +147,7 @@ def run_program(project_dir: Path, stack: StackConfig, *,
         outputs = loop.run_until_complete(_resolve_outputs(dict(getattr(root, "outputs", {}))))
     finally:
         os.chdir(previous_cwd)
-        sys.path.remove(str(project_dir))
+        sys.path.remove(str(program_dir))
         _reset_runtime()
         loop.close()
         asyncio.set_event_loop(None)

@@ -12,7 +12,7 @@ ACCOUNT_ID = "111122223333"
 PARTITION = "aws"
 # Values a first `pulumi preview` cannot know for a resource that does not exist yet.
 _COMPUTED_KEYS = ("arn", "arnSuffix", "dnsName", "repoDigest", "repositoryUrl", "registryId",
-                  "keyId", "vpcId", "publicSubnetIds", "privateSubnetIds", "versionId",
+                  "keyId", "allocationId", "publicIp", "versionId",
                   "revision", "bucket", "zoneId")
 _AUTO_NAMED = {"aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup",
                "aws:ecr/repository:Repository", "aws:iam/role:Role",
@@ -41,11 +41,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
         physical = inputs.get("name") or (f"{args.name}-{_hex(seed, 7)}"
                                           if args.typ in _AUTO_NAMED else args.name)
         resource_id, computed = self._outputs(args.typ, args.name, physical, seed, inputs)
-        if args.typ == "awsx:ec2:Vpc":
-            # A remote component: its outputs are not its inputs (natGateways differs in type).
-            state = computed
-        else:
-            state = {**inputs, **computed}
+        state = {**inputs, **computed}
         if self.preview_unknowns:
             for key in _COMPUTED_KEYS:
                 if key in state:
@@ -58,15 +54,22 @@ class OfflineMocks(pulumi.runtime.Mocks):
                  inputs: dict) -> tuple[str, dict]:
         region = self.region
         h = _hex(seed, 17)
-        if typ == "awsx:ec2:Vpc":
-            azs = int(inputs.get("numberOfAvailabilityZones", 2))
-            return f"vpc-{h}", {
-                "vpcId": f"vpc-{h}",
-                "publicSubnetIds": [f"subnet-{_hex(seed + f'public{i}', 17)}" for i in range(azs)],
-                "privateSubnetIds": [f"subnet-{_hex(seed + f'private{i}', 17)}"
-                                     for i in range(azs)],
-                "isolatedSubnetIds": [],
-            }
+        if typ == "aws:ec2/vpc:Vpc":
+            return f"vpc-{h}", {"arn": self._arn("ec2", f"vpc/vpc-{h}"),
+                                "defaultRouteTableId": f"rtb-{_hex(seed + 'default', 17)}"}
+        if typ == "aws:ec2/subnet:Subnet":
+            return f"subnet-{h}", {"arn": self._arn("ec2", f"subnet/subnet-{h}")}
+        if typ == "aws:ec2/routeTable:RouteTable":
+            return f"rtb-{h}", {"arn": self._arn("ec2", f"route-table/rtb-{h}")}
+        if typ == "aws:ec2/internetGateway:InternetGateway":
+            return f"igw-{h}", {"arn": self._arn("ec2", f"internet-gateway/igw-{h}")}
+        if typ == "aws:ec2/eip:Eip":
+            return f"eipalloc-{h}", {"allocationId": f"eipalloc-{h}",
+                                     "publicIp": f"203.0.113.{int(h[:2], 16) % 250 + 1}"}
+        if typ == "aws:ec2/natGateway:NatGateway":
+            return f"nat-{h}", {}
+        if typ == "aws:ec2/flowLog:FlowLog":
+            return f"fl-{h}", {"arn": self._arn("ec2", f"vpc-flow-log/fl-{h}")}
         if typ == "aws:kms/key:Key":
             key_id = f"{h[:8]}-{h[8:12]}-4{h[12:15]}-a{_hex(seed + 'k', 3)}-{_hex(seed + 'kk', 12)}"
             return key_id, {"arn": self._arn("kms", f"key/{key_id}"), "keyId": key_id}
@@ -166,6 +169,10 @@ class OfflineMocks(pulumi.runtime.Mocks):
             return {"userName": "AWS", "password": "offline-ecr-token",
                     "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com",
                     "authorizationToken": "offline", "expiresAt": "2099-01-01T00:00:00Z"}, []
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            zones = [f"{self.region}{letter}" for letter in "abcdef"]
+            return {"names": zones, "zoneIds": [f"{self.region}-az{i}" for i in range(1, 7)],
+                    "id": self.region}, []
         if token == "aws:ec2/getRouteTables:getRouteTables":
             vpc = args.args.get("vpcId", "vpc")
             return {"ids": [f"rtb-{_hex(f'{vpc}{i}', 17)}" for i in range(3)]}, []

@@ -9,9 +9,10 @@ from google.protobuf import json_format
 from pulumi.runtime import rpc
 
 from .analyzer import PolicyRun
+from .cost import estimate
 from .engine import RecordedResource, Recording
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -49,7 +50,15 @@ KEY_SETTINGS: dict[str, dict[str, str]] = {
     "aws:cloudwatch/logGroup:LogGroup": {"retentionDays": "retentionInDays"},
     "docker:index/image:Image": {"image": "imageName", "platform": "build.platform"},
     "aws:appautoscaling/target:Target": {"min": "minCapacity", "max": "maxCapacity"},
-    "awsx:ec2:Vpc": {"azs": "numberOfAvailabilityZones", "natGateways": "natGateways.strategy"},
+    "aws:ec2/vpc:Vpc": {"cidr": "cidrBlock"},
+    "aws:ec2/subnet:Subnet": {"cidr": "cidrBlock", "az": "availabilityZone",
+                              "publicIpOnLaunch": "mapPublicIpOnLaunch"},
+    "aws:ec2/route:Route": {"destination": "destinationCidrBlock", "internetGateway": "gatewayId",
+                            "natGateway": "natGatewayId"},
+    "aws:ec2/natGateway:NatGateway": {"subnet": "subnetId"},
+    "aws:ec2/vpcEndpoint:VpcEndpoint": {"service": "serviceName", "type": "vpcEndpointType",
+                                        "subnets": "subnetIds"},
+    "aws:ec2/flowLog:FlowLog": {"traffic": "trafficType", "destination": "logDestinationType"},
     "aws:kms/key:Key": {"rotation": "enableKeyRotation"},
     "pulumi-python:dynamic:Resource": {"repository": "repository", "maxCritical": "max_critical",
                                        "maxHigh": "max_high", "timeoutSeconds": "timeout_seconds"},
@@ -151,7 +160,8 @@ def iam_summary(recording: Recording) -> list[dict]:
     return grants
 
 
-def build_plan(recording: Recording, policy_run: PolicyRun | None) -> dict:
+def build_plan(recording: Recording, policy_run: PolicyRun | None,
+               policy_config_source: str = "") -> dict:
     resources = []
     # Registration order depends on asynchronous resolution; URN order is stable across runs.
     for resource in sorted(recording.resources, key=lambda r: r.urn):
@@ -168,6 +178,7 @@ def build_plan(recording: Recording, policy_run: PolicyRun | None) -> dict:
         "stack": recording.stack.stack, "previewUnknowns": recording.preview_unknowns,
         "resourceCount": len(resources), "resources": resources,
         "iam": iam_summary(recording), "outputs": recording.outputs,
+        "cost": estimate(resources, recording.stack.region),
     }
     if policy_run is not None:
         verdicts = [{"policy": v.policy, "enforcementLevel": v.enforcement_level,
@@ -175,6 +186,7 @@ def build_plan(recording: Recording, policy_run: PolicyRun | None) -> dict:
                      "remediation": v.remediation, "url": v.url} for v in policy_run.verdicts]
         plan["policy"] = {
             "pack": policy_run.pack_name, "version": policy_run.pack_version,
+            "config": policy_config_source,
             "policies": len(policy_run.policies), "levels": policy_run.levels,
             "verdicts": verdicts,
             "skipped": [{"policy": s.policy, "urn": s.urn, "message": s.message}

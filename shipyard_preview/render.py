@@ -4,6 +4,8 @@ settings, IAM grants per role (wildcards marked), rollout bounds, then the polic
 import json
 from typing import Any
 
+from .cost import render_cost
+
 
 def _short(urn: str | None) -> str:
     return urn.rsplit("::", 1)[-1] if urn else ""
@@ -62,7 +64,8 @@ def _iam(plan: dict) -> list[str]:
 def _verdicts(policy: dict) -> list[str]:
     lines = [(f"Policy pack {policy['pack']} v{policy['version']}: {policy['policies']} rules, "
               f"{policy['mandatoryViolations']} mandatory and {policy['advisoryViolations']} "
-              "advisory violations")]
+              "advisory violations"),
+             f"  policy config: {policy['config'] or 'the pack defaults'}"]
     for verdict in sorted(policy["verdicts"],
                           key=lambda v: (v["enforcementLevel"] != "mandatory", v["policy"])):
         message = verdict["message"].split("\n", 1)[-1]
@@ -84,11 +87,12 @@ def render_text(plan: dict) -> str:
               f"{plan['resourceCount']} resources"
               + (" (unknowns as at a first preview)" if plan["previewUnknowns"] else ""))
     bounds = {k: v for k, v in plan["outputs"].items() if k.endswith("rollout_bound_seconds")}
-    sections = [header, "", "Resources", *_tree(plan), "", "IAM grants", *_iam(plan), "",
-                "Rollout bound (health checks to healthy + draining)",
+    rollout = (["Rollout bound (health checks to healthy + draining)",
                 *[f"  {k.removesuffix('_rollout_bound_seconds')}: {v} s"
-                  for k, v in bounds.items()], "",
-                "Outputs", *[f"  {k}: {_value(v)}" for k, v in plan["outputs"].items()]]
+                  for k, v in bounds.items()], ""] if bounds else [])
+    sections = [header, "", "Resources", *_tree(plan), "", "IAM grants", *_iam(plan), "",
+                *rollout, "Outputs", *[f"  {k}: {_value(v)}" for k, v in plan["outputs"].items()], "",
+                *render_cost(plan["cost"])]
     if "policy" in plan:
         sections += ["", *_verdicts(plan["policy"])]
     return "\n".join(sections) + "\n"

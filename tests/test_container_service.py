@@ -125,8 +125,9 @@ def test_task_definition_settings(staging, prod):
 
 def test_service_runs_privately_with_safe_deployments(staging, prod):
     service = one(staging, "aws:ecs/service:Service")
-    private = one(staging, "awsx:ec2:Vpc")  # the Vpc's inputs; subnets come from its outputs
-    assert private["numberOfAvailabilityZones"] == 2
+    private_subnets = [r for r in staging.resources if r.type == "aws:ec2/subnet:Subnet"
+                       and "-private-" in r.name]
+    assert len(private_subnets) == 2
     network = service["networkConfiguration"]
     assert network["assignPublicIp"] is False
     assert len(network["subnets"]) == 2 and all(s.startswith("subnet-") for s in network["subnets"])
@@ -153,8 +154,9 @@ def test_service_subnets_are_the_private_ones(staging):
     lb = one(staging, "aws:lb/loadBalancer:LoadBalancer")
     subnets = one(staging, "aws:ecs/service:Service")["networkConfiguration"]["subnets"]
     assert set(subnets).isdisjoint(lb["subnets"])
-    vpc_urn = next(r.urn for r in staging.resources if r.type == "awsx:ec2:Vpc")
-    assert vpc_urn in service.property_dependencies["networkConfiguration"]
+    private_urns = {r.urn for r in staging.resources
+                    if r.type == "aws:ec2/subnet:Subnet" and "-private-" in r.name}
+    assert private_urns <= set(service.property_dependencies["networkConfiguration"])
 
 
 def test_listeners_https_tls13_and_redirect(staging):
@@ -288,9 +290,8 @@ def test_autoscaling_on_cpu_and_requests(staging):
 
 
 def test_prod_network_three_azs_nat_per_az_and_endpoints(prod):
-    vpc = one(prod, "awsx:ec2:Vpc")
-    assert vpc["numberOfAvailabilityZones"] == 3
-    assert vpc["natGateways"] == {"strategy": "OnePerAz"}
+    assert len(inputs(prod, "aws:ec2/subnet:Subnet")) == 6
+    assert len(inputs(prod, "aws:ec2/natGateway:NatGateway")) == 3
     endpoints = inputs(prod, "aws:ec2/vpcEndpoint:VpcEndpoint")
     assert sorted(e["serviceName"] for e in endpoints.values()) == sorted(
         f"com.amazonaws.{REGION}.{s}" for s in ("ecr.api", "ecr.dkr", "logs", "secretsmanager",
@@ -388,7 +389,8 @@ def test_existing_network_is_used_as_given():
     recording = run_stack("staging", shipyard__network={
         "vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
         "private_subnet_ids": ["subnet-a2", "subnet-b2"]})
-    assert not inputs(recording, "awsx:ec2:Vpc")
+    assert not inputs(recording, "aws:ec2/vpc:Vpc")
+    assert not inputs(recording, "aws:ec2/subnet:Subnet")
     service = one(recording, "aws:ecs/service:Service")
     assert service["networkConfiguration"]["subnets"] == ["subnet-a2", "subnet-b2"]
     assert one(recording, "aws:lb/loadBalancer:LoadBalancer")["subnets"] == [

@@ -41,7 +41,7 @@ def plans(tmp_path_factory):
 # Prod: blue/green (second target group, listener rules, test listener, infrastructure role,
 # alarms on both groups), WAF and a versioned log bucket; staging: rolling with two rollback
 # alarms. Both: the ServiceImage component and the rollout check.
-@pytest.mark.parametrize("stack,count,listeners", [("staging", 38, 2), ("prod", 65, 3)])
+@pytest.mark.parametrize("stack,count,listeners", [("staging", 57, 2), ("prod", 101, 3)])
 def test_preview_of_each_stack(plans, stack, count, listeners):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr
@@ -50,7 +50,7 @@ def test_preview_of_each_stack(plans, stack, count, listeners):
     types = Counter(r["type"] for r in plan["resources"])
     for token in ("aws:ecs/service:Service", "aws:ecs/taskDefinition:TaskDefinition",
                   "aws:lb/loadBalancer:LoadBalancer", "aws:ecr/repository:Repository",
-                  "docker:index/image:Image", "awsx:ec2:Vpc", "shipyard:index:ContainerService"):
+                  "docker:index/image:Image", "aws:ec2/vpc:Vpc", "shipyard:index:ContainerService"):
         assert types[token] == 1, token
     assert types["aws:lb/listener:Listener"] == listeners
     assert plan["policy"]["mandatoryViolations"] == 0
@@ -124,8 +124,12 @@ def test_against_a_saved_plan_shows_the_change(plans, tmp_path):
     result = shipyard("preview", "staging", "--no-policy", "--against", str(tmp_path / "saved.json"))
     assert result.returncode == 0
     assert "Against the saved plan: 1 to add, 1 to change, 0 to remove" in result.stdout
-    assert "  + web-cpu" in result.stdout
-    assert "  ~ web-service (aws:ecs/service:Service)\n      desiredCount: 3 => 1" in result.stdout
+    prefix = "urn:pulumi:staging::shipyard::shipyard:index:ContainerService$"
+    assert (f"  + aws:appautoscaling/policy:Policy  {prefix}aws:appautoscaling/policy:Policy::"
+            "web-cpu\n") in result.stdout
+    assert (f"  ~ aws:ecs/service:Service  {prefix}aws:ecs/service:Service::web-service\n"
+            "      desiredCount: 3 => 1\n") in result.stdout
+    assert "IAM changes: 0 grants added, 0 removed\n" in result.stdout
 
 
 def test_preview_unknowns_lists_skipped_rules():
@@ -134,3 +138,176 @@ def test_preview_unknowns_lists_skipped_rules():
     assert "(unknowns as at a first preview)" in result.stdout
     assert "rule evaluations skipped (values unknown until deploy):" in result.stdout
     assert "      image-no-latest on web-task" in result.stdout
+
+
+EXAMPLE = PROJECT / "examples" / "own-program"
+EXAMPLE_POLICY = EXAMPLE / "policy-config.dev.json"
+
+
+@pytest.fixture(scope="module")
+def own_program(tmp_path_factory):
+    """The README's worked example, previewed from outside the repository's project."""
+    out = tmp_path_factory.mktemp("own") / "plan.json"
+    result = shipyard("preview", "dev", "--project-dir", str(EXAMPLE), "--policy-config",
+                      str(EXAMPLE_POLICY), "--out", str(out), cwd=EXAMPLE.parent)
+    return result, json.loads(out.read_text()) if out.is_file() else None
+
+
+def test_own_program_previews_with_the_bundled_pack(own_program):
+    result, plan = own_program
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Offline preview of own-program/dev: ")
+    jsonschema.validate(plan, SCHEMA)
+    assert plan["policy"]["pack"] == "shipyard-guardrails"
+    assert plan["policy"]["config"] == str(EXAMPLE_POLICY)
+    assert plan["policy"]["levels"]["alb-deletion-protection"] == "disabled"
+    assert f"  policy config: {EXAMPLE_POLICY}\n" in result.stdout
+    types = Counter(r["type"] for r in plan["resources"])
+    assert types["aws:ecs/service:Service"] == 1 and types["aws:ec2/subnet:Subnet"] == 4
+
+
+def test_own_program_cost_is_the_hand_computed_figure(own_program):
+    """eu-west-1, 2 on-demand X86_64 tasks of 0.25 vCPU / 0.5 GB, one ALB in 2 subnets, one NAT.
+    14.78 + 3.24 Fargate, 18.40 + 5.84 + 7.30 ALB, 1.00 key, 2.85 + 0.07 logs (5 GB, 14 days)
+    = 53.48; NAT 35.04 + 4.80 data + 3.65 address = 43.49."""
+    result, plan = own_program
+    assert plan["cost"]["perService"] == {"hello": 53.48, "stack (shared)": 43.49}
+    assert plan["cost"]["monthlyTotal"] == 96.97
+    assert ("      Fargate X86_64 vCPU, on demand: 2 tasks x 0.25 vCPU x 730 h x $0.04048 = "
+            "$14.78\n") in result.stdout
+    assert "  total: $96.97 per month\n" in result.stdout
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_every_stack_is_priced_line_by_line(plans, stack):
+    """Holds for any valid config: every service has Fargate lines, lines add up to totals."""
+    _, plan = plans[stack]
+    cost = plan["cost"]
+    services = {r["name"] for r in plan["resources"]
+                if r["type"] == "shipyard:index:ContainerService"}
+    assert set(cost["perService"]) == services | {"stack (shared)"}
+    for service in services:
+        items = [line["item"] for line in cost["lines"] if line["service"] == service]
+        assert any(item.startswith("Fargate ") and "vCPU" in item for item in items)
+        assert any(item.startswith("Application Load Balancer") for item in items)
+    assert cost["monthlyTotal"] == round(sum(line["monthly"] for line in cost["lines"]), 2)
+    nats = sum(r["type"] == "aws:ec2/natGateway:NatGateway" for r in plan["resources"])
+    assert sum(line["item"].startswith("NAT gateway (") for line in cost["lines"]) == nats
+
+
+def test_cost_delta_against_the_other_stack(plans, tmp_path):
+    saved = tmp_path / "staging.json"
+    saved.write_text(json.dumps(plans["staging"][1]))
+    result = shipyard("preview", "prod", "--no-policy", "--against", str(saved))
+    assert result.returncode == 0, result.stderr
+    before, after = (plans[s][1]["cost"]["monthlyTotal"] for s in ("staging", "prod"))
+    assert (f"Cost against the saved plan: ${before:.2f} => ${after:.2f} per month "
+            f"({after - before:+.2f})\n") in result.stdout
+
+
+def _example_copy(tmp_path, **config):
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).symlink_to(EXAMPLE / name)
+    lines = ["config:", "  aws:region: eu-west-1"]
+    lines += [f"  own-program:{k}: {v}" for k, v in config.items()]
+    (tmp_path / "Pulumi.dev.yaml").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+IMAGE = "public.ecr.aws/nginx/nginx@sha256:" + "4" * 64
+CERT = "arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-0000-0000-000000000003"
+
+
+@pytest.mark.parametrize("config,stderr", [
+    ({"certificate_arn": CERT},
+     "error: Missing required configuration variable 'own-program:image'\n"
+     "\tplease set a value using the command `pulumi config set own-program:image <value>`\n"),
+    ({"image": IMAGE, "certificate_arn": CERT, "replicas": "two"},
+     # the stack file is checked against the types its Pulumi.yaml declares, before the run
+     "error: own-program:replicas: 'two' is not valid; an integer (declared type integer in "
+     "Pulumi.yaml)\n"),
+    ({"image": "nginx:latest", "certificate_arn": CERT},
+     "error: containers[0].image: 'nginx:latest' is not valid; pin it by digest "
+     "(repo@sha256:<64 hex>) or by an explicit immutable tag other than 'latest'\n"),
+])
+def test_own_program_config_errors_exit_2_without_traceback(tmp_path, config, stderr):
+    project = _example_copy(tmp_path, **config)
+    result = shipyard("preview", "dev", "--project-dir", str(project), "--no-policy")
+    assert (result.returncode, result.stderr, result.stdout) == (2, stderr, "")
+
+
+def test_own_program_misspelt_key_exits_2(tmp_path):
+    project = _example_copy(tmp_path, imgae=IMAGE, certificate_arn=CERT)
+    result = shipyard("preview", "dev", "--project-dir", str(project), "--no-policy")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("error: Pulumi.dev.yaml: own-program:imgae")
+    assert "Traceback" not in result.stderr
+
+
+def test_diff_in_json_matches_the_schema(plans, tmp_path):
+    saved = tmp_path / "prod.json"
+    saved.write_text(json.dumps(plans["prod"][1]))
+    result = shipyard("preview", "staging", "--no-policy", "--json", "--against", str(saved))
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    jsonschema.validate(plan, SCHEMA)
+    assert plan["diff"]["cost"]["delta"] == round(
+        plan["cost"]["monthlyTotal"] - plans["prod"][1]["cost"]["monthlyTotal"], 2)
+    removed_types = {item["type"] for item in plan["diff"]["removed"]}
+    assert "aws:ec2/flowLog:FlowLog" in removed_types
+
+
+def test_a_failing_program_is_exit_2_with_its_line(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: broken\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (tmp_path / "__main__.py").write_text("import pulumi\n\nraise RuntimeError('no database')\n")
+    result = shipyard("preview", "dev", "--project-dir", str(tmp_path), "--no-policy")
+    assert (result.returncode, result.stderr) == (
+        2, "error: the program failed (at __main__.py:3): RuntimeError: no database\n")
+
+
+@pytest.mark.parametrize("content,reason", [
+    (None, "an existing JSON file in the --policy-pack-config format "
+           '({"<policy>": level | {...}})'),
+    ("{", "valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 "
+          "(char 1))"),
+    ('{"no-such-rule": "mandatory"}', None),
+])
+def test_bad_policy_config_exits_2(tmp_path, content, reason):
+    path = tmp_path / "levels.json"
+    if content is not None:
+        path.write_text(content)
+    result = shipyard("preview", "staging", "--policy-config", str(path))
+    assert result.returncode == 2 and result.stdout == ""
+    expected = (f"error: --policy-config: '{path}' is not valid; {reason}\n" if reason else
+                "error: policy config: 'no-such-rule' is not valid; not a policy of this pack\n")
+    assert result.stderr == expected
+
+
+@pytest.mark.parametrize("content", [None, "not json", '{"resources": 3}'])
+def test_missing_or_malformed_saved_plan_exits_2(tmp_path, content):
+    path = tmp_path / "saved.json"
+    if content is not None:
+        path.write_text(content)
+    result = shipyard("preview", "staging", "--no-policy", "--against", str(path))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: --against: '{path}' is not valid; ")
+    assert "Traceback" not in result.stderr
+
+
+def test_built_wheel_carries_the_pack_and_the_price_table(tmp_path):
+    import zipfile
+
+    uv = PROJECT / ".tools" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip("uv is installed by ./dev")
+    build = subprocess.run([str(uv), "build", "--wheel", "--package", "shipyard-platform",
+                            "--out-dir", str(tmp_path), str(PROJECT)], capture_output=True,
+                           text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    wheel = next(tmp_path.glob("shipyard_platform-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    pack = {p.relative_to(PROJECT / "policy").as_posix()
+            for p in (PROJECT / "policy").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert {f"shipyard_preview/policy/{p}" for p in pack} <= names
+    assert {"shipyard_preview/prices.json", "shipyard_preview/plan.schema.json"} <= names

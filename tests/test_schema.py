@@ -30,6 +30,7 @@ from shipyard import argument_docs, readme
 from shipyard.access_logs import AccessLogBucketArgs
 from shipyard.cluster import FargateClusterArgs
 from shipyard.container_service import ContainerService
+from shipyard.network import NetworkArgs
 from shipyard.spec import ContainerArgs, ContainerServiceArgs, SecretArgs, parse_service_args
 
 COMPONENTS_DIR = PROJECT / "components"
@@ -104,6 +105,12 @@ CONTAINER_SERVICE_OUTPUTS = {
     "rolloutBoundSeconds": "integer",
 }
 FARGATE_CLUSTER_INPUTS = {"containerInsights": "string"}
+NETWORK_INPUTS = {
+    "azCount": "integer", "natGateways": "string", "cidrBlock": "string",
+    "vpcEndpoints": "boolean", "flowLogs": "boolean", "flowLogRetentionDays": "integer",
+    "protect": "boolean", "permissionsBoundaryArn": "string", "vpcId": "input string",
+    "publicSubnetIds": "input array<string>", "privateSubnetIds": "input array<string>",
+}
 ACCESS_LOG_BUCKET_INPUTS = {"prefixes": "array<string>", "expireAfterDays": "integer",
                             "protect": "boolean", "region": "string"}
 
@@ -216,7 +223,7 @@ def test_plugin_info_reports_the_package_version(provider):
 def test_schema_names_the_package_and_serves_every_component(schema):
     assert schema["name"] == "shipyard"
     assert sorted(schema["resources"]) == sorted(TOKEN.format(c) for c in (
-        "ContainerService", "FargateCluster", "AccessLogBucket"))
+        "ContainerService", "Network", "FargateCluster", "AccessLogBucket"))
     assert all(r["isComponent"] for r in schema["resources"].values())
     assert sorted(schema["types"]) == [TOKEN.format("ContainerArgs"), TOKEN.format("SecretArgs")]
 
@@ -235,6 +242,7 @@ def test_container_service_arguments_required_and_optional(schema):
     ("ContainerArgs", ContainerArgs, CONTAINER_ARGS),
     ("SecretArgs", SecretArgs, SECRET_ARGS),
     ("FargateCluster", FargateClusterArgs, FARGATE_CLUSTER_INPUTS),
+    ("Network", NetworkArgs, NETWORK_INPUTS),
     ("AccessLogBucket", AccessLogBucketArgs, ACCESS_LOG_BUCKET_INPUTS),
 ])
 def test_every_argument_type_requiredness_description_and_default(schema, schema_type, args_type,
@@ -318,7 +326,8 @@ def test_container_service_outputs_are_typed_and_described(schema):
         assert doc, f"output {name} has no description"
 
 
-@pytest.mark.parametrize("component", ["ContainerService", "FargateCluster", "AccessLogBucket"])
+@pytest.mark.parametrize("component", ["ContainerService", "Network", "FargateCluster",
+                                       "AccessLogBucket"])
 def test_every_component_argument_and_output_is_described(schema, component):
     declared = resource(schema, component)
     assert declared.get("description"), component

@@ -105,7 +105,8 @@ def test_program_owned_key_in_config():
 def test_unknown_network_key():
     assert str(failure(shipyard__network={"azs": 2})) == (
         "shipyard:network: 'azs' is not valid; unknown key; allowed keys are az_count, "
-        "cidr_block, nat_gateways, private_subnet_ids, public_subnet_ids, vpc_endpoints, vpc_id")
+        "cidr_block, flow_log_retention_days, flow_logs, nat_gateways, permissions_boundary_arn, "
+        "private_subnet_ids, protect, public_subnet_ids, vpc_endpoints, vpc_id")
 
 
 def test_partial_existing_network():

@@ -7,10 +7,10 @@ from .access_logs import AccessLogBucket, AccessLogBucketArgs
 from .cluster import FargateCluster, FargateClusterArgs
 from .container_service import ContainerService
 from .errors import ConfigError
-from .network import Network
+from .network import Network, NetworkArgs
 from .service_image import ServiceImage, ServiceImageArgs
 from .spec import ContainerArgs, ContainerServiceArgs, SecretArgs
 
 __all__ = ["AccessLogBucket", "AccessLogBucketArgs", "ConfigError", "ContainerArgs",
            "ContainerService", "ContainerServiceArgs", "FargateCluster", "FargateClusterArgs",
-           "Network", "SecretArgs", "ServiceImage", "ServiceImageArgs"]
+           "Network", "NetworkArgs", "SecretArgs", "ServiceImage", "ServiceImageArgs"]

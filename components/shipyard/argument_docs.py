@@ -149,7 +149,7 @@ def _markdown_default(arg: Argument) -> str:
     if arg.default is NO_VALUE:
         return _escape(arg.default_text)
     _, end = _JSON.raw_decode(arg.default_text)
-    literal, rest = arg.default_text[:end], arg.default_text[end:].strip()
+    literal, rest = arg.default_text[:end], arg.default_text[end:].lstrip(". ")
     return f"`{literal}`" + (f" {_escape(rest)}" if rest else "")
 
 
