@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PROJECT
+from conftest import PROJECT, SAMPLE
 
 # The tests that read the committed stack files (directly, or through conftest's `committed`
 # fixture) or lint what a team adds. Every other test runs the frozen sample configs
@@ -150,3 +150,15 @@ def test_the_subset_covers_every_test_that_reads_the_stacks():
                or "cwd=PROJECT" in path.read_text()}
     subset = {entry.split("::")[0] for entry in ADOPTION_SUBSET}
     assert modules - subset - set(READS_NO_STACK) - {"tests/test_adoption.py"} == set()
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_sample_fixture_is_the_shipped_sample_while_it_ships(stack):
+    """A change to the sample in the root stack file (before anyone adopts the repository) must
+    reach the frozen copy the sample-specific tests run, or they test a stale stack."""
+    root = (PROJECT / f"Pulumi.{stack}.yaml").read_text()
+    fixture = (SAMPLE / f"Pulumi.{stack}.yaml").read_text()
+    if "source: app\n" in root:  # the sample is still what the repository ships
+        assert fixture.split("\n", 3)[3] == root, (
+            f"tests/fixtures/sample/Pulumi.{stack}.yaml differs from Pulumi.{stack}.yaml; copy "
+            "the root file below the fixture's three header lines")
