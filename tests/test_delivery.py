@@ -159,9 +159,9 @@ def test_deployment_settings(delivery):
         assert s["vcs"] == {
             "provider": "github", "repository": "acme-corp/shipyard", "deployCommits": False,
             "previewPullRequests": False, "pullRequestTemplate": False,
-            "paths": ["__main__.py", "stack_settings.py", "Pulumi.yaml", "components/**",
-                      "policy/**", "pyproject.toml", "uv.lock", f"Pulumi.{stack}.yaml",
-                      "app/**"]}
+            "paths": ["__main__.py", "stack_settings.py", "stack_topology.py",
+                      "artifact_images.py", "Pulumi.yaml", "components/**", "policy/**",
+                      "pyproject.toml", "uv.lock", f"Pulumi.{stack}.yaml", "app/**"]}
         assert s["sourceContext"] == {"git": {"branch": "refs/heads/main", "repoDir": "."}}
         assert s["executorContext"] == {"executorImage": "pulumi/pulumi:3.272.0"}
         context = s["operationContext"]
@@ -275,3 +275,11 @@ def test_delivery_iam_passes_the_policy_pack(delivery):
     run = analyze(delivery, PROJECT / "policy")
     assert [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in run.verdicts
             if v.enforcement_level == "mandatory"] == []
+
+
+def test_every_program_module_triggers_a_deployment():
+    # A module beside __main__.py changes what a stack deploys: a new one must be in the paths.
+    from shipyard_delivery.app_stacks import PROGRAM_PATHS
+
+    modules = sorted(p.name for p in PROJECT.glob("*.py"))
+    assert modules and [m for m in modules if m not in PROGRAM_PATHS] == []

@@ -12,8 +12,8 @@ from shipyard.errors import ConfigError
 
 APP_DIR = Path(__file__).resolve().parents[2]
 # What can change what a stack deploys besides the services' source folders.
-PROGRAM_PATHS = ("__main__.py", "stack_settings.py", "Pulumi.yaml", "components/**", "policy/**",
-                 "pyproject.toml", "uv.lock")
+PROGRAM_PATHS = ("__main__.py", "stack_settings.py", "stack_topology.py", "artifact_images.py",
+                 "Pulumi.yaml", "components/**", "policy/**", "pyproject.toml", "uv.lock")
 
 
 @dataclass(frozen=True)
