@@ -12,6 +12,7 @@ from typing import Any
 import pulumi_aws as aws
 from shipyard.errors import ConfigError
 from shipyard.image import source_fingerprint, source_tag
+from shipyard.repository_names import artifact_repository_name
 
 REPOSITORY_PREFIX = "shipyard"  # the artifacts stack's repository names: shipyard/<svc>/<ctr>
 PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
@@ -33,7 +34,7 @@ def with_artifact_images(name: str, args: dict[str, Any], *, registry_id: str,
         tag = source_tag(source_fingerprint(
             container["source"], dockerfile=container.get("dockerfile", "Dockerfile"),
             platform=PLATFORMS[architecture], build_args=container.get("build_args")))
-        repository = f"{REPOSITORY_PREFIX}/{name}/{container['name']}"
+        repository = artifact_repository_name(REPOSITORY_PREFIX, name, container["name"])
         # A blocking read through the default provider (the stack's region and credentials),
         # before any resource: the reference is a plain digest-pinned string the component
         # validates like any prebuilt image. A tag the artifacts stack has not pushed fails here

@@ -18,6 +18,7 @@ from shipyard.access_logs import log_delivery_principal
 from shipyard.errors import ConfigError
 from shipyard.network import NetworkSpec, parse_network_args
 from shipyard.regions import arn_region, partition_of
+from shipyard.repository_names import repository_name
 from shipyard.spec import ContainerServiceArgs, ServiceSpec, parse_service_args
 
 from stack_topology import StackTopology, applicable_defaults, kind_of, prepare
@@ -226,6 +227,10 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
             **probes[name], "vpc_id": _PLACEHOLDER_VPC,  # type: ignore[typeddict-item]
             "public_subnet_ids": [], "private_subnet_ids": []}
         specs[name] = parse_service_args(name, probe, setting)
+        for container in specs[name].containers:
+            if container.source is not None:  # its ECR repository's name, as the component does
+                repository_name(pulumi.get_project(), pulumi.get_stack(), name, container.name,
+                                setting=setting)
     return StackSettings(environment=str(environment), network=network, services=services,
                          access_logs=access_logs,
                          access_log_expiry_days=expiry_days,

@@ -73,7 +73,7 @@ for account, opts in providers.items():
     boundaries[account] = aws.iam.Policy(
         f"workload-boundary{suffix}", name=f"{project}-workload-boundary",
         description="The most any role created by the shipyard program may do",
-        policy=json.dumps(permissions.workload_boundary(settings, account)), opts=opts)
+        policy=json.dumps(permissions.workload_boundary(settings, account, app_stacks)), opts=opts)
 
 # GitHub's OIDC provider in every account a workflow acts in (pull-request previews read each
 # stack's account; the artifacts builder acts in the delivery account).
@@ -112,7 +112,8 @@ for stack in settings.stacks:
         assume_role_policy=deploy_trust(stack.name, account), opts=opts)
     for part, document in permissions.deploy_policies(
             settings, account=account, environment=app.environment,
-            protected_role_arns=protected).items():
+            protected_role_arns=protected, stack=stack.name,
+            app_stacks=app_stacks).items():
         policy = aws.iam.Policy(
             f"deploy-{stack.name}-{part}", name=f"{project}-deploy-{stack.name}-{part}",
             policy=json.dumps(document), opts=opts)
@@ -183,11 +184,11 @@ def github_role(name: str, description: str, context: str, policy: dict,
 
 preview_roles = {account: github_role(
     "preview-readonly", "pulumi preview from pull requests of this repository; reads only",
-    "pull_request", permissions.preview_policy(settings), account) for account in providers}
+    "pull_request", permissions.preview_policy(settings, app_stacks), account) for account in providers}
 builder_role = github_role(
     "artifacts-builder", "Merge workflow: builds and pushes the images of the artifacts stack",
     f"environment:{cloud_access.ARTIFACTS_ENVIRONMENT}",
-    permissions.artifacts_builder_policy(settings))
+    permissions.artifacts_builder_policy(settings, app_stacks))
 
 pulumiservice.OidcIssuer(
     "github-actions", name="github-actions", organization=org,

@@ -112,7 +112,8 @@ def test_artifacts_builder_trusts_only_the_artifacts_environment(delivery):
                                "repo:acme-corp@1234567/shipyard@7654321:environment:artifacts"]}}
     policy = json.loads(one(delivery, "aws:iam/rolePolicy:RolePolicy", "artifacts-builder")["policy"])
     repositories = {s["Sid"]: s for s in policy["Statement"]}["OwnArtifactRepositories"]
-    assert repositories["Resource"] == f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/shipyard/*"
+    # Exactly the artifacts stack's repositories, one per service container built from source.
+    assert repositories["Resource"] == [f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/shipyard/web/web"]
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])

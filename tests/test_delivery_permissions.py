@@ -36,7 +36,8 @@ SAMPLE_ARNS = {
     ("elasticloadbalancing", "listener/app"):
         f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/app/web-alb-1a2/50dc6c/f2f7",
     ("logs", "log-group"): f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:web-logs-5c6",
-    ("ecr", "repository"): f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/web-web-repo-7d8",
+    # The stack's own: `request` names the repository of the stack it asks for.
+    ("ecr", "repository"): f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shipyard/<stack>/web/web",
     ("kms", "key"): f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     ("iam", "role"): f"arn:aws:iam::{ACCOUNT}:role/web-execution-9e0",
     ("secretsmanager", "Secret"):
@@ -134,7 +135,8 @@ def _resource(action: str, cfn_type: str) -> str:
 
 
 def request(action: str, cfn_type: str, environment: str) -> Request:
-    resource = _resource(action, cfn_type)
+    """A call of the stack named like its environment (staging, prod) on its own resources."""
+    resource = _resource(action, cfn_type).replace("/<stack>/", f"/{environment}/")
     tags = {"environment": environment, "project": "shipyard"}
     # Only a create sends the new resource's tags (aws:RequestTag); a call on an existing
     # resource is judged by the tags it already has (aws:ResourceTag).

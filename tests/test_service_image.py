@@ -198,7 +198,9 @@ def test_artifacts_program_builds_once_and_exports_a_pinned_reference(tmp_path, 
     assert one(first, IMAGE)["build"]["platform"] == "linux/arm64"
     assert first.outputs["web_tag"] == tag
     repository = first.outputs["web_image"].split("@")[0]
-    assert repository.startswith(f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/web-repo-")
+    # Named, not auto-named: `<project>/<stack>/<name>` by default, so IAM can name it exactly.
+    assert repo["name"] == "artifacts/shared/web"
+    assert repository == f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/artifacts/shared/web"
     assert validate_digest_pinned(first.outputs["web_image"], "web_image") == \
         first.outputs["web_image"]
 

@@ -15,6 +15,7 @@ from .cluster import FargateCluster
 from .dns import alias_record
 from .image import ecr_repository_arn, validate_digest_pinned
 from .load_balancer import create_service_edge, rollout_bound_seconds
+from .repository_names import repository_name
 from .rollout import RolloutCheck, task_definition_family
 from .routing import Route
 from .scan_gate import ScanGate
@@ -57,6 +58,10 @@ class ContainerService(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         spec = parse_service_args(name, args)
         family = task_definition_family(pulumi.get_project(), pulumi.get_stack(), name)
+        # Named before anything is registered, so a name ECR refuses creates nothing.
+        repository_names = {c.name: repository_name(pulumi.get_project(), pulumi.get_stack(),
+                                                    spec.name, c.name)
+                            for c in spec.containers if c.source is not None}
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.spec = spec
         tags = {"service": name, **spec.tags}
@@ -93,7 +98,8 @@ class ContainerService(pulumi.ComponentResource):
                 "images_to_keep": spec.images_to_keep, "kms_key_arn": key.arn,
                 "scan_max_critical": spec.scan_max_critical, "scan_max_high": spec.scan_max_high,
                 "scan_timeout_seconds": spec.scan_timeout_seconds,
-                "protect": spec.protect_stateful, "tags": tags}, opts=child)
+                "protect": spec.protect_stateful, "tags": tags,
+                "repository_name": repository_names[container.name]}, opts=child)
             images[container.name] = built[container.name].image_ref
         gates: list[ScanGate] = [b.scan_gate for b in built.values()]
         repository_arns = pulumi.Output.all(

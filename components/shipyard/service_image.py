@@ -18,6 +18,7 @@ from .aws_session import provider_identity
 from .errors import ConfigError
 from .fargate import CPU_ARCHITECTURES
 from .image import SOURCE_TAG_PREFIX, source_fingerprint, source_tag
+from .repository_names import checked_repository_name
 from .scan_gate import ScanGate, Thresholds
 
 TYPE_TOKEN = "shipyard:index:ServiceImage"
@@ -50,6 +51,9 @@ class ServiceImageArgs(TypedDict, total=False):
     """Protect the repository from deletion. Default: false."""
     tags: dict[str, str]
     """Tags on the repository. Default: none."""
+    repository_name: str
+    """The ECR repository's name, fixed so IAM can name its exact ARN. Default:
+    `<project>/<stack>/<resource name>`."""
 
 
 def docker_platform(architecture: str) -> str:
@@ -111,6 +115,10 @@ class ServiceImage(pulumi.ComponentResource):
         dockerfile = args.get("dockerfile", "Dockerfile")
         build_args = dict(args.get("build_args") or {})
         platform = docker_platform(architecture)
+        # Before anything is registered: a name ECR refuses stops here, not half-way up.
+        repository = checked_repository_name(
+            args.get("repository_name")
+            or f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}", f"{name}.repository_name")
         self.tag = source_tag(source_fingerprint(source, dockerfile=dockerfile, platform=platform,
                                                  build_args=build_args))
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -121,7 +129,7 @@ class ServiceImage(pulumi.ComponentResource):
         invoke = pulumi.InvokeOptions(parent=self)
         kms_key = args.get("kms_key_arn")
         self._repository = aws.ecr.Repository(
-            f"{name}-repo", image_tag_mutability="IMMUTABLE",
+            f"{name}-repo", name=repository, image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                 scan_on_push=True),
             encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(

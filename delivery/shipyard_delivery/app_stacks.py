@@ -23,6 +23,9 @@ class AppStack:
     architecture: str
     sources: tuple[str, ...]
     """Service source folders relative to the program, in config order, without duplicates."""
+    built_containers: tuple[tuple[str, str], ...] = ()
+    """(service, container) of every container built from source: each has an ECR repository
+    whose exact name the delivery IAM derives (shipyard.repository_names)."""
 
 
 def _config(stack: str, app_dir: Path) -> Mapping:
@@ -39,6 +42,7 @@ def read_app_stack(stack: str, app_dir: Path = APP_DIR, namespace: str = "shipya
     defaults = config.get(f"{namespace}:service_defaults") or {}
     services = config.get(f"{namespace}:services") or []
     sources: list[str] = []
+    built: list[tuple[str, str]] = []
     architectures = set()
     for index, service in enumerate(services):
         merged = {**defaults, **service}
@@ -52,13 +56,15 @@ def read_app_stack(stack: str, app_dir: Path = APP_DIR, namespace: str = "shipya
                 raise ConfigError(f"{namespace}:services[{index}].containers.source", source,
                                   "a folder inside the repository, relative to the program")
             sources.append(folder.as_posix().strip("/"))
+            built.append((str(merged.get("name")), str(container.get("name"))))
     if len(architectures) > 1:
         raise ConfigError(f"{namespace}:services", sorted(architectures),
                           "one architecture per stack: the artifacts stack of that architecture "
                           "builds every service")
     return AppStack(name=stack, environment=str(config.get(f"{namespace}:environment", stack)),
                     architecture=architectures.pop() if architectures else "X86_64",
-                    sources=tuple(dict.fromkeys(sources)))
+                    sources=tuple(dict.fromkeys(sources)),
+                    built_containers=tuple(dict.fromkeys(built)))
 
 
 def deploy_paths(stacks: list[AppStack]) -> list[str]:

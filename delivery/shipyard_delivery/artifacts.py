@@ -4,6 +4,8 @@ stacks look them up by, and who may pull them across accounts."""
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.repository_names import artifact_repository_name
+
 from .app_stacks import APP_DIR, read_app_stack
 
 REPOSITORY_PREFIX = "shipyard"
@@ -29,7 +31,7 @@ class ImageToBuild:
 
 
 def repository_name(service: str, container: str) -> str:
-    return f"{REPOSITORY_PREFIX}/{service}/{container}"
+    return artifact_repository_name(REPOSITORY_PREFIX, service, container)
 
 
 def images_to_build(app_stacks: list[str], architecture: str,

@@ -15,8 +15,12 @@
 - The boundary is the most any workload role may ever do.
 - The preview role reads what `pulumi preview` reads: the data sources the program calls."""
 
+from collections.abc import Mapping
 from functools import cache
 
+from shipyard.repository_names import artifact_repository_name, repository_arn, repository_name
+
+from .app_stacks import AppStack
 from .settings import DeliverySettings
 
 TAG_KEY = "project"
@@ -49,23 +53,43 @@ def boundary_arn(settings: DeliverySettings, account: str) -> str:
     return f"arn:aws:iam::{account}:policy/{settings.app_project}-workload-boundary"
 
 
-def artifact_repository_arns(settings: DeliverySettings) -> str:
-    """The artifacts stack's repositories (`<project>/<service>/<container>`), in its account."""
-    return (f"arn:aws:ecr:{settings.aws_region}:{settings.aws_account_id}:repository/"
-            f"{settings.app_project}/*")
+def artifact_repository_arns(settings: DeliverySettings,
+                             app_stacks: Mapping[str, AppStack]) -> list[str]:
+    """The artifacts stack's repositories, one exact ARN per service container built from source
+    in any delivered stack (`<project>/<service>/<container>`, in the delivery account)."""
+    built = dict.fromkeys(pair for s in settings.stacks
+                          for pair in app_stacks[s.name].built_containers)
+    return [repository_arn(region=settings.aws_region, account=settings.aws_account_id,
+                           name=artifact_repository_name(settings.app_project, service, container))
+            for service, container in built]
 
 
-def workload_boundary(settings: DeliverySettings, account: str) -> dict:
+def stack_repository_arns(settings: DeliverySettings, stack: str, account: str,
+                          app: AppStack) -> list[str]:
+    """The repositories a stack's ContainerServices create for their containers built from
+    source (a developer's local `pulumi up`; delivered stacks deploy the artifacts' digests),
+    named by the same function the component uses, so each ARN is exact."""
+    return [repository_arn(region=settings.aws_region, account=account,
+                           name=repository_name(settings.app_project, stack, service, container))
+            for service, container in app.built_containers]
+
+
+def workload_boundary(settings: DeliverySettings, account: str,
+                      app_stacks: Mapping[str, AppStack]) -> dict:
     """The ceiling for every role the program creates (execution and task roles)."""
     region = settings.aws_region
+    # Exact repositories: those of the stacks in this account and the artifacts stack's.
+    own_images = [*(arn for s in settings.stacks if s.aws_account_id == account
+                    for arn in stack_repository_arns(settings, s.name, account,
+                                                     app_stacks[s.name])),
+                  *artifact_repository_arns(settings, app_stacks)]
     return _doc(
         {"Sid": "EcrToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
          "Resource": "*"},
-        {"Sid": "PullOwnImages", "Effect": "Allow",
-         "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer"],
-         "Resource": [*_arns(settings, "ecr", "repository/{p}-*", account),
-                      artifact_repository_arns(settings)]},
+        *([{"Sid": "PullOwnImages", "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                       "ecr:GetDownloadUrlForLayer"],
+            "Resource": own_images}] if own_images else []),
         {"Sid": "WriteOwnLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": _arns(settings, "logs", "log-group:{p}-*:log-stream:*", account)},
@@ -125,6 +149,8 @@ def _confined(sid: str, actions: list[str], resources: str | list[str], environm
     """One statement per kind of confinement: on the existing resource's environment tag, on the
     environment tag the create request carries, and (for calls IAM cannot condition on tags) on
     the name/region scope alone."""
+    if not resources:
+        return []  # nothing of this kind to manage; an empty Resource is invalid IAM
     groups: dict[str, list[str]] = {"Tagged": [], "TaggedOnCreate": [], "": []}
     for action in sorted(set(actions)):
         if confinable_by_resource_tag(action):
@@ -148,8 +174,10 @@ def _confined(sid: str, actions: list[str], resources: str | list[str], environm
 
 
 def deploy_policies(settings: DeliverySettings, *, account: str, environment: str,
-                    protected_role_arns: list[str]) -> dict[str, dict]:
+                    protected_role_arns: list[str], stack: str,
+                    app_stacks: Mapping[str, AppStack]) -> dict[str, dict]:
     """Managed policy name suffix -> document, for the deploy role of one stack."""
+    artifacts = artifact_repository_arns(settings, app_stacks)
     region = settings.aws_region
     in_region = {"StringEquals": {"aws:RequestedRegion": region}}
     boundary = boundary_arn(settings, account)
@@ -291,9 +319,10 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
         {"Sid": "EcrToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
          "Resource": "*"},
         # Images come from the artifacts stack: read its digests and scan results, never push.
-        {"Sid": "ReadArtifacts", "Effect": "Allow",
-         "Action": ["ecr:BatchGetImage", "ecr:DescribeImageScanFindings", "ecr:DescribeImages"],
-         "Resource": artifact_repository_arns(settings)},
+        *([{"Sid": "ReadArtifacts", "Effect": "Allow",
+            "Action": ["ecr:BatchGetImage", "ecr:DescribeImageScanFindings",
+                       "ecr:DescribeImages"],
+            "Resource": artifacts}] if artifacts else []),
         *_confined("Repositories",
                    ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
                     "ecr:CompleteLayerUpload", "ecr:CreateRepository", "ecr:DeleteLifecyclePolicy",
@@ -305,7 +334,8 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
                     "ecr:PutImageScanningConfiguration", "ecr:PutImageTagMutability",
                     "ecr:PutLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:TagResource",
                     "ecr:UntagResource", "ecr:UploadLayerPart"],
-                   arns("ecr", "repository/{p}-*"), environment),
+                   stack_repository_arns(settings, stack, account, app_stacks[stack]),
+                   environment),
         *_confined("LogGroups",
                    ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup",
                     "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
@@ -389,13 +419,14 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
             "storage": storage, "identity": identity}
 
 
-def preview_policy(settings: DeliverySettings) -> dict:
+def preview_policy(settings: DeliverySettings, app_stacks: Mapping[str, AppStack]) -> dict:
     """`pulumi preview` of the program: its data sources and nothing that writes."""
+    artifacts = artifact_repository_arns(settings, app_stacks)
     return _doc(
         {"Sid": "EcrTokenForTheImageRegistry", "Effect": "Allow",
          "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-        {"Sid": "ArtifactDigests", "Effect": "Allow", "Action": "ecr:DescribeImages",
-         "Resource": artifact_repository_arns(settings)},
+        *([{"Sid": "ArtifactDigests", "Effect": "Allow", "Action": "ecr:DescribeImages",
+            "Resource": artifacts}] if artifacts else []),
         {"Sid": "DataSourcesTheProgramReads", "Effect": "Allow",
          "Action": ["ec2:DescribeAvailabilityZones", "ec2:DescribeRouteTables",
                     "ec2:DescribeVpcs"],
@@ -404,9 +435,13 @@ def preview_policy(settings: DeliverySettings) -> dict:
     )
 
 
-def artifacts_builder_policy(settings: DeliverySettings) -> dict:
+def artifacts_builder_policy(settings: DeliverySettings,
+                             app_stacks: Mapping[str, AppStack]) -> dict:
     """The merge workflow's artifacts job: own the image repositories, push, read scans."""
-    repositories = artifact_repository_arns(settings)
+    repositories = artifact_repository_arns(settings, app_stacks)
+    if not repositories:
+        return _doc({"Sid": "EcrToken", "Effect": "Allow",
+                     "Action": "ecr:GetAuthorizationToken", "Resource": "*"})
     return _doc(
         {"Sid": "EcrToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
          "Resource": "*"},

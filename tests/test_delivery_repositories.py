@@ -1,0 +1,103 @@
+"""GIVEN the delivery project WHEN it writes its IAM THEN every ECR repository it names is an exact
+ARN derived from the stack files (each service container built from source) by the function the
+component and the artifacts stack name their repositories with, so the product rule
+`iam-no-wildcard-ecr-resource` (any wildcard character in an ECR resource) passes, and a stack
+that gains a service gains exact ARNs for it, never a pattern."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import PROJECT, inputs
+from delivery_mocks import delivery_run
+from shipyard.repository_names import artifact_repository_name, repository_arn, repository_name
+from shipyard_delivery import app_stacks
+
+from shipyard_preview.analyzer import analyze
+
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy")
+
+
+def arn(name: str) -> str:
+    return repository_arn(region=REGION, account=ACCOUNT, name=name)
+
+
+def ecr_resources(recording) -> dict[tuple[str, str], list[str]]:
+    """(policy, Sid) -> Resource of every Allow statement with an ECR action."""
+    found = {}
+    for type_token in POLICY_TYPES:
+        for name, policy in inputs(recording, type_token).items():
+            for statement in json.loads(policy["policy"])["Statement"]:
+                actions = statement["Action"]
+                actions = [actions] if isinstance(actions, str) else actions
+                if statement["Effect"] == "Allow" and any(
+                        a.lower().startswith("ecr:") for a in actions):
+                    resource = statement["Resource"]
+                    found[(name, statement["Sid"])] = ([resource] if isinstance(resource, str)
+                                                       else resource)
+    return found
+
+
+def expected_repositories(built: list[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    artifacts = [arn(artifact_repository_name("shipyard", s, c)) for s, c in built]
+
+    def own(stack: str) -> list[str]:
+        return [arn(repository_name("shipyard", stack, s, c)) for s, c in built]
+
+    return {
+        ("workload-boundary", "EcrToken"): ["*"],
+        ("workload-boundary", "PullOwnImages"): [*own("staging"), *own("prod"), *artifacts],
+        **{key: value for stack in ("staging", "prod") for key, value in {
+            (f"deploy-{stack}-storage", "EcrToken"): ["*"],
+            (f"deploy-{stack}-storage", "ReadArtifacts"): artifacts,
+            (f"deploy-{stack}-storage", "Repositories"): own(stack),
+            (f"deploy-{stack}-storage", "RepositoriesTaggedOnCreate"): own(stack)}.items()},
+        ("preview-readonly", "EcrTokenForTheImageRegistry"): ["*"],
+        ("preview-readonly", "ArtifactDigests"): artifacts,
+        ("artifacts-builder", "EcrToken"): ["*"],
+        ("artifacts-builder", "OwnArtifactRepositories"): artifacts,
+    }
+
+
+def mandatory(recording) -> list[tuple[str, str]]:
+    run = analyze(recording, PROJECT / "policy")
+    return [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in run.verdicts
+            if v.enforcement_level == "mandatory"]
+
+
+def test_the_committed_stacks_get_exact_repository_arns_and_pass_the_pack():
+    recording = delivery_run()
+    assert ecr_resources(recording) == expected_repositories([("web", "web")])
+    assert mandatory(recording) == []
+
+
+@pytest.fixture
+def stacks_with_a_new_service(tmp_path: Path, monkeypatch) -> Path:
+    """The committed staging and prod stack files, each with a second service built from source
+    (two containers), read by the delivery program instead of the committed ones."""
+    for stack in ("staging", "prod"):
+        document = yaml.safe_load((PROJECT / f"Pulumi.{stack}.yaml").read_text())
+        document["config"]["shipyard:services"].append({
+            "name": "api", "containers": [{"name": "api", "source": "services/api"},
+                                          {"name": "worker", "source": "services/worker"}]})
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
+    read = app_stacks.read_app_stack
+    monkeypatch.setattr(app_stacks, "read_app_stack",
+                        lambda stack, app_dir=tmp_path, namespace="shipyard":
+                        read(stack, app_dir, namespace))
+    return tmp_path
+
+
+def test_a_stack_gaining_a_service_gets_exact_arns_for_it(stacks_with_a_new_service):
+    recording = delivery_run()
+    resources = ecr_resources(recording)
+    assert resources == expected_repositories(
+        [("web", "web"), ("api", "api"), ("api", "worker")])
+    # No wildcard character anywhere but the registry-wide token call.
+    assert [(key, r) for key, listed in resources.items() for r in listed
+            if r != "*" and any(ch in r for ch in "*?")] == []
+    assert all(listed == ["*"] for (_, sid), listed in resources.items()
+               if sid.startswith("EcrToken"))
+    assert mandatory(recording) == []
