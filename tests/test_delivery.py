@@ -113,7 +113,12 @@ def test_artifacts_builder_trusts_only_the_artifacts_environment(delivery):
     policy = json.loads(one(delivery, "aws:iam/rolePolicy:RolePolicy", "artifacts-builder")["policy"])
     repositories = {s["Sid"]: s for s in policy["Statement"]}["OwnArtifactRepositories"]
     # Exactly the artifacts stack's repositories, one per service container built from source.
-    assert repositories["Resource"] == [f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/shipyard/web/web"]
+    built = dict.fromkeys(
+        f"{service['name']}/{container['name']}" for stack in ("staging", "prod")
+        for service in json.loads(committed_stack_config(stack).config["shipyard:services"])
+        for container in service["containers"] if "source" in container)
+    assert repositories["Resource"] == [
+        f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/shipyard/{name}" for name in built]
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])

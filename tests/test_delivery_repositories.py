@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import PROJECT, inputs
+from conftest import PROJECT, SAMPLE, committed_stack_config, inputs
 from delivery_mocks import delivery_run
 from shipyard.repository_names import artifact_repository_name, repository_arn, repository_name
 from shipyard_delivery import app_stacks
@@ -69,16 +69,21 @@ def mandatory(recording) -> list[tuple[str, str]]:
 
 def test_the_committed_stacks_get_exact_repository_arns_and_pass_the_pack():
     recording = delivery_run()
-    assert ecr_resources(recording) == expected_repositories([("web", "web")])
+    # The committed stacks' containers built from source (the sample's web/web).
+    built = list(dict.fromkeys(
+        (service["name"], container["name"]) for stack in ("staging", "prod")
+        for service in json.loads(committed_stack_config(stack).config["shipyard:services"])
+        for container in service["containers"] if "source" in container))
+    assert ecr_resources(recording) == expected_repositories(built)
     assert mandatory(recording) == []
 
 
 @pytest.fixture
 def stacks_with_a_new_service(tmp_path: Path, monkeypatch) -> Path:
-    """The committed staging and prod stack files, each with a second service built from source
+    """The sample staging and prod stack files, each with a second service built from source
     (two containers), read by the delivery program instead of the committed ones."""
     for stack in ("staging", "prod"):
-        document = yaml.safe_load((PROJECT / f"Pulumi.{stack}.yaml").read_text())
+        document = yaml.safe_load((SAMPLE / f"Pulumi.{stack}.yaml").read_text())
         document["config"]["shipyard:services"].append({
             "name": "api", "containers": [{"name": "api", "source": "services/api"},
                                           {"name": "worker", "source": "services/worker"}]})
