@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+from conftest import PROJECT, built_from_source
 from google.protobuf import json_format
 
 from shipyard_preview.engine import Recording, run_program
@@ -95,8 +95,11 @@ def test_an_unrelated_commit_changes_nothing_in_the_delivery_project(repo):
 
 
 def test_a_source_change_changes_only_the_image_and_what_runs_it(repo):
+    # The first folder the committed prod stack builds from (the sample's app/, or an
+    # adopting team's own).
+    source = next(iter(built_from_source("prod", repo).values()))["source"]
     before = run(repo, "prod")
-    with open(repo / "app" / "VERSION_NOTE.txt", "w") as note:
+    with open(repo / source / "VERSION_NOTE.txt", "w") as note:
         note.write("a change the image build context sees\n")
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "service source")
