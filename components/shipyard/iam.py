@@ -64,21 +64,32 @@ def task_role_policy(statements: Iterable[dict], *, exec_enabled: bool) -> dict 
     return _document(result) if result else None
 
 
-def kms_key_policy(*, account_id: str, region: str, partition: str = "aws") -> dict:
-    """Key policy for the service's key: the account administers it through IAM (AWS's default
-    statement), and CloudWatch Logs may use it only for this account's log groups."""
+def logs_key_policy(*, account_id: str, region: str, sid: str, log_group_condition: dict,
+                    partition: str = "aws") -> dict:
+    """Key policy for a key that encrypts log groups: the account administers it through IAM
+    (AWS's default statement), and CloudWatch Logs of this region may use it only for the log
+    groups `log_group_condition` names through the `aws:logs:arn` encryption context (CloudWatch
+    Logs User Guide, "Encrypt log data using AWS KMS")."""
     return _document([
         {"Sid": "AccountAdministersThroughIam", "Effect": "Allow",
          "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
          "Action": "kms:*", "Resource": "*"},
-        {"Sid": "CloudWatchLogsOfThisAccount", "Effect": "Allow",
+        {"Sid": sid, "Effect": "Allow",
          "Principal": {"Service": f"logs.{region}.amazonaws.com"},
          "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*",
                     "kms:ReEncrypt*"],
-         "Resource": "*",
-         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                   f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}}},
+         "Resource": "*", "Condition": log_group_condition},
     ])
+
+
+def kms_key_policy(*, account_id: str, region: str, partition: str = "aws") -> dict:
+    """The service's key: CloudWatch Logs may use it for this account's log groups."""
+    return logs_key_policy(
+        account_id=account_id, region=region, sid="CloudWatchLogsOfThisAccount",
+        log_group_condition={"ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn":
+                f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}},
+        partition=partition)
 
 
 def secret_arn_for_iam(arn: str) -> str:

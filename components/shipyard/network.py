@@ -20,6 +20,7 @@ import pulumi_aws as aws
 
 from . import validation as v
 from .errors import ConfigError
+from .iam import logs_key_policy
 
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 NAT_STRATEGIES = ("none", "single", "one_per_az")
@@ -225,18 +226,11 @@ def flow_log_delivery_policy(log_group_arn: str) -> dict:
 
 def flow_log_key_policy(*, account_id: str, region: str, log_group_arn: str,
                         partition: str = "aws") -> dict:
-    """The account administers the key through IAM; CloudWatch Logs may use it for the one
-    flow-log group only (CloudWatch Logs User Guide, "Encrypt log data using AWS KMS")."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdministersThroughIam", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-         "Action": "kms:*", "Resource": "*"},
-        {"Sid": "CloudWatchLogsForTheFlowLogGroup", "Effect": "Allow",
-         "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-         "Action": ["kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*",
-                    "kms:ReEncrypt*"],
-         "Resource": "*",
-         "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}}}]}
+    """CloudWatch Logs may use the flow-log key for the one flow-log group only."""
+    return logs_key_policy(
+        account_id=account_id, region=region, sid="CloudWatchLogsForTheFlowLogGroup",
+        log_group_condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+        partition=partition)
 
 
 class Network(pulumi.ComponentResource):
