@@ -26,6 +26,24 @@ def rollout_bound_seconds(deregistration_delay_seconds: int) -> int:
     return HEALTH_CHECK_INTERVAL_SECONDS * HEALTHY_THRESHOLD + deregistration_delay_seconds
 
 
+def admit_load_balancer(*, service: str, load_balancer: str, port: int,
+                        load_balancer_group: pulumi.Input[str], service_group: pulumi.Input[str],
+                        rule_names: tuple[str, str], tags: dict[str, str],
+                        opts: pulumi.ResourceOptions) -> None:
+    """The pair of rules that lets a load balancer, and only it, reach a service's tasks on the
+    container port: egress on the load balancer's group, ingress on the service's. `rule_names`
+    (egress, ingress) are the rules' logical names, kept as live stacks know them."""
+    egress_name, ingress_name = rule_names
+    aws.vpc.SecurityGroupEgressRule(
+        egress_name, security_group_id=load_balancer_group, ip_protocol="tcp",
+        from_port=port, to_port=port, referenced_security_group_id=service_group,
+        description=f"to {service} tasks on the container port", tags=tags, opts=opts)
+    aws.vpc.SecurityGroupIngressRule(
+        ingress_name, security_group_id=service_group, ip_protocol="tcp",
+        from_port=port, to_port=port, referenced_security_group_id=load_balancer_group,
+        description=f"from the {load_balancer} load balancer only", tags=tags, opts=opts)
+
+
 @dataclass
 class ServiceEdge:
     load_balancer: aws.lb.LoadBalancer
@@ -59,14 +77,11 @@ def create_service_edge(spec: ServiceSpec, parent: pulumi.Resource,
                 f"{name}-alb-in-{client_port}-{index}", security_group_id=alb_sg.id,
                 ip_protocol="tcp", from_port=client_port, to_port=client_port, cidr_ipv4=cidr,
                 description=purpose, tags=tags, opts=opts)
-    aws.vpc.SecurityGroupEgressRule(
-        f"{name}-alb-out-service", security_group_id=alb_sg.id, ip_protocol="tcp",
-        from_port=port, to_port=port, referenced_security_group_id=service_sg.id,
-        description=f"to {name} tasks on the container port", tags=tags, opts=opts)
-    aws.vpc.SecurityGroupIngressRule(
-        f"{name}-service-in-alb", security_group_id=service_sg.id, ip_protocol="tcp",
-        from_port=port, to_port=port, referenced_security_group_id=alb_sg.id,
-        description=f"from the {name} load balancer only", tags=tags, opts=opts)
+    admit_load_balancer(
+        service=name, load_balancer=name, port=port, load_balancer_group=alb_sg.id,
+        service_group=service_sg.id, rule_names=(f"{name}-alb-out-service",
+                                                 f"{name}-service-in-alb"),
+        tags=tags, opts=opts)
     # Tasks reach AWS APIs (ECR, Secrets Manager, CloudWatch Logs) and their own dependencies
     # over HTTPS only.
     aws.vpc.SecurityGroupEgressRule(

@@ -25,6 +25,7 @@ from .load_balancer import (
     HEALTHY_THRESHOLD,
     TLS_POLICY,
     UNHEALTHY_THRESHOLD,
+    admit_load_balancer,
 )
 from .routing import Route, allocate_priorities, parse_route
 from .topology import DnsSpec, WafSpec, parse_dns
@@ -350,12 +351,8 @@ def attach_service(*, name: str, balancer: SharedLoadBalancer, route: Route, pri
             f"{name}-test-rule", listener_arn=balancer.test_listener_arn, priority=priority,
             conditions=_conditions(route), actions=[action], tags=tags, opts=rule_opts)
 
-    aws.vpc.SecurityGroupEgressRule(
-        f"{name}-lb-out", security_group_id=balancer.security_group_id, ip_protocol="tcp",
-        from_port=port, to_port=port, referenced_security_group_id=service_security_group.id,
-        description=f"to {name} tasks on the container port", tags=tags, opts=opts)
-    aws.vpc.SecurityGroupIngressRule(
-        f"{name}-service-in-lb", security_group_id=service_security_group.id, ip_protocol="tcp",
-        from_port=port, to_port=port, referenced_security_group_id=balancer.security_group_id,
-        description=f"from the {balancer.name} load balancer only", tags=tags, opts=opts)
+    admit_load_balancer(
+        service=name, load_balancer=balancer.name, port=port,
+        load_balancer_group=balancer.security_group_id, service_group=service_security_group.id,
+        rule_names=(f"{name}-lb-out", f"{name}-service-in-lb"), tags=tags, opts=opts)
     return AttachedService(groups, production, test)
