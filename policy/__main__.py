@@ -6,8 +6,11 @@ from pathlib import Path
 # The rules are a sibling package; make that true however the CLI launches the pack.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import decode_once
 from guardrails import ALL_POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack
+
+decode_once.install()
 
 PolicyPack(
     name="shipyard-guardrails",
