@@ -4,8 +4,10 @@ and config, schema defaults applied as the CLI applies them), ConfigureStack, An
 resource and AnalyzeStack once. The verdicts are the pack's; nothing here judges a resource."""
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -208,6 +210,13 @@ def _collect(response: analyzer_pb2.AnalyzeResponse, urn: str, infos: dict[str, 
             remediation=info.remediation if info else "", url=info.url if info else ""))
 
 
+def _analyze_request(resource: RecordedResource, by_urn: dict[str, RecordedResource]
+                     ) -> analyzer_pb2.AnalyzeRequest:
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource.type, properties=resource.properties, urn=resource.urn, name=resource.name,
+        options=_options(resource), provider=_provider(resource, by_urn))
+
+
 def analyzer_resource(resource: RecordedResource, by_urn: dict[str, RecordedResource]
                       ) -> analyzer_pb2.AnalyzerResource:
     return analyzer_pb2.AnalyzerResource(
@@ -250,11 +259,12 @@ class PackSession:
 
     def analyze_resource(self, resource: RecordedResource,
                          by_urn: dict[str, RecordedResource]) -> tuple[list[Verdict], list[Skipped]]:
+        return self.collect(resource, self.stub.Analyze(_analyze_request(resource, by_urn)))
+
+    def collect(self, resource: RecordedResource, response: analyzer_pb2.AnalyzeResponse
+                ) -> tuple[list[Verdict], list[Skipped]]:
         verdicts: list[Verdict] = []
         skipped: list[Skipped] = []
-        response = self.stub.Analyze(analyzer_pb2.AnalyzeRequest(
-            type=resource.type, properties=resource.properties, urn=resource.urn,
-            name=resource.name, options=_options(resource), provider=_provider(resource, by_urn)))
         _collect(response, resource.urn, self.by_name, verdicts, skipped)
         return verdicts, skipped
 
@@ -269,12 +279,20 @@ class PackSession:
         return verdicts, skipped
 
     def analyze_all(self, resources: list[RecordedResource]) -> tuple[list[Verdict], list[Skipped]]:
-        """Every resource, then the stack: the order the engine uses."""
+        """Every resource, then the stack: the order the engine uses. The calls are in flight
+        together, as the engine's parallel steps send them; the answers are read in order."""
         by_urn = {r.urn: r for r in resources}
+        pending = {r.urn: self.stub.Analyze.future(_analyze_request(r, by_urn)) for r in resources}
+        return self.finish(resources, pending)
+
+    def finish(self, resources: list[RecordedResource], pending: dict[str, Any]
+               ) -> tuple[list[Verdict], list[Skipped]]:
+        """The answers to Analyze calls already sent (`pending`, by URN), in the order of
+        `resources`, then the stack's."""
         verdicts: list[Verdict] = []
         skipped: list[Skipped] = []
         for resource in resources:
-            v, s = self.analyze_resource(resource, by_urn)
+            v, s = self.collect(resource, pending[resource.urn].result())
             verdicts += v
             skipped += s
         v, s = self.analyze_stack(resources)
@@ -293,3 +311,68 @@ def analyze(recording: Recording, policy_dir: Path,
     verdicts, skipped = session.analyze_all(recording.resources)
     return PolicyRun(pack_name=session.info.name, pack_version=session.version,
                      policies=session.policies, verdicts=verdicts, skipped=skipped, levels=levels)
+
+
+_END = object()
+
+
+class AnalysisAsRegistered:
+    """Judge each resource while the program is still registering the next ones, as the engine
+    sends Analyze for a resource when its step runs rather than after the program ends. The pack
+    is its own process (the other core); a thread here connects to it, configures it, and sends
+    each resource handed to `submit` as it arrives. `finish` reads the answers in the
+    recording's order and judges the stack, so the result is what `analyze` gives."""
+
+    def __init__(self, pack: PackProcess, stack: StackConfig, *, dry_run: bool) -> None:
+        self._pack = pack
+        self._stack = stack
+        self._dry_run = dry_run
+        self._arrived: queue.SimpleQueue = queue.SimpleQueue()
+        self._pending: dict[str, Any] = {}
+        self._session: PackSession | None = None
+        self._levels: dict[str, str] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._send, name="analyze-as-registered",
+                                        daemon=True)
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def submit(self, resource: RecordedResource) -> None:
+        """Called by the recording monitor for each registered resource (any thread)."""
+        self._arrived.put(resource)
+
+    def _send(self) -> None:
+        try:
+            session = PackSession(self._pack.connect(), self._pack.policy_dir)
+            self._levels = session.configure(self._stack.policy_config)
+            session.configure_stack(self._stack, dry_run=self._dry_run)
+            self._session = session
+            # A resource's provider registers (and arrives) before the resource can name it.
+            by_urn: dict[str, RecordedResource] = {}
+            while (resource := self._arrived.get()) is not _END:
+                by_urn[resource.urn] = resource
+                self._pending[resource.urn] = session.stub.Analyze.future(
+                    _analyze_request(resource, by_urn))
+        except BaseException as error:  # noqa: BLE001  (re-raised in finish, on the caller's thread)
+            self._error = error
+            while self._arrived.get() is not _END:
+                pass
+
+    def stop(self) -> None:
+        """No more resources (also after a failed program): let the thread end."""
+        if self._thread.is_alive():
+            self._arrived.put(_END)
+            self._thread.join()
+
+    def finish(self, recording: Recording) -> PolicyRun:
+        self.stop()
+        if self._error is not None:
+            raise self._error
+        session = self._session
+        assert session is not None
+        verdicts, skipped = session.finish(recording.resources, self._pending)
+        return PolicyRun(pack_name=session.info.name, pack_version=session.version,
+                         policies=session.policies, verdicts=verdicts, skipped=skipped,
+                         levels=self._levels)

@@ -109,7 +109,7 @@ def _program_failure(error: BaseException, project_dir: Path) -> ProgramFailed:
 
 def preview(args: argparse.Namespace) -> int:
     # Imported here so `shipyard --help` stays fast.
-    from .analyzer import PackProcess, analyze
+    from .analyzer import AnalysisAsRegistered, PackProcess
     from .diff import diff_plans, load_saved_plan, render_diff
     from .engine import run_program
     from .plan import build_plan
@@ -122,15 +122,22 @@ def preview(args: argparse.Namespace) -> int:
     levels, source = policy_config(args.policy_config, project_dir, pack_dir, stack)
     stack = dataclasses.replace(stack, policy_config=levels)
     saved = load_saved_plan(args.against) if args.against else None
-    # The pack starts first, as its own process, and boots while the program runs.
+    # The pack starts first, as its own process, boots while the program runs and judges each
+    # resource as it is registered.
     with contextlib.nullcontext() if args.no_policy else PackProcess(pack_dir) as pack:
+        analysis = (None if pack is None else
+                    AnalysisAsRegistered(pack, stack, dry_run=args.preview_unknowns).start())
         try:
-            recording = run_program(project_dir, stack, preview_unknowns=args.preview_unknowns)
+            recording = run_program(project_dir, stack, preview_unknowns=args.preview_unknowns,
+                                    on_register=None if analysis is None else analysis.submit)
         except ConfigError:
             raise
         except Exception as error:  # noqa: BLE001  (any failure of the user's program: exit 2)
             raise _program_failure(error, project_dir) from None
-        policy_run = None if pack is None else analyze(recording, pack_dir, pack.connect())
+        finally:
+            if analysis is not None:
+                analysis.stop()
+        policy_run = None if analysis is None else analysis.finish(recording)
     plan = build_plan(recording, policy_run, source)
     if saved is not None:
         plan["diff"] = diff_plans(saved, plan)

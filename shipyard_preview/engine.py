@@ -7,6 +7,7 @@ import contextlib
 import os
 import runpy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,11 @@ class Recording:
 
 
 class RecordingMonitor(mocks.MockMonitor):
-    def __init__(self, mock: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mock: pulumi.runtime.Mocks,
+                 on_register: Callable[[RecordedResource], None] | None = None) -> None:
         super().__init__(mock)
         self.recorded: list[RecordedResource] = []
+        self.on_register = on_register
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine does not qualify a type with the root stack's type; the SDK's mock does.
@@ -71,7 +74,7 @@ class RecordingMonitor(mocks.MockMonitor):
         if request.type != "pulumi:pulumi:Stack":
             properties = struct_pb2.Struct()
             properties.CopyFrom(request.object)
-            self.recorded.append(RecordedResource(
+            recorded = RecordedResource(
                 urn=response.urn, type=request.type, name=request.name,
                 custom=bool(request.custom), parent=request.parent,
                 dependencies=list(request.dependencies),
@@ -82,7 +85,10 @@ class RecordingMonitor(mocks.MockMonitor):
                                        if request.deleteBeforeReplaceDefined else None),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 provider=request.provider, properties=properties, id=response.id,
-                aliases=[json_format.MessageToDict(a) for a in request.aliases]))
+                aliases=[json_format.MessageToDict(a) for a in request.aliases])
+            self.recorded.append(recorded)
+            if self.on_register is not None:
+                self.on_register(recorded)
         return response
 
 
@@ -116,15 +122,17 @@ def program_entry(project_dir: Path) -> Path:
     return entry
 
 
-def run_program(project_dir: Path, stack: StackConfig, *,
-                preview_unknowns: bool = False) -> Recording:
+def run_program(project_dir: Path, stack: StackConfig, *, preview_unknowns: bool = False,
+                on_register: Callable[[RecordedResource], None] | None = None) -> Recording:
     """Run the program of `project_dir` for `stack`. Raises what the program raises (a
-    ConfigError for bad config) after the runtime is reset."""
+    ConfigError for bad config) after the runtime is reset. `on_register` sees each resource
+    as it is registered (from the SDK's worker threads)."""
     entry = program_entry(project_dir)
     program_dir = entry.parent
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    monitor = RecordingMonitor(OfflineMocks(stack.region, preview_unknowns=preview_unknowns))
+    monitor = RecordingMonitor(OfflineMocks(stack.region, preview_unknowns=preview_unknowns),
+                               on_register)
     _reset_runtime()
     pulumi.runtime.set_mocks(monitor.mocks, project=stack.project, stack=stack.stack,
                              preview=preview_unknowns, monitor=monitor)
