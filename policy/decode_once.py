@@ -32,16 +32,6 @@ _READ_VERSIONS = ("1.21.",)
 _MAX_ENTRIES = 8192
 
 
-class _Raw(dict):
-    """MessageToDict's answer, tagged with the Struct's bytes so the next step finds its cache
-    entry. A dict like any other to every reader."""
-    __slots__ = ("key",)
-
-
-class _Deserialized(dict):
-    __slots__ = ("key",)
-
-
 class _Entry:
     __slots__ = ("deserialized", "proxy", "raw")
 
@@ -51,54 +41,68 @@ class _Entry:
         self.proxy: Any = None
 
 
+class _Raw(dict):
+    """MessageToDict's answer, carrying its cache entry to the next step. A dict like any other
+    to every reader."""
+    __slots__ = ("entry",)
+    entry: _Entry
+
+
+class _Deserialized(dict):
+    __slots__ = ("entry",)
+    entry: _Entry
+
+
 class _Memo:
     def __init__(self, to_dict: Any, deserialize: Any, proxy: Any) -> None:
         self._to_dict, self._deserialize, self._proxy = to_dict, deserialize, proxy
         self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
+        # Struct object -> its bytes. Every rule of one Analyze call, and every stack rule of one
+        # AnalyzeStack call, reads the same message object; holding it keeps its id unique.
+        self._keys: dict[int, tuple[Any, bytes]] = {}
         # The gRPC server answers on several threads.
         self._lock = threading.Lock()
-
-    def _entry(self, key: bytes) -> _Entry | None:
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-        return entry
 
     def message_to_dict(self, message: Any, *args: Any, **kwargs: Any) -> dict:
         if args or kwargs or not isinstance(message, struct_pb2.Struct):
             return self._to_dict(message, *args, **kwargs)
-        key = message.SerializeToString(deterministic=True)
         with self._lock:
-            entry = self._entry(key)
+            known = self._keys.get(id(message))
+            if known is not None and known[0] is message:
+                key = known[1]
+            else:
+                key = message.SerializeToString(deterministic=True)
+                if len(self._keys) >= _MAX_ENTRIES:
+                    self._keys.clear()
+                self._keys[id(message)] = (message, key)
+            entry = self._entries.get(key)
             if entry is None:
                 entry = _Entry(self._to_dict(message))
                 self._entries[key] = entry
                 if len(self._entries) > _MAX_ENTRIES:
                     self._entries.popitem(last=False)
+            else:
+                self._entries.move_to_end(key)
         # A fresh top level per caller: Configure keeps its dict as the rule's config.
         raw = _Raw(entry.raw)
-        raw.key = key
+        raw.entry = entry
         return raw
 
     def deserialize_properties(self, props: Any, proxy_secrets: bool = False) -> Any:
         if proxy_secrets or not isinstance(props, _Raw):
             return self._deserialize(props, proxy_secrets)
+        entry = props.entry
         with self._lock:
-            entry = self._entry(props.key)
-            if entry is None:
-                return self._deserialize(props, proxy_secrets)
             if entry.deserialized is None:
                 entry.deserialized = _Deserialized(self._deserialize(entry.raw))
-                entry.deserialized.key = props.key
+                entry.deserialized.entry = entry
             return entry.deserialized
 
     def unknown_checking_proxy(self, props: Any) -> Any:
         if not isinstance(props, _Deserialized):
             return self._proxy(props)
+        entry = props.entry
         with self._lock:
-            entry = self._entry(props.key)
-            if entry is None or entry.deserialized is not props:
-                return self._proxy(props)
             if entry.proxy is None:
                 entry.proxy = self._proxy(props)
             return entry.proxy
