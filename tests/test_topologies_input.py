@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from shipyard.errors import ConfigError
 from shipyard.routing import Route, allocate_priorities, patterns_intersect
 
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+
 
 def failure(stack: str = "fullstack", **overrides) -> str:
     with pytest.raises(ConfigError) as raised:
@@ -179,6 +181,28 @@ def test_a_firelens_option_needs_a_log_router():
     assert failure(shipyard__services=services) == (
         "shipyard:services[0].containers: ['nginx', 'app'] is not valid; log_router_options "
         "needs a container with firelens (the log router)")
+
+
+# The ECS agent's own cases (aws/amazon-ecs-agent ecs-agent/utils/firelens/firelens_test.go):
+# it chowns the socket folder to a numeric uid and fails the task on anything else.
+@pytest.mark.parametrize("user", ["1234", "1234:6789", "1234:abc", "10001:10001"])
+def test_the_log_router_runs_as_a_numeric_non_root_uid(user):
+    services = fullstack_services()
+    services[0]["containers"][2]["user"] = user
+    definitions = json.loads(one(run_stack("fullstack", shipyard__services=services),
+                                 TASK_DEFINITION,
+                                 "frontend-task")["containerDefinitions"])
+    assert {d["name"]: d["user"] for d in definitions}["log-router"] == user
+
+
+@pytest.mark.parametrize("user", ["fluent", "fluent:fluent", "1234:dog:cat", "1234:", "-1"])
+def test_a_log_router_user_the_agent_cannot_chown_to_is_refused(user):
+    services = fullstack_services()
+    services[0]["containers"][2]["user"] = user
+    assert failure(shipyard__services=services) == (
+        f"shipyard:services[0].containers[2].user: {user!r} is not valid; for the FireLens log "
+        "router, a numeric uid, uid:gid or uid:group such as 10001:10001 (ECS gives the log "
+        "socket's folder to that uid)")
 
 
 def test_healthy_start_needs_a_health_check():
