@@ -97,8 +97,9 @@ def test_blue_green_on_a_shared_load_balancer_without_a_test_listener_is_refused
     balancer = {"certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0000-3"}
     assert failure(shipyard__load_balancer=balancer) == (
         "shipyard:services[0].deployment.strategy: 'BLUE_GREEN' is not valid; service "
-        "'frontend' deploys BLUE_GREEN on the shared load balancer, which has no test listener: "
-        "set shipyard:load_balancer.test_listener_port and test_ingress_cidrs")
+        "'frontend' deploys BLUE_GREEN on a shared load balancer without a test listener: set "
+        "shipyard:load_balancer.test_listener_port and test_ingress_cidrs (an internal load "
+        "balancer has none: deploy ROLLING there)")
 
 
 def test_test_listener_open_to_the_internet_is_refused():
@@ -334,5 +335,5 @@ def test_shared_load_balancer_settings_are_checked(change, message):
 
 def test_load_balancer_config_without_shared_services_is_refused():
     assert failure("staging", shipyard__load_balancer={"test_listener_port": 8443}) == (
-        "shipyard:load_balancer: '<set>' is not valid; only used when a service has topology "
-        "shared; remove it or route a service on it")
+        "shipyard:load_balancer: '<set>' is not valid; only used when a service of topology "
+        "shared is routed on it; remove it or route a service on it")
