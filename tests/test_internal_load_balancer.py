@@ -195,3 +195,18 @@ def test_prod_needs_a_certificate_on_the_internal_load_balancer():
         "shipyard:internal_load_balancer.certificate_arn: None is not valid; required in prod: "
         "an ACM certificate ARN for the internal HTTPS listener (for a name in a private hosted "
         "zone)")
+
+
+def test_both_load_balancers_write_access_logs_under_their_own_prefix():
+    from iam_evaluation import is_allowed
+    from test_iam_seams import document, elb_writes, log_key
+
+    logged = run_stack("fullstack", shipyard__services=services(), shipyard__access_logs=True,
+                       shipyard__internal_load_balancer=INTERNAL)
+    balancers = inputs(logged, "aws:lb/loadBalancer:LoadBalancer")
+    assert {name: lb["accessLogs"]["prefix"] for name, lb in balancers.items()} == {
+        "internal-alb": "internal", "shared-alb": "shared"}
+    policy = document(logged, "aws:s3/bucketPolicy:BucketPolicy", "policy")
+    for prefix in ("internal", "shared"):
+        assert is_allowed(elb_writes(log_key(logged, prefix)), resource_policy=policy)
+    assert not is_allowed(elb_writes(log_key(logged, "api")), resource_policy=policy)
