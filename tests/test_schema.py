@@ -353,7 +353,8 @@ def test_the_plugin_is_a_python_component_package():
     # The package stands on its own: no policy SDK, no Pulumi Cloud provider, no preview tool.
     pyproject = tomllib.loads((COMPONENTS_DIR / "pyproject.toml").read_text())
     names = {re.split(r"[<>=\[ ]", d, maxsplit=1)[0] for d in pyproject["project"]["dependencies"]}
-    assert names == {"pulumi", "pulumi-aws", "pulumi-awsx", "pulumi-docker", "boto3"}
+    # No awsx: the network is built from pulumi-aws resources (README "Network").
+    assert names == {"pulumi", "pulumi-aws", "pulumi-docker", "boto3"}
     assert (COMPONENTS_DIR / "shipyard" / "py.typed").is_file()
 
 
