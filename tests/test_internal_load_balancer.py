@@ -9,7 +9,10 @@ import json
 
 import pytest
 from conftest import POLICY_DIR, inputs, one, run_stack, services_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shipyard.errors import ConfigError
+from test_stack_config_properties import SETTINGS, values
 
 from shipyard_preview.analyzer import analyze
 
@@ -210,3 +213,17 @@ def test_both_load_balancers_write_access_logs_under_their_own_prefix():
     for prefix in ("internal", "shared"):
         assert is_allowed(elb_writes(log_key(logged, prefix)), resource_policy=policy)
     assert not is_allowed(elb_writes(log_key(logged, "api")), resource_policy=policy)
+
+
+@settings(SETTINGS, max_examples=25)
+@given(internal=values, balancer=st.one_of(st.just("internal"), values), callers=values)
+def test_any_value_in_the_new_settings_runs_or_is_refused_clearly(internal, balancer, callers):
+    """Odd values where the internal load balancer is configured: a ConfigError naming the
+    setting, never another exception."""
+    configured = services(load_balancer=balancer)
+    for candidate in (internal, {**INTERNAL, "callers": callers}):
+        try:
+            run_stack("fullstack", shipyard__services=configured,
+                      shipyard__internal_load_balancer=candidate)
+        except ConfigError as error:
+            assert str(error).startswith("shipyard:")
