@@ -29,6 +29,14 @@ def test_records_of_the_shared_load_balancer_and_of_each_service(tmp_path):
         ("ZSHARED1", "shop.example.com"), ("ZOWN2", "web.example.org"))
 
 
+def test_a_record_of_the_internal_load_balancer(tmp_path):
+    app = _app(tmp_path, {
+        "shipyard:internal_load_balancer": {"callers": ["web"], "dns": {
+            "zone_id": "ZPRIVATE3", "name": "api.internal.example.com"}},
+        "shipyard:services": [{"name": "web"}]})
+    assert read_app_stack("qa", app).dns_records == (("ZPRIVATE3", "api.internal.example.com"),)
+
+
 def test_a_record_in_service_defaults_applies_to_every_service(tmp_path):
     app = _app(tmp_path, {
         "shipyard:service_defaults": {"dns": {"zone_id": "ZDEF", "name": "a.example.com"}},

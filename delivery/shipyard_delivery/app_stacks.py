@@ -35,7 +35,7 @@ class AppStack:
     `policy/config.<stack>.json`, as the offline preview resolves them."""
     dns_records: tuple[tuple[str, str], ...] = ()
     """(hosted zone id, record name) of every Route 53 alias the stack writes (the shared load
-    balancer's and each service's own `dns`), parsed as the component parses them: the deploy
+    balancers' and each service's own `dns`), parsed as the component parses them: the deploy
     role may change exactly these records."""
 
 
@@ -68,8 +68,8 @@ def read_app_stack(stack: str, app_dir: Path = APP_DIR, namespace: str = "shipya
                                   "a folder inside the repository, relative to the program")
             sources.append(folder.as_posix().strip("/"))
             built.append((str(merged.get("name")), str(container.get("name"))))
-    records = [_dns_record(config.get(f"{namespace}:load_balancer"),
-                           f"{namespace}:load_balancer.dns")]
+    records = [_dns_record(config.get(f"{namespace}:{balancer}"), f"{namespace}:{balancer}.dns")
+               for balancer in ("load_balancer", "internal_load_balancer")]
     records += [_dns_record({**defaults, **service}, f"{namespace}:services[{index}].dns")
                 for index, service in enumerate(services)]
     if len(architectures) > 1:
