@@ -34,6 +34,8 @@ log_prefixes = [name for name, args in settings.services.items()
                 if args.get("topology", "public") == "public"]
 if topology.load_balancer is not None:
     log_prefixes.append("shared")
+if topology.internal_load_balancer is not None:
+    log_prefixes.append("internal")
 access_logs = (AccessLogBucket("alb-logs", {"prefixes": log_prefixes,
                                             "expire_after_days": settings.access_log_expiry_days,
                                             "protect": settings.protect_stateful}, opts=opts)
@@ -51,6 +53,7 @@ namespace = (aws.servicediscovery.HttpNamespace(
     description="ECS Service Connect: private services by name", opts=opts)
     if topology.service_connect_users else None)
 
+internal: SharedLoadBalancer | None = None
 services: dict[str, ContainerService] = {}
 for name in topology.order:
     args = dict(settings.services[name])
@@ -65,7 +68,18 @@ for name in topology.order:
     if name in topology.callers:
         args["callers"] = {caller: services[caller].security_group_id
                            for caller in topology.callers[name]}
-    if shared is not None and args.get("topology") == "shared":
+    if topology.balancer_of.get(name) == "internal":
+        # Built here, once: its callers come first in topology.order (it admits their groups).
+        internal = internal or SharedLoadBalancer("internal", {
+            **topology.internal_load_balancer,  # type: ignore[typeddict-item]
+            "internal": True, "vpc_id": network.vpc_id,
+            "private_subnet_ids": network.private_subnet_ids,
+            "callers": {caller: services[caller].security_group_id
+                        for caller in topology.internal_callers},
+            **({"access_logs_bucket": access_logs.bucket_name} if access_logs else {}),
+        }, opts=opts)
+        args["load_balancer"] = internal
+    elif shared is not None and args.get("topology") == "shared":
         args["load_balancer"] = shared
     if namespace is not None and name in topology.service_connect_users:
         args["service_connect_namespace"] = namespace.arn
@@ -86,5 +100,7 @@ for name in topology.order:
 
 if shared is not None:
     pulumi.export("shared_url", shared.url)
+if internal is not None:
+    pulumi.export("internal_url", internal.url)
 pulumi.export("cluster_name", cluster.name)
 pulumi.export("vpc_id", network.vpc_id)

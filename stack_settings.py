@@ -219,7 +219,8 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
         services[name] = args
         entries.append((setting, name, args))
     services, probes, topology = prepare(entries, _object(config, "load_balancer"), defaults,
-                                         str(environment))
+                                         str(environment),
+                                         _object(config, "internal_load_balancer"))
     for setting, name, _ in entries:
         # Validate now, with placeholders for what the program supplies, so every bad value is
         # reported before the first resource exists.

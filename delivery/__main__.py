@@ -6,17 +6,15 @@ notifications. A separate project because a stack should not manage its own depl
 settings."""
 
 import json
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_pulumiservice as pulumiservice
 from shipyard.errors import ConfigError
 from shipyard_delivery import cloud_access, deployments, esc, feedback, permissions, trust
-from shipyard_delivery.app_stacks import read_app_stack
+from shipyard_delivery.app_stacks import policy_levels, read_app_stack
 from shipyard_delivery.settings import NAMESPACE, load_delivery_settings
 
-POLICY_DIR = Path(__file__).resolve().parents[1] / "policy"
 POLICY_PACK = "shipyard-guardrails"
 
 settings = load_delivery_settings()
@@ -156,8 +154,7 @@ for stack in settings.stacks:
         entity_type="stacks", mode="preventative",
         stacks=[{"name": stack.name, "routing_project": project}],
         policy_packs=[{"name": POLICY_PACK, "version_tag": settings.policy_pack_version,
-                       "config": json.loads(
-                           (POLICY_DIR / f"config.{stack.name}.json").read_text())}])
+                       "config": policy_levels(app)}])
     pulumi.export(f"deploy_role_{stack.name}", role.arn)
 
 webhook_url = pulumi.Config(NAMESPACE).get_secret("notification_webhook_url")

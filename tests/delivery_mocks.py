@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from conftest import PROJECT
 
 from shipyard_preview import engine
@@ -15,7 +16,9 @@ from shipyard_preview.mocks import OfflineMocks
 from shipyard_preview.stack_config import load_stack_config
 
 DELIVERY = PROJECT / "delivery"
-PUBLISHED = ["0.1.0"]
+# The version policy/PulumiPolicy.yaml names, as the policy workflow publishes it.
+PACK_VERSION = yaml.safe_load((PROJECT / "policy" / "PulumiPolicy.yaml").read_text())["version"]
+PUBLISHED = ["0.1.0", PACK_VERSION]
 
 
 class DeliveryMocks(OfflineMocks):

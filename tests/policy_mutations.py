@@ -151,6 +151,7 @@ MUTANTS: list[tuple[str, str, dict]] = [
     ("ecs-no-host-pid", TD, {"pidMode": "host"}),
     ("ecs-awsvpc-network", TD, {"networkMode": "bridge"}),
     ("ecs-non-root-user", TD, container(user="0")),
+    ("ecs-non-root-user", TD, container(user="00:10001")),  # uid 0 written with two digits
     ("ecs-log-configuration", TD, container(logConfiguration={})),
     ("ecs-no-secrets-in-env", TD, container(environment=[{"name": "MYSQL_PWD", "value": "x"}])),
     ("ecs-task-role-separate", TD, {"taskRoleArn": "arn:aws:iam::1:role/exec"}),

@@ -35,6 +35,8 @@ ADOPTION_SUBSET = [
     "tests/test_delivery_repositories.py",
     "tests/test_delivery_artifacts.py",
     "tests/test_delivery_permissions.py",
+    "tests/test_delivery_service_connect_dns.py",
+    "tests/test_delivery_app_stacks.py",
     "tests/test_delivery_input.py",
     "tests/test_delivery_run.py",
     "tests/test_iam_seams.py",

@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 from conftest import PROJECT, committed_stack_config, inputs, one
-from delivery_mocks import delivery_run
+from delivery_mocks import PACK_VERSION, delivery_run
 
 from shipyard_preview.analyzer import analyze
 
@@ -202,7 +202,7 @@ def test_policy_groups_are_preventative_per_stack_on_the_published_version(deliv
         assert group["mode"] == "preventative" and group["entityType"] == "stacks"
         assert group["stacks"] == [{"name": stack, "routingProject": "shipyard"}]
         (pack,) = group["policyPacks"]
-        assert pack["name"] == "shipyard-guardrails" and pack["versionTag"] == "0.1.0"
+        assert pack["name"] == "shipyard-guardrails" and pack["versionTag"] == PACK_VERSION
         assert pack["config"] == json.loads(
             (PROJECT / "policy" / f"config.{stack}.json").read_text())
 

@@ -152,9 +152,11 @@ def _program_refusal(published=None, **changes) -> tuple[str, list]:
 
 
 def test_unpublished_policy_version_refused_before_anything_is_registered():
+    from delivery_mocks import PACK_VERSION
+
     message, registered = _program_refusal(published=["0.0.9"])
     assert message == (
-        "shipyard-delivery:policy_pack_version: '0.1.0' is not valid; a version of "
+        f"shipyard-delivery:policy_pack_version: '{PACK_VERSION}' is not valid; a version of "
         "shipyard-guardrails published in acme-corp (0.0.9); the policy workflow publishes the "
         "version in policy/PulumiPolicy.yaml when policy/ changes")
     assert [r.type for r in registered if r.custom] == []

@@ -1,8 +1,13 @@
 """The seam between the deploy roles and AWS, evaluated rather than eyeballed: for every resource
 type the stacks contain, every call its CloudFormation handlers list (create, read, update with
-tags, delete) is allowed to the stack's own deploy role on the stack's own resources, and every
-call that IAM can confine by the environment tag is refused on the other environment's
-resources. Policies stay within IAM's size limits."""
+tags, delete), or the recorded supplement where a schema lists none, is allowed to the stack's
+own deploy role on the stack's own resources, and every call that IAM can confine by the
+environment tag is refused on the other environment's resources. Policies stay within IAM's
+size limits.
+
+`fullstack` (the committed full-stack example, environment `dev`) is delivered here as the one
+stack of a delivery config, so its deploy role is built by the real delivery program: it is the
+committed stack with a Service Connect namespace and a Route 53 alias record."""
 
 import json
 from functools import cache
@@ -21,6 +26,7 @@ from shipyard_delivery.resource_permissions import (
     NO_CALLS,
     SCHEMA_VERSION,
     handler_permissions,
+    recorded_calls,
 )
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
@@ -29,6 +35,22 @@ ACCOUNT, REGION = "111122223333", "eu-west-1"
 # sample's `web`, or an adopting team's first service).
 SERVICE = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"][
     "shipyard-delivery:resource_prefixes"][0]
+# The delivery config that delivers the full-stack example alone (its architecture differs from
+# the sample's prod, which one delivery config refuses).
+FULLSTACK_DELIVERY = {"fullstack": {"push_to_deploy": False, "branch": "main",
+                                    "production": True}}
+
+
+def _app_config(stack: str) -> dict:
+    return yaml.safe_load((PROJECT / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def environment_of(stack: str) -> str:
+    return str(_app_config(stack).get("shipyard:environment", stack))
+
+
+# The full-stack example's alias record, read from its stack file.
+FULLSTACK_DNS = _app_config("fullstack")["shipyard:load_balancer"]["dns"]
 SAMPLE_ARNS = {
     ("ecs", "cluster"): f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/cluster-4f1c2e7",
     ("ecs", "service"): f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/cluster-4f1c2e7/{SERVICE}-service-9a8",
@@ -57,6 +79,10 @@ SAMPLE_ARNS = {
     ("wafv2", "loadbalancer/app/"):
         f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/{SERVICE}-alb-1a2/50dc6c",
     ("wafv2", "webacl"): f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/{SERVICE}-waf-4c5/a1b2",
+    ("servicediscovery", "namespace"):
+        f"arn:aws:servicediscovery:{REGION}:{ACCOUNT}:namespace/ns-abcdefghijklmnop",
+    ("route53", "hostedzone"): f"arn:aws:route53:::hostedzone/{FULLSTACK_DNS['zone_id']}",
+    ("route53", "change"): "arn:aws:route53:::change/C2682N5HXP0BZ4",
     ("application-autoscaling", "ScalableTarget"):
         f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/056f0a1b2c3d",
     **{("ec2", kind): f"arn:aws:ec2:{REGION}:{ACCOUNT}:{kind}/{prefix}-0a1b2c3d4e5f67890"
@@ -76,16 +102,20 @@ SERVICE_LINKED = {"AWS::ECS::Cluster": "ecs.amazonaws.com",
 
 
 @cache
-def recordings():
+def recording(stack: str):
     from conftest import run_stack
 
-    return {"staging": run_stack("staging"), "prod": run_stack("prod")}
+    return run_stack(stack)
+
+
+@cache
+def delivery_recording(stack: str):
+    return delivery_run(stacks=FULLSTACK_DELIVERY) if stack == "fullstack" else delivery_run()
 
 
 @cache
 def deploy_policies(stack: str) -> tuple[dict, ...]:
-    recording = delivery_run()
-    policies = inputs(recording, "aws:iam/policy:Policy")
+    policies = inputs(delivery_recording(stack), "aws:iam/policy:Policy")
     return tuple(json.loads(p["policy"]) for name, p in policies.items()
                  if name.startswith(f"deploy-{stack}-"))
 
@@ -108,7 +138,12 @@ CFN_KIND = {
     "AWS::EC2::FlowLog": "vpc-flow-log",
     "AWS::ElasticLoadBalancingV2::ListenerRule": "listener-rule/app",
     "AWS::WAFv2::WebACL": "webacl", "AWS::WAFv2::WebACLAssociation": "webacl",
+    "AWS::ServiceDiscovery::HttpNamespace": "namespace", "AWS::Route53::RecordSet": "hostedzone",
 }
+# Tag calls with no resource-level permission are judged by the keys they write: a tag update
+# sends only the keys that changed (terraform-provider-aws UpdateTags), and the environment and
+# project tags are constant for a stack (provider default tags).
+TAG_UPDATES = frozenset({"servicediscovery:TagResource", "servicediscovery:UntagResource"})
 
 
 @cache
@@ -148,19 +183,30 @@ def _first_built_repository(stack: str) -> str:
     return f"{service}/{container}"
 
 
-def request(action: str, cfn_type: str, environment: str) -> Request:
-    """A call of the stack named like its environment (staging, prod) on its own resources."""
-    resource = _resource(action, cfn_type).replace("/<stack>/", f"/{environment}/")
+def request(action: str, cfn_type: str, stack: str) -> Request:
+    """A call of the stack on its own resources, tagged with the stack's environment."""
+    environment = environment_of(stack)
+    resource = _resource(action, cfn_type).replace("/<stack>/", f"/{stack}/")
     if resource.endswith("/<built>"):
-        resource = resource.replace("<built>", _first_built_repository(environment))
+        resource = resource.replace("<built>", _first_built_repository(stack))
     tags = {"environment": environment, "project": "shipyard"}
     # Only a create sends the new resource's tags (aws:RequestTag); a call on an existing
     # resource is judged by the tags it already has (aws:ResourceTag).
     request_tags = ({f"aws:RequestTag/{k}": v for k, v in tags.items()}
                     if permissions.carries_tags(action) or action == "ec2:CreateTags" else {})
-    context = {"aws:RequestedRegion": REGION, **request_tags,
+    written = sorted(tags)
+    if action in TAG_UPDATES:
+        written = ["managed-by"]
+        request_tags = ({"aws:RequestTag/managed-by": "pulumi"}
+                        if action.endswith(":TagResource") else {})
+    record_change = ({"route53:ChangeResourceRecordSetsNormalizedRecordNames":
+                      [FULLSTACK_DNS["name"]],
+                      "route53:ChangeResourceRecordSetsRecordTypes": ["A"],
+                      "route53:ChangeResourceRecordSetsActions": ["CREATE"]}
+                     if action == "route53:ChangeResourceRecordSets" else {})
+    context = {"aws:RequestedRegion": REGION, **request_tags, **record_change,
                **{f"aws:ResourceTag/{k}": v for k, v in tags.items()},
-               "aws:TagKeys": sorted(tags),
+               "aws:TagKeys": written,
                "iam:PassedToService": PASSED_TO.get(cfn_type, "ecs-tasks.amazonaws.com"),
                "iam:PermissionsBoundary":
                    f"arn:aws:iam::{ACCOUNT}:policy/shipyard-workload-boundary",
@@ -169,11 +215,14 @@ def request(action: str, cfn_type: str, environment: str) -> Request:
 
 
 def stack_types(stack: str) -> set[str]:
-    return {r.type for r in recordings()[stack].resources
+    return {r.type for r in recording(stack).resources
             if r.custom or r.type == "awsx:ec2:Vpc"}
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+STACKS = ["staging", "prod", "fullstack"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_resource_type_of_the_stack_has_a_recorded_source(stack):
     unmapped = sorted(stack_types(stack) - set(CFN_TYPES) - set(NO_CALLS))
     assert unmapped == [], (f"{stack} contains resource types with no recorded permission "
@@ -198,13 +247,13 @@ def _required_calls(stack: str | None) -> list[tuple[str, str]]:
     calls = set()
     for pulumi_type in (stack_types(stack) if stack else CFN_TYPES):
         for cfn_type in CFN_TYPES.get(pulumi_type, ()):
-            for perms in handler_permissions(cfn_type).values():
+            for perms in recorded_calls(cfn_type).values():
                 calls |= {(cfn_type, p) for p in perms
                           if p not in EXCLUDED.get(cfn_type, {})}
     return sorted(calls)
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_deploy_role_admits_every_handler_call_on_its_own_resources(stack):
     policies = deploy_policies(stack)
     refused = [f"{cfn_type}: {action}" for cfn_type, action in _required_calls(stack)
@@ -212,12 +261,20 @@ def test_deploy_role_admits_every_handler_call_on_its_own_resources(stack):
     assert refused == []
 
 
-def test_deploy_role_admits_every_call_of_every_recorded_type():
-    # Types other components may add (the network from pulumi-aws, alarms, listener rules, WAF)
-    # are covered before a stack contains them.
-    policies = deploy_policies("prod")
+# Grants that follow the stack file: the deploy role may change records only in the hosted
+# zones the file names, so a role whose file names none is checked for refusal instead.
+NAMED_BY_THE_STACK_FILE = frozenset({"AWS::Route53::RecordSet"})
+
+
+@pytest.mark.parametrize("stack", ["prod", "fullstack"])
+def test_deploy_role_admits_every_call_of_every_recorded_type(stack):
+    # Types other components may add (the network from pulumi-aws, alarms, listener rules, WAF,
+    # a Service Connect namespace) are covered before a stack contains them.
+    policies = deploy_policies(stack)
+    names_a_zone = bool(_app_config(stack).get("shipyard:load_balancer", {}).get("dns"))
     refused = [f"{cfn_type}: {action}" for cfn_type, action in _required_calls(None)
-               if not is_allowed(request(action, cfn_type, "prod"), identity_policies=policies)]
+               if (names_a_zone or cfn_type not in NAMED_BY_THE_STACK_FILE)
+               and not is_allowed(request(action, cfn_type, stack), identity_policies=policies)]
     assert refused == []
 
 
@@ -239,8 +296,9 @@ def test_no_role_can_retrust_a_workload_role():
         assert not is_allowed(retrust, identity_policies=deploy_policies(stack))
 
 
-def test_every_policy_document_is_within_its_iam_size_limit():
-    recording = delivery_run()
+@pytest.mark.parametrize("stack", ["prod", "fullstack"])
+def test_every_policy_document_is_within_its_iam_size_limit(stack):
+    recording = delivery_recording(stack)
     for name, policy in inputs(recording, "aws:iam/policy:Policy").items():
         size = len("".join(policy["policy"].split()))
         assert size <= MANAGED_POLICY_LIMIT, f"{name}: {size} > {MANAGED_POLICY_LIMIT}"

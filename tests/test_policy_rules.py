@@ -93,6 +93,8 @@ CASES = [
      ["Container 'web' runs as root (user 'root')."]),
     ("ecs-non-root-user", TD, with_container(user="0:1000"),
      ["Container 'web' runs as root (user '0:1000')."]),
+    ("ecs-non-root-user", TD, with_container(user="000:1000"),
+     ["Container 'web' runs as root (user '000:1000')."]),
     ("ecs-log-configuration", TD, without("logConfiguration"),
      ["Container 'web' has no logConfiguration.logDriver."]),
     ("ecs-no-secrets-in-env", TD,

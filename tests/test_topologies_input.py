@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from shipyard.errors import ConfigError
 from shipyard.routing import Route, allocate_priorities, patterns_intersect
 
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+
 
 def failure(stack: str = "fullstack", **overrides) -> str:
     with pytest.raises(ConfigError) as raised:
@@ -95,8 +97,9 @@ def test_blue_green_on_a_shared_load_balancer_without_a_test_listener_is_refused
     balancer = {"certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0000-3"}
     assert failure(shipyard__load_balancer=balancer) == (
         "shipyard:services[0].deployment.strategy: 'BLUE_GREEN' is not valid; service "
-        "'frontend' deploys BLUE_GREEN on the shared load balancer, which has no test listener: "
-        "set shipyard:load_balancer.test_listener_port and test_ingress_cidrs")
+        "'frontend' deploys BLUE_GREEN on a shared load balancer without a test listener: set "
+        "shipyard:load_balancer.test_listener_port and test_ingress_cidrs (an internal load "
+        "balancer has none: deploy ROLLING there)")
 
 
 def test_test_listener_open_to_the_internet_is_refused():
@@ -179,6 +182,28 @@ def test_a_firelens_option_needs_a_log_router():
     assert failure(shipyard__services=services) == (
         "shipyard:services[0].containers: ['nginx', 'app'] is not valid; log_router_options "
         "needs a container with firelens (the log router)")
+
+
+# The ECS agent's own cases (aws/amazon-ecs-agent ecs-agent/utils/firelens/firelens_test.go):
+# it chowns the socket folder to a numeric uid and fails the task on anything else.
+@pytest.mark.parametrize("user", ["1234", "1234:6789", "1234:abc", "10001:10001"])
+def test_the_log_router_runs_as_a_numeric_non_root_uid(user):
+    services = fullstack_services()
+    services[0]["containers"][2]["user"] = user
+    definitions = json.loads(one(run_stack("fullstack", shipyard__services=services),
+                                 TASK_DEFINITION,
+                                 "frontend-task")["containerDefinitions"])
+    assert {d["name"]: d["user"] for d in definitions}["log-router"] == user
+
+
+@pytest.mark.parametrize("user", ["fluent", "fluent:fluent", "1234:dog:cat", "1234:", "-1"])
+def test_a_log_router_user_the_agent_cannot_chown_to_is_refused(user):
+    services = fullstack_services()
+    services[0]["containers"][2]["user"] = user
+    assert failure(shipyard__services=services) == (
+        f"shipyard:services[0].containers[2].user: {user!r} is not valid; for the FireLens log "
+        "router, a numeric uid, uid:gid or uid:group such as 10001:10001 (ECS gives the log "
+        "socket's folder to that uid)")
 
 
 def test_healthy_start_needs_a_health_check():
@@ -310,5 +335,5 @@ def test_shared_load_balancer_settings_are_checked(change, message):
 
 def test_load_balancer_config_without_shared_services_is_refused():
     assert failure("staging", shipyard__load_balancer={"test_listener_port": 8443}) == (
-        "shipyard:load_balancer: '<set>' is not valid; only used when a service has topology "
-        "shared; remove it or route a service on it")
+        "shipyard:load_balancer: '<set>' is not valid; only used when a service of topology "
+        "shared is routed on it; remove it or route a service on it")

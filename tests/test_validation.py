@@ -227,9 +227,10 @@ def test_variable_cannot_be_both_plain_and_secret():
         "or a secret, not both")
 
 
-def test_root_user_refused():
-    assert error(parse_service_args, "web", service(**container(user="0:0"))) == (
-        "containers[0].user: '0:0' is not valid; a non-root uid[:gid] such as 10001:10001")
+@pytest.mark.parametrize("user", ["0:0", "root", "ROOT:staff", "00", "000:1000", " 0"])
+def test_root_user_refused(user):
+    assert error(parse_service_args, "web", service(**container(user=user))) == (
+        f"containers[0].user: {user!r} is not valid; a non-root uid[:gid] such as 10001:10001")
 
 
 def test_source_and_image_are_exclusive():

@@ -504,11 +504,9 @@ class ContainerService(pulumi.ComponentResource):
 def route_url(balancer: SharedLoadBalancer, route: Route) -> pulumi.Output[str]:
     """The service's address on a shared load balancer: its first literal host if it has one,
     else the load balancer's address, followed by the literal start of its first path."""
-    literal_hosts = [h for h in route.hosts if "*" not in h and "?" not in h]
-    base: pulumi.Input[str] = (f"{'https' if balancer.https else 'http'}://{literal_hosts[0]}"
-                               if literal_hosts else balancer.url)
-    path = route.paths[0].split("*")[0].split("?")[0] if route.paths else ""
-    return pulumi.Output.concat(base, path.rstrip("/") if path != "/" else "")
+    static = route.static_url(balancer.https)
+    return (pulumi.Output.from_input(static) if static is not None
+            else pulumi.Output.concat(balancer.url, route.path_prefix))
 
 
 @dataclass

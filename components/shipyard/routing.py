@@ -34,6 +34,23 @@ class Route:
     setting: str = "routing"
     """Where the route was declared, for error messages."""
 
+    @property
+    def literal_host(self) -> str | None:
+        """The first host without wildcards: the name callers use."""
+        return next((h for h in self.hosts if "*" not in h and "?" not in h), None)
+
+    @property
+    def path_prefix(self) -> str:
+        """The literal start of the first path, without a trailing slash ("" for "/*")."""
+        path = self.paths[0].split("*")[0].split("?")[0] if self.paths else ""
+        return path.rstrip("/") if path != "/" else ""
+
+    def static_url(self, https: bool) -> str | None:
+        """The address on its load balancer when it does not depend on the load balancer's
+        own DNS name, i.e. when the route has a literal host."""
+        host = self.literal_host
+        return None if host is None else f"{'https' if https else 'http'}://{host}{self.path_prefix}"
+
 
 def _patterns(raw: object, setting: str, chars: frozenset[str], example: str,
               lower: bool, allowed: str) -> tuple[str, ...]:

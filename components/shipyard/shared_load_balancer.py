@@ -211,7 +211,7 @@ class SharedLoadBalancer(pulumi.ComponentResource):
                         f"{caller}-out-to-{name}-{port}", security_group_id=caller_group,
                         ip_protocol="tcp", from_port=port, to_port=port,
                         referenced_security_group_id=group.id,
-                        description=f"to the {name} internal load balancer", tags=tags,
+                        description=f"to load balancer {name} (internal)", tags=tags,
                         opts=child)
                 continue
             for index, cidr in enumerate(spec.ingress_cidrs):

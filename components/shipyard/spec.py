@@ -21,6 +21,11 @@ from .topology import TOPOLOGY_KEYS, TopologySpec, check_ports, parse_topology
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
 _ROOT_USERS = ("root", "0", "0:0", "root:root")
+# The ECS agent hands the FireLens socket directory to the router's user by number
+# (aws/amazon-ecs-agent ecs-agent/utils/firelens/firelens.go, SetOwnership: `uid`, `uid:gid` or
+# `uid:group`, anything else fails the task), the non-root FireLens mode of agent 1.96.0
+# (aws/amazon-ecs-agent#4697, aws/containers-roadmap#2122).
+_FIRELENS_USER_RE = v.re.compile(r"^[0-9]+(:[0-9A-Za-z_][0-9A-Za-z_.-]*)?$")
 _SCRATCH_PATH_RE = v.re.compile(r"^/[A-Za-z0-9._/-]+$")
 
 
@@ -67,7 +72,8 @@ class ContainerArgs(TypedDict):
     scratch_paths: NotRequired[list[str]]
     """Writable paths, each a volume (the root filesystem is read-only). Default: []."""
     user: NotRequired[str]
-    """uid[:gid] to run as; root is refused. Default: "10001:10001"."""
+    """uid[:gid] to run as; root is refused, and a FireLens router needs a numeric uid.
+    Default: "10001:10001"."""
     essential: NotRequired[bool]
     """Whether the task stops when this container stops. Default: true."""
     health_check_command: NotRequired[list[str]]
@@ -376,7 +382,7 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
         v.validate_port_mapping_name(name, port, f"{setting}.name")
     user = raw.get("user", CONTAINER_DEFAULTS["user"])
     if not isinstance(user, str) or not user or user.strip().lower() in _ROOT_USERS \
-            or user.split(":")[0] in ("0", "root"):
+            or _runs_as_root(user):
         raise ConfigError(f"{setting}.user", user, "a non-root uid[:gid] such as 10001:10001")
     scratch = raw.get("scratch_paths", CONTAINER_DEFAULTS["scratch_paths"])
     if not isinstance(scratch, list):
@@ -419,6 +425,10 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
                        if "options" in firelens else {})}
     router_options = (_plain_map(raw["log_router_options"], f"{setting}.log_router_options")
                       if raw.get("log_router_options") is not None else None)
+    if firelens is not None and not _FIRELENS_USER_RE.match(user):
+        raise ConfigError(f"{setting}.user", user,
+                          "for the FireLens log router, a numeric uid, uid:gid or uid:group "
+                          "such as 10001:10001 (ECS gives the log socket's folder to that uid)")
     if firelens is not None and router_options is not None:
         raise ConfigError(f"{setting}.log_router_options", router_options,
                           "the log router itself logs to CloudWatch with awslogs; only other "
@@ -431,6 +441,12 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
                                  f"{setting}.essential"),
         health_check_command=health, depends_on=depends_on, firelens=firelens,
         log_router_options=router_options)
+
+
+def _runs_as_root(user: str) -> bool:
+    """Docker reads a numeric user as a number, so "00" and "000:1000" are root too."""
+    name = user.split(":")[0].strip().lower()
+    return name == "root" or (name.isdigit() and int(name) == 0)
 
 
 def _environment_map(value: object, setting: str) -> dict[str, Any]:

@@ -169,9 +169,10 @@ def parse_deployment(raw: object, setting: str, service: str, kind: str,
                                   "listener is shipyard:load_balancer.test_listener_port")
         if strategy == "BLUE_GREEN" and shared_test_port is None:
             raise ConfigError(f"{setting}.strategy", strategy,
-                              f"service '{service}' deploys BLUE_GREEN on the shared load "
-                              "balancer, which has no test listener: set "
-                              "shipyard:load_balancer.test_listener_port and test_ingress_cidrs")
+                              f"service '{service}' deploys BLUE_GREEN on a shared load "
+                              "balancer without a test listener: set "
+                              "shipyard:load_balancer.test_listener_port and test_ingress_cidrs "
+                              "(an internal load balancer has none: deploy ROLLING there)")
         d = {**d, "test_listener_port": shared_test_port}
     port = d.get("test_listener_port")
     if strategy == "BLUE_GREEN" and port is None:

@@ -1,16 +1,19 @@
 """What the delivery plumbing needs to know about the application stacks, read from their stack
-files (`Pulumi.<stack>.yaml` beside the program): the environment tag, the architecture, and the
+files (`Pulumi.<stack>.yaml` beside the program): the environment tag, the architecture, the
 source folder of every service built from source, which the merge workflow's path filter, the
-Deployments path filter and the artifacts stack follow."""
+Deployments path filter and the artifacts stack follow, and the DNS records the stack writes."""
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from shipyard.errors import ConfigError
+from shipyard.topology import parse_dns
 
 APP_DIR = Path(__file__).resolve().parents[2]
+_POLICY_FILE = "a policy config file inside the project, such as policy/config.staging.json"
 # What can change what a stack deploys besides the services' source folders.
 PROGRAM_PATHS = ("__main__.py", "stack_settings.py", "stack_topology.py", "artifact_images.py",
                  "Pulumi.yaml", "components/**", "policy/**", "pyproject.toml", "uv.lock")
@@ -26,6 +29,14 @@ class AppStack:
     built_containers: tuple[tuple[str, str], ...] = ()
     """(service, container) of every container built from source: each has an ECR repository
     whose exact name the delivery IAM derives (shipyard.repository_names)."""
+    policy_config: str = ""
+    """The stack's policy levels, relative to the program: `shipyard:policy_config` where the
+    stack file chooses one (a dev or qa stack may reuse staging's), else
+    `policy/config.<stack>.json`, as the offline preview resolves them."""
+    dns_records: tuple[tuple[str, str], ...] = ()
+    """(hosted zone id, record name) of every Route 53 alias the stack writes (the shared load
+    balancers' and each service's own `dns`), parsed as the component parses them: the deploy
+    role may change exactly these records."""
 
 
 def _config(stack: str, app_dir: Path) -> Mapping:
@@ -57,14 +68,46 @@ def read_app_stack(stack: str, app_dir: Path = APP_DIR, namespace: str = "shipya
                                   "a folder inside the repository, relative to the program")
             sources.append(folder.as_posix().strip("/"))
             built.append((str(merged.get("name")), str(container.get("name"))))
+    records = [_dns_record(config.get(f"{namespace}:{balancer}"), f"{namespace}:{balancer}.dns")
+               for balancer in ("load_balancer", "internal_load_balancer")]
+    records += [_dns_record({**defaults, **service}, f"{namespace}:services[{index}].dns")
+                for index, service in enumerate(services)]
     if len(architectures) > 1:
         raise ConfigError(f"{namespace}:services", sorted(architectures),
                           "one architecture per stack: the artifacts stack of that architecture "
                           "builds every service")
+    policy_config = config.get(f"{namespace}:policy_config", f"policy/config.{stack}.json")
+    policy_path = Path(str(policy_config))
+    if policy_path.is_absolute() or ".." in policy_path.parts:
+        raise ConfigError(f"Pulumi.{stack}.yaml: {namespace}:policy_config", policy_config,
+                          _POLICY_FILE)
     return AppStack(name=stack, environment=str(config.get(f"{namespace}:environment", stack)),
                     architecture=architectures.pop() if architectures else "X86_64",
                     sources=tuple(dict.fromkeys(sources)),
-                    built_containers=tuple(dict.fromkeys(built)))
+                    built_containers=tuple(dict.fromkeys(built)),
+                    policy_config=policy_path.as_posix(),
+                    dns_records=tuple(dict.fromkeys(r for r in records if r is not None)))
+
+
+def policy_levels(app: AppStack, app_dir: Path = APP_DIR) -> dict:
+    """The policy config the stack's policy group enforces (the file the offline preview
+    judges the stack by)."""
+    path = app_dir / app.policy_config
+    if not path.is_file():
+        raise ConfigError(f"Pulumi.{app.name}.yaml: shipyard:policy_config", app.policy_config,
+                          _POLICY_FILE)
+    levels = json.loads(path.read_text())
+    if not isinstance(levels, dict):
+        raise ConfigError(f"Pulumi.{app.name}.yaml: shipyard:policy_config", app.policy_config,
+                          "a JSON object of policy names and levels")
+    return levels
+
+
+def _dns_record(settings: object, setting: str) -> tuple[str, str] | None:
+    if not isinstance(settings, Mapping) or settings.get("dns") is None:
+        return None
+    spec = parse_dns(settings["dns"], setting)
+    return spec.zone_id, spec.name
 
 
 def deploy_paths(stacks: list[AppStack]) -> list[str]:

