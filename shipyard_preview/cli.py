@@ -10,10 +10,11 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from shipyard.errors import ConfigError
@@ -200,5 +201,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+def run() -> NoReturn:
+    """The `shipyard` command: `main`, then end the process without tearing the interpreter
+    down. Freeing the SDK's ~800 modules and the program's objects one by one takes about a
+    second at exit (0.8 s for one service, 1.4 s for prod, measured on the benchmark machine)
+    and serves nothing here: by now the pack process is stopped, --out is written and closed,
+    and what is left to flush is flushed first."""
+    try:
+        code = main()
+    except SystemExit as exit_:  # argparse's --help and usage errors: as Python would end
+        code = 0 if exit_.code is None else exit_.code if isinstance(exit_.code, int) else 1
+        if not isinstance(exit_.code, (int, type(None))):
+            print(exit_.code, file=sys.stderr)
+    if "logging" in sys.modules:  # a program's own log handlers (files) are flushed and closed
+        sys.modules["logging"].shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
