@@ -78,8 +78,12 @@ def main() -> None:
     args = parser.parse_args()
     shipyard = [PYTHON, "-m", "shipyard_preview.cli"]
     load_before = _load()
+    bare_import = [PYTHON, str(ROOT / "benchmarks" / "bare_import.py")]
     figures: dict[str, dict] = {
-        "bare_import": timed([PYTHON, str(ROOT / "benchmarks" / "bare_import.py")], args.runs),
+        "bare_import": timed(bare_import, args.runs),
+        # The preview skips the interpreter's teardown (cli.run); the stricter comparison
+        # takes it out of the floor too.
+        "bare_import_without_teardown": timed([*bare_import, "--without-teardown"], args.runs),
         "preview_staging": timed([*shipyard, "preview", "staging"], args.runs),
         "preview_prod": timed([*shipyard, "preview", "prod"], args.runs),
     }
@@ -92,6 +96,9 @@ def main() -> None:
     bare = figures["bare_import"]["median_s"]
     ratios = {
         "prod_over_bare_import": round(figures["preview_prod"]["median_s"] / bare, 2),
+        "prod_over_bare_import_without_teardown": round(
+            figures["preview_prod"]["median_s"]
+            / figures["bare_import_without_teardown"]["median_s"], 2),
         "20_services_over_1": round(figures["preview_20_services"]["median_s"]
                                     / figures["preview_1_services"]["median_s"], 2),
     }
@@ -99,7 +106,9 @@ def main() -> None:
                          f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores",
               "load_average": {"before": load_before, "after": _load()},
               "figures": figures, "ratios": ratios,
-              "targets": {"prod_over_bare_import": 1.5, "20_services_over_1": 3.0}}
+              "targets": {"prod_over_bare_import": 1.5,
+                          "prod_over_bare_import_without_teardown": 1.5,
+                          "20_services_over_1": 3.0}}
     (ROOT / "benchmarks" / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Offline preview benchmark", "",
              (f"`{' '.join(['.venv/bin/python', 'benchmarks/run.py', '--runs', str(args.runs)])}` "
