@@ -31,6 +31,18 @@ SEVERITY_NAMES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critic
 _START_TIMEOUT_SECONDS = 60
 
 
+def configure_request(levels: dict[str, str],
+                      properties: dict[str, dict[str, Any]]) -> Any:
+    """The Configure request the CLI sends: each rule's level and its config properties."""
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, level in levels.items():
+        props = struct_pb2.Struct()
+        props.update(properties[name])
+        request.policyConfig[name].CopyFrom(
+            analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level], properties=props))
+    return request
+
+
 @dataclass(frozen=True)
 class PolicyInfo:
     name: str
@@ -240,13 +252,7 @@ class PackSession:
 
     def configure(self, policy_config: dict[str, Any]) -> dict[str, str]:
         levels, properties = resolve_policy_config(self.policies, policy_config)
-        request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for name, level in levels.items():
-            props = struct_pb2.Struct()
-            props.update(properties[name])
-            request.policyConfig[name].CopyFrom(
-                analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level], properties=props))
-        self.stub.Configure(request)
+        self.stub.Configure(configure_request(levels, properties))
         self.levels = levels
         return levels
 

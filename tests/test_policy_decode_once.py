@@ -8,17 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import POLICY_DIR, stack_config
-from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from shipyard_preview.analyzer import (
-    LEVELS,
     _options,
     _policy_infos,
     _provider,
     analyzer_resource,
+    configure_request,
     resolve_policy_config,
 )
 from shipyard_preview.engine import Recording, run_program
@@ -49,13 +48,7 @@ def answers(recording: Recording, policy_config: dict) -> list[bytes]:
                                        EnforcementLevel.MANDATORY)
     levels, properties = resolve_policy_config(
         _policy_infos(servicer.GetAnalyzerInfo(None, None)), policy_config)
-    configure = analyzer_pb2.ConfigureAnalyzerRequest()
-    for name, level in levels.items():
-        props = struct_pb2.Struct()
-        props.update(properties[name])
-        configure.policyConfig[name].CopyFrom(
-            analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level], properties=props))
-    servicer.Configure(configure, None)
+    servicer.Configure(configure_request(levels, properties), None)
     servicer.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
         stack=recording.stack.stack, project=recording.stack.project), None)
     by_urn = recording.by_urn()
