@@ -18,9 +18,9 @@
 from collections.abc import Mapping
 from functools import cache
 
-from shipyard.repository_names import artifact_repository_name, repository_arn, repository_name
-
 from .app_stacks import AppStack
+from .boundary import boundary_arn, workload_boundary  # noqa: F401  (re-exported)
+from .repositories import artifact_repository_arns, stack_repository_arns
 from .settings import DeliverySettings
 
 TAG_KEY = "project"
@@ -47,62 +47,6 @@ def _doc(*statements: dict) -> dict:
 def _arns(settings: DeliverySettings, service: str, pattern: str, account: str) -> list[str]:
     return [f"arn:aws:{service}:{settings.aws_region}:{account}:{pattern.format(p=p)}"
             for p in settings.resource_prefixes]
-
-
-def boundary_arn(settings: DeliverySettings, account: str) -> str:
-    return f"arn:aws:iam::{account}:policy/{settings.app_project}-workload-boundary"
-
-
-def artifact_repository_arns(settings: DeliverySettings,
-                             app_stacks: Mapping[str, AppStack]) -> list[str]:
-    """The artifacts stack's repositories, one exact ARN per service container built from source
-    in any delivered stack (`<project>/<service>/<container>`, in the delivery account)."""
-    built = dict.fromkeys(pair for s in settings.stacks
-                          for pair in app_stacks[s.name].built_containers)
-    return [repository_arn(region=settings.aws_region, account=settings.aws_account_id,
-                           name=artifact_repository_name(settings.app_project, service, container))
-            for service, container in built]
-
-
-def stack_repository_arns(settings: DeliverySettings, stack: str, account: str,
-                          app: AppStack) -> list[str]:
-    """The repositories a stack's ContainerServices create for their containers built from
-    source (a developer's local `pulumi up`; delivered stacks deploy the artifacts' digests),
-    named by the same function the component uses, so each ARN is exact."""
-    return [repository_arn(region=settings.aws_region, account=account,
-                           name=repository_name(settings.app_project, stack, service, container))
-            for service, container in app.built_containers]
-
-
-def workload_boundary(settings: DeliverySettings, account: str,
-                      app_stacks: Mapping[str, AppStack]) -> dict:
-    """The ceiling for every role the program creates (execution and task roles)."""
-    region = settings.aws_region
-    # Exact repositories: those of the stacks in this account and the artifacts stack's.
-    own_images = [*(arn for s in settings.stacks if s.aws_account_id == account
-                    for arn in stack_repository_arns(settings, s.name, account,
-                                                     app_stacks[s.name])),
-                  *artifact_repository_arns(settings, app_stacks)]
-    return _doc(
-        {"Sid": "EcrToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken",
-         "Resource": "*"},
-        *([{"Sid": "PullOwnImages", "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                       "ecr:GetDownloadUrlForLayer"],
-            "Resource": own_images}] if own_images else []),
-        {"Sid": "WriteOwnLogs", "Effect": "Allow",
-         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": _arns(settings, "logs", "log-group:{p}-*:log-stream:*", account)},
-        {"Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-         "Resource": _arns(settings, "secretsmanager", "secret:{p}-*", account)},
-        {"Sid": "DecryptProjectKeys", "Effect": "Allow", "Action": "kms:Decrypt",
-         "Resource": f"arn:aws:kms:{region}:{account}:key/*",
-         "Condition": {"StringEquals": {f"aws:ResourceTag/{TAG_KEY}": settings.app_project}}},
-        {"Sid": "EcsExecChannel", "Effect": "Allow",
-         "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-                    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
-         "Resource": "*"},
-    )
 
 
 @cache
