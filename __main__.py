@@ -55,6 +55,7 @@ namespace = (aws.servicediscovery.HttpNamespace(
 
 internal: SharedLoadBalancer | None = None
 services: dict[str, ContainerService] = {}
+operations: dict[str, dict[str, object]] = {}
 for name in topology.order:
     args = dict(settings.services[name])
     if artifacts_registry:
@@ -97,10 +98,22 @@ for name in topology.order:
     pulumi.export(f"{name}_repository_urls", service.repository_urls)
     pulumi.export(f"{name}_service_name", service.service_name)
     pulumi.export(f"{name}_rollout_bound_seconds", service.rollout_bound_seconds)
+    # What the day-two commands (`shipyard status|logs|exec|rollback|run`) read to find the
+    # service: nothing there is a hard-coded name.
+    operations[name] = {
+        "cluster_arn": service.cluster_arn, "cluster_name": service.cluster_name,
+        "service_name": service.service_name, "log_group_name": service.log_group_name,
+        "task_definition_family": service.task_definition_family,
+        "task_definition_arn": service.task_definition_arn,
+        "execution_role_arn": service.execution_role_arn, "task_role_arn": service.task_role_arn,
+        "image_digests": service.image_digests, "url": service.url,
+        "execute_command": service.spec.enable_execute_command,
+    }
 
 if shared is not None:
     pulumi.export("shared_url", shared.url)
 if internal is not None:
     pulumi.export("internal_url", internal.url)
+pulumi.export("services", operations)
 pulumi.export("cluster_name", cluster.name)
 pulumi.export("vpc_id", network.vpc_id)

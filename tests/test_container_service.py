@@ -315,7 +315,17 @@ def test_outputs(staging):
     assert staging.outputs["cluster_name"].startswith("cluster-")
     assert set(staging.outputs) == {"web_url", "web_image_digests", "web_repository_urls",
                                     "web_service_name", "web_rollout_bound_seconds",
-                                    "web_security_group_id", "cluster_name", "vpc_id"}
+                                    "web_security_group_id", "cluster_name", "vpc_id",
+                                    "services"}
+    # The day-two commands find everything through this one output, never by a name they guess.
+    web = staging.outputs["services"]["web"]
+    assert web["task_definition_family"] == "shipyard-staging-web"
+    assert web["service_name"] == staging.outputs["web_service_name"]
+    assert web["cluster_name"] == staging.outputs["cluster_name"]
+    assert web["log_group_name"].startswith("web-logs-")
+    assert web["task_definition_arn"].startswith("arn:aws:ecs:")
+    assert web["execution_role_arn"] != web["task_role_arn"]
+    assert web["execute_command"] is False
 
 
 def test_several_services_with_sidecars_and_existing_secrets():

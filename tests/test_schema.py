@@ -102,7 +102,9 @@ CONTAINER_SERVICE_OUTPUTS = {
     "url": "string", "securityGroupId": "string", "imageDigests": "map<string>",
     "repositoryUrls": "map<string>",
     "clusterArn": "string", "clusterName": "string", "serviceName": "string",
-    "rolloutBoundSeconds": "integer",
+    "rolloutBoundSeconds": "integer", "logGroupName": "string",
+    "taskDefinitionFamily": "string", "taskDefinitionArn": "string",
+    "executionRoleArn": "string", "taskRoleArn": "string",
 }
 FARGATE_CLUSTER_INPUTS = {"containerInsights": "string"}
 NETWORK_INPUTS = {

@@ -53,6 +53,18 @@ class ContainerService(pulumi.ComponentResource):
     """Name of the ECS service."""
     rollout_bound_seconds: int
     """Health-check time to healthy plus draining: the floor of a one-task swap, in seconds."""
+    log_group_name: pulumi.Output[str]
+    """The CloudWatch log group every container of the task logs to (awslogs stream prefix:
+    the container name)."""
+    task_definition_family: str
+    """The task definition family (`<project>-<stack>-<service>`): every revision the service
+    ran stays registered in it."""
+    task_definition_arn: pulumi.Output[str]
+    """The revision this deployment runs."""
+    execution_role_arn: pulumi.Output[str]
+    """The role the ECS agent uses to pull images, write logs and read secrets."""
+    task_role_arn: pulumi.Output[str]
+    """The application's own identity inside the task."""
 
     def __init__(self, name: str, args: ContainerServiceArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -219,7 +231,16 @@ class ContainerService(pulumi.ComponentResource):
         self.cluster_name = cluster_name
         self.service_name = service.name
         self.rollout_bound_seconds = rollout_bound_seconds(spec.deregistration_delay_seconds)
+        self.log_group_name = log_group.name
+        self.task_definition_family = family
+        self.task_definition_arn = task_definition.arn
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn
         self.register_outputs({
+            "log_group_name": self.log_group_name,
+            "task_definition_family": self.task_definition_family,
+            "task_definition_arn": self.task_definition_arn,
+            "execution_role_arn": self.execution_role_arn, "task_role_arn": self.task_role_arn,
             "url": self.url, "image_digests": self.image_digests,
             "repository_urls": self.repository_urls, "cluster_name": self.cluster_name,
             "service_name": self.service_name, "rollout_bound_seconds": self.rollout_bound_seconds,
