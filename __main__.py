@@ -12,7 +12,7 @@ from stack_settings import load_stack_settings
 settings = load_stack_settings()
 
 # Default tags hold only what is constant for the stack: a per-commit value here would update
-# every resource on every deploy (see README "Tags").
+# every resource on every deploy (see docs/stacks.md, "Tags").
 provider = aws.Provider("aws", region=aws.config.region, default_tags=aws.ProviderDefaultTagsArgs(
     tags={"environment": settings.environment, "managed-by": "pulumi",
           "project": pulumi.get_project()}))

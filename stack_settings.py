@@ -57,7 +57,7 @@ def source_versions(sources_by_service: Mapping[str, list[str]]) -> dict[str, st
     content changes, so an unrelated commit (a README edit) leaves every input as it was: the
     commit itself is never a resource input (it would update every resource on every deploy).
     It also works in a shallow clone. The commit is in Pulumi's own record of each update
-    (`git.head` in the update metadata, see README "Tags")."""
+    (`git.head` in the update metadata, see docs/stacks.md, "Tags")."""
     paths = sorted({path for sources in sources_by_service.values() for path in sources})
     trees: dict[str, str] = {}
     if paths:

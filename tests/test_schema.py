@@ -355,7 +355,7 @@ def test_the_plugin_is_a_python_component_package():
     # The package stands on its own: no policy SDK, no Pulumi Cloud provider, no preview tool.
     pyproject = tomllib.loads((COMPONENTS_DIR / "pyproject.toml").read_text())
     names = {re.split(r"[<>=\[ ]", d, maxsplit=1)[0] for d in pyproject["project"]["dependencies"]}
-    # No awsx: the network is built from pulumi-aws resources (README "Network").
+    # No awsx: the network is built from pulumi-aws resources (docs/component.md, "Network").
     assert names == {"pulumi", "pulumi-aws", "pulumi-docker", "boto3"}
     assert (COMPONENTS_DIR / "shipyard" / "py.typed").is_file()
 
@@ -417,11 +417,12 @@ def test_a_default_is_a_json_literal_or_prose_for_absent():
         "| `label` | `str` | none (the name) | Shown to people. |"]
 
 
-def test_readme_argument_tables_are_generated_from_the_docstrings():
-    text = (PROJECT / "README.md").read_text()
+def test_reference_argument_tables_are_generated_from_the_docstrings():
+    text = (PROJECT / "docs" / "component.md").read_text()
+    assert "<!-- arguments: ContainerServiceArgs -->" in text
     assert readme.render_readme(text) == text, (
-        "README argument tables drifted from the TypedDict docstrings; run "
-        "`.venv/bin/python -m shipyard.readme README.md`")
+        "docs/component.md argument tables drifted from the TypedDict docstrings; run "
+        "`.venv/bin/python -m shipyard.readme docs/component.md`")
 
 
 def test_readme_generation_replaces_only_the_marked_tables():

@@ -1,5 +1,6 @@
-"""The README's argument and output tables, generated from the args TypedDicts' docstrings
-(see argument_docs): `python -m shipyard.readme README.md` rewrites them, `--check` reports drift."""
+"""The component reference's argument and output tables (docs/component.md), generated from the
+args TypedDicts' docstrings (see argument_docs): `python -m shipyard.readme docs/component.md`
+rewrites them, `--check` reports drift."""
 
 import re
 import sys
@@ -26,13 +27,13 @@ def render_readme(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m shipyard.readme README.md [--check]`: rewrite the README's argument
+    """`python -m shipyard.readme docs/component.md [--check]`: rewrite the argument
     tables from the docstrings, or with --check exit 1 when they drifted."""
     args = sys.argv[1:] if argv is None else argv
     check = "--check" in args
     paths = [a for a in args if a != "--check"]
     if len(paths) != 1:
-        print("usage: python -m shipyard.readme README.md [--check]", file=sys.stderr)
+        print("usage: python -m shipyard.readme docs/component.md [--check]", file=sys.stderr)
         return 2
     path = Path(paths[0])
     text = path.read_text()

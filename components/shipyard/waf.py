@@ -2,7 +2,7 @@
 known bad inputs, Amazon IP reputation list) and a per-IP rate limit.
 
 Rule group names are AWS's ("AWS Managed Rules rule groups list", AWS WAF developer guide). Each
-managed group costs the same as a rule (WAF pricing, see README), none of these three is a paid
+managed group costs the same as a rule (WAF pricing, see docs/topologies.md), none of these three is a paid
 (subscription) group."""
 
 from __future__ import annotations
