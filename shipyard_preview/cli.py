@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     r = commands.add_parser("rules", help="print the policy pack's rule table (RULES.md)")
     _common(r, argparse.SUPPRESS)
     r.set_defaults(run=rules)
+    from .commands import register_all
+
+    register_all(commands)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
