@@ -2,6 +2,7 @@
 code, its text and its JSON."""
 
 import json
+import tomllib
 import subprocess
 import sys
 from collections import Counter
@@ -301,12 +302,22 @@ def test_built_wheel_carries_the_pack_and_the_price_table(tmp_path):
     uv = PROJECT / ".tools" / "bin" / "uv"
     if not uv.exists():
         pytest.skip("uv is installed by ./dev")
-    build = subprocess.run([str(uv), "build", "--wheel", "--package", "shipyard-platform",
+    build = subprocess.run([str(uv), "build", "--wheel", "--package", "shipyard-fargate-platform",
                             "--out-dir", str(tmp_path), str(PROJECT)], capture_output=True,
                            text=True, timeout=300)
     assert build.returncode == 0, build.stderr
-    wheel = next(tmp_path.glob("shipyard_platform-*.whl"))
+    wheel = next(tmp_path.glob("shipyard_fargate_platform-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
+    # Plain pip resolves the component package beside it, not a same-named one on an index:
+    # the requirement is a direct reference to this repository's components/.
+    metadata = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist: ")]
+    assert f"Requires-Dist: shipyard-fargate @ {(PROJECT / 'components').as_uri()}" in requires
+    component = tomllib.loads((PROJECT / "components" / "pyproject.toml").read_text())
+    assert component["project"]["name"] == "shipyard-fargate"
+    assert not any(" @ " in d for d in component["project"]["dependencies"]), \
+        "the component package must stay publishable: no direct references"
     pack = {p.relative_to(PROJECT / "policy").as_posix()
             for p in (PROJECT / "policy").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert {f"shipyard_preview/policy/{p}" for p in pack} <= names
