@@ -11,8 +11,18 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_pulumiservice as pulumiservice
 from shipyard.errors import ConfigError
-from shipyard_delivery import cloud_access, deployments, esc, feedback, permissions, trust
+from shipyard_delivery import (
+    artifacts,
+    cloud_access,
+    deployments,
+    esc,
+    feedback,
+    permissions,
+    pulumi_access,
+    trust,
+)
 from shipyard_delivery.app_stacks import policy_levels, read_app_stack
+from shipyard_delivery.repositories import artifact_repositories
 from shipyard_delivery.settings import NAMESPACE, load_delivery_settings
 
 POLICY_PACK = "shipyard-guardrails"
@@ -81,13 +91,20 @@ github_oidc_arns = {account: aws.iam.OpenIdConnectProvider(
     opts=opts).arn for account, opts in providers.items()}
 deploy_role_names = {s.name: f"{project}-deploy-{s.name}" for s in settings.stacks}
 teams = cloud_access.teams(settings)
+# Machine teams: no members (a person added by hand is removed by the next `up`); a token only
+# through the GitHub OIDC exchange in one workflow context each (cloud_access.py).
 team_resources = {name: pulumiservice.Team(
     f"team-{name}", organization_name=org, team_type="pulumi", name=name, display_name=name,
-    description=description)
-    for name, description in ((teams.previewers, "Pull-request previews: read the stacks"),
+    description=description, members=[])
+    for name, description in ((teams.previewers, "Pull-request previews: read staging"),
                               (teams.deployers, "Merge workflow: artifacts and staging"),
-                              (teams.releasers, "Release workflow: the only openers of prod"))}
-
+                              (teams.releasers, "Release workflow: the only deployers of prod"))}
+architectures = sorted({app.architecture for app in app_stacks.values()})
+# The artifacts stacks exist before the first merge (the pinned pulumi/actions does not create a
+# missing stack: `upsert` defaults to false).
+artifact_stack_resources = [pulumiservice.Stack(
+    f"stack-{name.replace('/', '-')}", organization_name=org, project_name=name.split("/")[0],
+    stack_name=name.split("/")[1]) for name in pulumi_access.artifact_stacks(architectures)]
 
 def scoped_trust(document: dict, setting: str) -> str:
     return json.dumps(trust.require_scoped_trust(document, setting))
@@ -99,6 +116,7 @@ def deploy_trust(stack_name: str, account: str) -> pulumi.Output[str]:
         f"deploy-{stack_name}.assumeRolePolicy"))
 
 
+environments: dict[str, pulumiservice.Environment] = {}
 for stack in settings.stacks:
     account, opts = stack.aws_account_id, providers[stack.aws_account_id]
     app = app_stacks[stack.name]
@@ -119,20 +137,15 @@ for stack in settings.stacks:
             f"deploy-{stack.name}-{part}", role=role.name, policy_arn=policy.arn,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                 depends_on=[boundaries[account]])))
-    environment = pulumiservice.Environment(
+    environment = environments[f"aws-{stack.name}"] = pulumiservice.Environment(
         f"aws-{stack.name}", organization=org, project=project, name=f"aws-{stack.name}",
         yaml=role.arn.apply(lambda arn: pulumi.StringAsset(
             esc.aws_environment_yaml(arn, settings.aws_account_id))))
-    opener = teams.releasers if stack.production else teams.deployers
-    pulumiservice.TeamEnvironmentPermission(
-        f"open-aws-{stack.name}", organization=org, project=project,
-        environment=f"aws-{stack.name}", team=opener,
-        permission=pulumiservice.EnvironmentPermission.OPEN, max_open_duration="1h",
-        opts=pulumi.ResourceOptions(depends_on=[environment, team_resources[opener]]))
     if stack.production:
         # pulumiservice 1.5's ApprovalRule targets `update` only (TargetActionType): a change to
-        # the production environment's definition needs a releaser's approval. Opening it is
-        # gated by RBAC above (releasers only) and by the GitHub 'production' environment.
+        # the production environment's definition needs an approver's approval (people, who
+        # hold no stack or environment permission here). Opening it is gated by RBAC
+        # (releasers only, pulumi_access.py) and by the GitHub 'production' environment.
         pulumiservice.ApprovalRule(
             f"approve-aws-{stack.name}", name=f"{project}-aws-{stack.name}-changes",
             enabled=True, environment_identifier=pulumiservice.EnvironmentIdentifierArgs(
@@ -142,8 +155,12 @@ for stack in settings.stacks:
                 allow_self_approval=False, num_approvals_required=1,
                 require_reapproval_on_change=True,
                 eligible_approvers=[pulumiservice.EligibleApproverArgs(
-                    team_name=teams.releasers)]),
-            opts=pulumi.ResourceOptions(depends_on=[environment, team_resources[opener]]))
+                    team_name=settings.approvers_team)]),
+            opts=pulumi.ResourceOptions(depends_on=[environment]))
+    else:
+        # Drift detection runs the settings' branch (main's HEAD) with the stack's credentials:
+        # for a production stack that is unreleased code with prod's credentials, so prod gets
+        # none (drift shows in the release's own update).
         pulumiservice.DriftSchedule(
             f"drift-{stack.name}", organization=org, project=project, stack=stack.name,
             schedule_cron=settings.drift_schedule, auto_remediate=False)
@@ -157,11 +174,59 @@ for stack in settings.stacks:
                        "config": policy_levels(app)}])
     pulumi.export(f"deploy_role_{stack.name}", role.arn)
 
+stack_ids = {f"{project}/{s.name}": s.pulumi_stack_id for s in settings.stacks}
+deploy_scopes: dict[str, list[str]] = {}
+for grant in pulumi_access.grants(settings, teams, architectures):
+    depends = pulumi.ResourceOptions(depends_on=[team_resources[grant.team],
+                                                 *artifact_stack_resources])
+    grant_project, entity = grant.name.split("/")
+    logical = f"{grant.team}-{grant.entity}-{grant.name.replace('/', '-')}"
+    if grant.permission_set is pulumi_access.STACK_DEPLOY:
+        deploy_scopes.setdefault(grant.team, []).append(stack_ids[grant.name])
+    elif grant.entity == "stack":
+        pulumiservice.TeamStackPermission(
+            logical, organization=org, project=grant_project, stack=entity, team=grant.team,
+            permission=pulumi_access.TEAM_STACK_SCOPES[grant.permission_set.name], opts=depends)
+    else:
+        pulumiservice.TeamEnvironmentPermission(
+            logical, organization=org, project=grant_project, environment=entity,
+            team=grant.team, permission=pulumiservice.EnvironmentPermission.OPEN,
+            max_open_duration="1h", opts=pulumi.ResourceOptions.merge(
+                depends, pulumi.ResourceOptions(depends_on=[environments[entity]])))
+# One custom role per team (Pulumi Cloud assigns one role per team): deploy, never configure.
+for team, ids in deploy_scopes.items():
+    role = pulumiservice.OrganizationRole(
+        f"role-{team}", organization_name=org, name=f"{team}-deploy",
+        description=f"{team}: {pulumi_access.STACK_DEPLOY.name} on its stacks",
+        permissions=pulumi_access.role_descriptor(pulumi_access.STACK_DEPLOY.scopes, ids))
+    pulumiservice.TeamRoleAssignment(f"role-{team}", organization_name=org, team_name=team,
+                                     role_id=role.role_id,
+                                     opts=pulumi.ResourceOptions(depends_on=[team_resources[team]]))
+
 webhook_url = pulumi.Config(NAMESPACE).get_secret("notification_webhook_url")
 if webhook_url is not None:
     for stack in settings.stacks:
         pulumiservice.Webhook(f"notify-{stack.name}", **feedback.webhook_args(
             settings, stack, webhook_url))
+
+
+# The artifacts repositories, in the delivery account: IMMUTABLE tags, images never deleted, only
+# untagged layers expire; the stack accounts' execution roles pull and their deploy roles read.
+pull_accounts = sorted({s.aws_account_id for s in settings.stacks})
+for repository in artifact_repositories(settings, app_stacks):
+    ecr = aws.ecr.Repository(
+        f"artifacts-{repository.service}-{repository.container}", name=repository.name,
+        image_tag_mutability="IMMUTABLE", force_delete=False,
+        image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+            scan_on_push=True),
+        opts=pulumi.ResourceOptions(protect=True))
+    aws.ecr.RepositoryPolicy(
+        f"artifacts-{repository.service}-{repository.container}", repository=ecr.name,
+        policy=json.dumps(artifacts.repository_policy(
+            project=project, service=repository.service, pull_accounts=pull_accounts)))
+    aws.ecr.LifecyclePolicy(
+        f"artifacts-{repository.service}-{repository.container}", repository=ecr.name,
+        policy=json.dumps(artifacts.lifecycle_policy()))
 
 
 def github_role(name: str, description: str, context: str, policy: dict,

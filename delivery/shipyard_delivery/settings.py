@@ -22,7 +22,9 @@ VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
 CRON_RE = re.compile(r"^(\S+\s+){4}\S+$")
 PLACEHOLDERS = ("replace-me", "example", "your-org", "changeme")
 STACK_KEYS = frozenset({"push_to_deploy", "branch", "production", "aws_account_id",
-                        "bootstrap_role_name"})
+                        "bootstrap_role_name", "pulumi_stack_id"})
+# Pulumi Cloud's opaque stack id (not org/project/stack), which a custom role names the stack by.
+STACK_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{7,63}$")
 WEBHOOK_FORMATS = ("slack", "ms_teams")
 
 
@@ -35,11 +37,14 @@ class StackDelivery:
     branch: str
     production: bool
     aws_account_id: str
-    """The account this stack deploys to. Separate accounts per stack are recommended; where
-    stacks share one, each deploy role is confined to its environment's tag."""
+    """The account this stack deploys to. A production stack has its own (refused otherwise);
+    non-production stacks may share one, each deploy role confined to its environment's tag."""
     bootstrap_role_name: str | None
     """A role in a stack account other than the delivery stack's own, assumed to create that
     account's OIDC provider and deploy role (e.g. OrganizationAccountAccessRole)."""
+    pulumi_stack_id: str = ""
+    """The stack's id in Pulumi Cloud: the custom role that lets a team deploy (not configure)
+    the stack names it by this id (pulumi-pulumiservice 1.5 has no data source that reads it)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,10 @@ class DeliverySettings:
     resource_prefixes: tuple[str, ...]
     policy_pack_version: str
     releasers_team: str
+    approvers_team: str
+    """People who approve changes to a production ESC environment's definition; the team holds
+    no stack or environment permission in this design (its members are managed in Pulumi
+    Cloud)."""
     drift_schedule: str
     review_stacks: bool
     webhook_format: str
@@ -128,8 +137,34 @@ def _stack(name: str, raw: object, default_account: str) -> StackDelivery:
                           f"required when the stack's account ({account}) is not the delivery "
                           f"account ({default_account}): the role to assume there, e.g. "
                           "OrganizationAccountAccessRole")
+    stack_id = _matching(raw.get("pulumi_stack_id"), f"{setting}.pulumi_stack_id", STACK_ID_RE,
+                         "the stack's id in Pulumi Cloud (its opaque id, not org/project/stack; "
+                         "the stack's page or the REST API's stack response shows it)")
     return StackDelivery(name=name, push_to_deploy=push, branch=branch, production=production,
-                         aws_account_id=account, bootstrap_role_name=bootstrap)
+                         aws_account_id=account, bootstrap_role_name=bootstrap,
+                         pulumi_stack_id=stack_id)
+
+
+def _require_own_account(stack: StackDelivery, stacks: tuple[StackDelivery, ...],
+                         delivery_account: str) -> None:
+    """A production stack has an AWS account of its own: no other stack's deploy role, and none
+    of the delivery account's roles (GitHub OIDC, artifacts builder, previews), acts where it
+    runs. Tag conditions confine much of a shared account, not all of it (S3, PassRole, the
+    calls IAM cannot condition on tags); an account boundary confines everything."""
+    if not stack.production:
+        return
+    setting = f"{NAMESPACE}:stacks.{stack.name}.aws_account_id"
+    if stack.aws_account_id == delivery_account:
+        raise ConfigError(setting, stack.aws_account_id,
+                          "an account of the production stack's own, not the delivery account "
+                          f"({delivery_account}): create one with AWS Organizations and set "
+                          "bootstrap_role_name (e.g. OrganizationAccountAccessRole)")
+    sharing = sorted(s.name for s in stacks
+                     if s is not stack and s.aws_account_id == stack.aws_account_id)
+    if sharing:
+        raise ConfigError(setting, stack.aws_account_id,
+                          f"an account of the production stack's own; {', '.join(sharing)} "
+                          "deploys there too")
 
 
 def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
@@ -151,6 +186,8 @@ def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
     if not any(s.production for s in stacks):
         raise ConfigError(f"{NAMESPACE}:stacks", sorted(stacks_raw),
                           "one stack must be marked production: true")
+    for stack in stacks:
+        _require_own_account(stack, stacks, account)
     prefixes = raw.get("resource_prefixes")
     if not isinstance(prefixes, list) or not prefixes or not all(
             isinstance(p, str) and PREFIX_RE.match(p) for p in prefixes):
@@ -165,6 +202,12 @@ def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
     releasers = _matching(raw.get("releasers_team", "shipyard-releasers"),
                           f"{NAMESPACE}:releasers_team", TEAM_RE,
                           "the Pulumi team allowed to open the production environment")
+    approvers = _matching(raw.get("approvers_team", "shipyard-approvers"),
+                          f"{NAMESPACE}:approvers_team", TEAM_RE,
+                          "the Pulumi team of people who approve production environment changes")
+    if approvers == releasers:
+        raise ConfigError(f"{NAMESPACE}:approvers_team", approvers,
+                          "a team other than releasers_team: the releasers are a machine team")
     drift = raw.get("drift_schedule", "0 */6 * * *")
     if not isinstance(drift, str) or not CRON_RE.match(drift.strip()):
         raise ConfigError(f"{NAMESPACE}:drift_schedule", drift,
@@ -181,14 +224,14 @@ def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
         pulumi_org=org, app_project=str(project), github_repository=repository,
         github_owner_id=owner_id, github_repository_id=repository_id, aws_account_id=account,
         aws_region=region, stacks=stacks, resource_prefixes=tuple(prefixes),
-        policy_pack_version=version, releasers_team=releasers,
+        policy_pack_version=version, releasers_team=releasers, approvers_team=approvers,
 drift_schedule=drift.strip(),
         review_stacks=review, webhook_format=str(webhook_format))
 
 
 KEYS = ("pulumi_org", "github_repository", "github_owner_id", "github_repository_id",
         "aws_account_id", "aws_region", "stacks", "resource_prefixes", "app_project",
-        "policy_pack_version", "releasers_team", "drift_schedule",
+        "policy_pack_version", "releasers_team", "approvers_team", "drift_schedule",
         "review_stacks", "webhook_format")
 _OBJECTS = ("stacks", "resource_prefixes", "review_stacks")
 
