@@ -17,6 +17,7 @@ from shipyard_delivery import (
     deployments,
     esc,
     feedback,
+    github_settings,
     permissions,
     pulumi_access,
     trust,
@@ -251,6 +252,8 @@ builder_role = github_role(
     "artifacts-builder", "Merge workflow: builds and pushes the images of the artifacts stack",
     f"environment:{cloud_access.ARTIFACTS_ENVIRONMENT}",
     permissions.artifacts_builder_policy(settings, app_stacks))
+
+github_settings.declare(settings)
 
 pulumiservice.OidcIssuer(
     "github-actions", name="github-actions", organization=org,

@@ -54,6 +54,9 @@ class DeliverySettings:
     github_repository: str
     github_owner_id: str
     github_repository_id: str
+    github_release_team_id: str
+    """Numeric id of the GitHub team whose members approve releases and policy publishing and
+    alone create release tags (github_settings.py)."""
     aws_account_id: str
     """The delivery (tooling) account: GitHub's OIDC provider, the preview and artifacts-builder
     roles and the image repositories of the artifacts stack live here."""
@@ -175,6 +178,9 @@ def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
                          "the numeric id of the repository owner (GitHub API: owner.id)")
     repository_id = _required(raw, "github_repository_id", re.compile(r"^\d+$"),
                               "the numeric id of the repository (GitHub API: id)")
+    release_team = _required(raw, "github_release_team_id", re.compile(r"^\d+$"),
+                             "the numeric id of the GitHub team that approves releases "
+                             "(GitHub API: orgs/<org>/teams/<slug>, id)")
     account = _required(raw, "aws_account_id", ACCOUNT_RE, "the 12-digit AWS account id")
     region = _required(raw, "aws_region", re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$"),
                        "an AWS region such as eu-west-1")
@@ -222,7 +228,8 @@ def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
     project = raw.get("app_project", "shipyard")
     return DeliverySettings(
         pulumi_org=org, app_project=str(project), github_repository=repository,
-        github_owner_id=owner_id, github_repository_id=repository_id, aws_account_id=account,
+        github_owner_id=owner_id, github_repository_id=repository_id,
+        github_release_team_id=release_team, aws_account_id=account,
         aws_region=region, stacks=stacks, resource_prefixes=tuple(prefixes),
         policy_pack_version=version, releasers_team=releasers, approvers_team=approvers,
 drift_schedule=drift.strip(),
@@ -230,6 +237,7 @@ drift_schedule=drift.strip(),
 
 
 KEYS = ("pulumi_org", "github_repository", "github_owner_id", "github_repository_id",
+        "github_release_team_id",
         "aws_account_id", "aws_region", "stacks", "resource_prefixes", "app_project",
         "policy_pack_version", "releasers_team", "approvers_team", "drift_schedule",
         "review_stacks", "webhook_format")
