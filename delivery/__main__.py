@@ -218,6 +218,8 @@ for repository in artifact_repositories(settings, app_stacks):
     ecr = aws.ecr.Repository(
         f"artifacts-{repository.service}-{repository.container}", name=repository.name,
         image_tag_mutability="IMMUTABLE", force_delete=False,
+        encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
+            encryption_type="KMS")],
         image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
             scan_on_push=True),
         opts=pulumi.ResourceOptions(protect=True))

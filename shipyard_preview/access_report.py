@@ -301,10 +301,14 @@ def _reviewed(design: Design, context: str) -> bool:
 
 def build_report(recording: Recording, stack_name: str, app_environment: str,
                  project_dir: Path) -> AccessReport:
+    return report_from_design(read_design(recording), stack_name, app_environment, project_dir)
+
+
+def report_from_design(design: Design, stack_name: str, app_environment: str,
+                       project_dir: Path) -> AccessReport:
     from shipyard_delivery import pulumi_access
     from shipyard_delivery.trust import esc_subject
 
-    design = read_design(recording)
     settings = design.settings
     stack = next((s for s in settings.stacks if s.name == stack_name), None)
     if stack is None:

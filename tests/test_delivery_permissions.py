@@ -38,7 +38,14 @@ SERVICE = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())
 # The delivery config that delivers the full-stack example alone (its architecture differs from
 # the sample's prod, which one delivery config refuses).
 FULLSTACK_DELIVERY = {"fullstack": {"push_to_deploy": False, "branch": "main",
-                                    "production": True}}
+                                    "production": True, "aws_account_id": "444455556666",
+                                    "bootstrap_role_name": "OrganizationAccountAccessRole",
+                                    "pulumi_stack_id": "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"}}
+_ORG = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"]
+# The account each stack deploys to (the delivery account unless its entry names another).
+STACK_ACCOUNTS = {**{name: str(entry.get("aws_account_id", ACCOUNT)) for name, entry in
+                     _ORG["shipyard-delivery:stacks"].items()},
+                  "fullstack": FULLSTACK_DELIVERY["fullstack"]["aws_account_id"]}
 
 
 def _app_config(stack: str) -> dict:
@@ -186,7 +193,9 @@ def _first_built_repository(stack: str) -> str:
 def request(action: str, cfn_type: str, stack: str) -> Request:
     """A call of the stack on its own resources, tagged with the stack's environment."""
     environment = environment_of(stack)
-    resource = _resource(action, cfn_type).replace("/<stack>/", f"/{stack}/")
+    account = STACK_ACCOUNTS.get(stack, ACCOUNT)
+    resource = _resource(action, cfn_type).replace("/<stack>/", f"/{stack}/").replace(
+        f":{ACCOUNT}:", f":{account}:")
     if resource.endswith("/<built>"):
         resource = resource.replace("<built>", _first_built_repository(stack))
     tags = {"environment": environment, "project": "shipyard"}
@@ -209,7 +218,7 @@ def request(action: str, cfn_type: str, stack: str) -> Request:
                "aws:TagKeys": written,
                "iam:PassedToService": PASSED_TO.get(cfn_type, "ecs-tasks.amazonaws.com"),
                "iam:PermissionsBoundary":
-                   f"arn:aws:iam::{ACCOUNT}:policy/shipyard-workload-boundary",
+                   f"arn:aws:iam::{account}:policy/shipyard-workload-boundary",
                "iam:AWSServiceName": SERVICE_LINKED.get(cfn_type, "ecs.amazonaws.com")}
     return Request(action=action, resource=resource, context=context)
 
