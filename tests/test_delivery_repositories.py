@@ -20,8 +20,11 @@ ACCOUNT, REGION = "111122223333", "eu-west-1"
 POLICY_TYPES = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy")
 
 
-def arn(name: str) -> str:
-    return repository_arn(region=REGION, account=ACCOUNT, name=name)
+PROD_ACCOUNT = "444455556666"  # delivery/Pulumi.org.yaml: prod's own account
+
+
+def arn(name: str, account: str = ACCOUNT) -> str:
+    return repository_arn(region=REGION, account=account, name=name)
 
 
 def ecr_resources(recording) -> dict[tuple[str, str], list[str]]:
@@ -44,20 +47,25 @@ def expected_repositories(built: list[tuple[str, str]]) -> dict[tuple[str, str],
     artifacts = [arn(artifact_repository_name("shipyard", s, c)) for s, c in built]
 
     def own(stack: str) -> list[str]:
-        return [arn(repository_name("shipyard", stack, s, c)) for s, c in built]
+        account = PROD_ACCOUNT if stack == "prod" else ACCOUNT
+        return [arn(repository_name("shipyard", stack, s, c), account) for s, c in built]
 
     return {
         ("workload-boundary", "EcrToken"): ["*"],
-        ("workload-boundary", "PullOwnImages"): [*own("staging"), *own("prod"), *artifacts],
+        ("workload-boundary", "PullOwnImages"): [*own("staging"), *artifacts],
+        (f"workload-boundary-{PROD_ACCOUNT}", "EcrToken"): ["*"],
+        (f"workload-boundary-{PROD_ACCOUNT}", "PullOwnImages"): [*own("prod"), *artifacts],
         **{key: value for stack in ("staging", "prod") for key, value in {
             (f"deploy-{stack}-storage", "EcrToken"): ["*"],
             (f"deploy-{stack}-storage", "ReadArtifacts"): artifacts,
-            (f"deploy-{stack}-storage", "Repositories"): own(stack),
-            (f"deploy-{stack}-storage", "RepositoriesTaggedOnCreate"): own(stack)}.items()},
-        ("preview-readonly", "EcrTokenForTheImageRegistry"): ["*"],
-        ("preview-readonly", "ArtifactDigests"): artifacts,
+            **{(f"deploy-{stack}-storage", f"Repositories{kind}"): own(stack)
+               for kind in ("", "Tagged", "TaggedTags", "TaggedOnCreate")}}.items()},
+        **{(name, sid): resources for name in ("preview-readonly",
+                                               f"preview-readonly-{PROD_ACCOUNT}")
+           for sid, resources in (("EcrTokenForTheImageRegistry", ["*"]),
+                                  ("ArtifactDigests", artifacts))},
         ("artifacts-builder", "EcrToken"): ["*"],
-        ("artifacts-builder", "OwnArtifactRepositories"): artifacts,
+        ("artifacts-builder", "PushToArtifactRepositories"): artifacts,
     }
 
 

@@ -3,6 +3,7 @@ when the deployment fails, so a green workflow means the stack changed."""
 
 import importlib.util
 import io
+import json
 
 import pytest
 from conftest import PROJECT
@@ -38,8 +39,13 @@ def test_exit_code_follows_the_deployment(statuses, code):
     out = io.StringIO()
     assert run_deployment.run(call, "acme-corp", "shipyard", "prod", COMMIT,
                               sleep=lambda _: None, out=out) == code
-    assert calls[0] == ("POST", BASE, {"operation": "update", "inheritSettings": True,
-                                       "sourceContext": {"git": {"commit": COMMIT}}})
+    contexts = json.loads((PROJECT / "delivery" / "deployment-context.json").read_text())
+    # The full operation and executor context, not what happens to be stored.
+    assert calls[0] == ("POST", BASE, {
+        "operation": "update", "inheritSettings": True,
+        "sourceContext": {"git": {"commit": COMMIT}},
+        "operationContext": contexts["prod"]["operationContext"],
+        "executorContext": contexts["prod"]["executorContext"]})
     assert all(c == ("GET", f"{BASE}/d-1", None) for c in calls[1:])
     assert out.getvalue().splitlines()[-1] == f"prod: deployment d-1 {statuses[-1]}"
 
@@ -61,3 +67,30 @@ def test_unsafe_input_refused_before_any_call(args, message):
     out = io.StringIO()
     assert run_deployment.run(call, *args, out=out) == 2
     assert calls == [] and out.getvalue().strip() == message
+
+
+def test_released_digests_travel_to_the_program():
+    call, calls = fake_api("succeeded")
+    released = '{"web": {"web": "111122223333.dkr.ecr.eu-west-1.amazonaws.com/shipyard/web/web@sha256:' + "ab" * 32 + '"}}'
+    assert run_deployment.run(call, "acme-corp", "shipyard", "prod", COMMIT, released,
+                              sleep=lambda _: None, out=io.StringIO()) == 0
+    assert calls[0][2]["operationContext"]["environmentVariables"] == {
+        "SHIPYARD_RELEASED_DIGESTS": released}
+
+
+def test_the_context_file_is_what_the_delivery_program_stores():
+    """deployment-context.json is generated from deployments.py; regenerate it with
+    `python3 -c 'from tests...'` when this fails (see docs/delivery.md)."""
+    import yaml
+    from shipyard_delivery import deployments
+    from shipyard_delivery.app_stacks import read_app_stack
+    from shipyard_delivery.settings import parse_delivery_settings
+
+    raw = {k.split(":", 1)[1]: v for k, v in yaml.safe_load(
+        (PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"].items()
+        if k.startswith("shipyard-delivery:")}
+    settings = parse_delivery_settings(raw)
+    expected = {s.name: deployments.request_contexts(settings, s, read_app_stack(s.name))
+                for s in settings.stacks}
+    assert json.loads((PROJECT / "delivery" / "deployment-context.json").read_text()) == \
+        expected

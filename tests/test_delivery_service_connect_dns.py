@@ -20,7 +20,7 @@ from shipyard_delivery.resource_permissions import (
     recorded_calls,
 )
 from test_delivery_permissions import (
-    ACCOUNT,
+    STACK_ACCOUNTS,
     FULLSTACK_DNS,
     REGION,
     SAMPLE_ARNS,
@@ -30,7 +30,9 @@ from test_delivery_permissions import (
     request,
 )
 
-NAMESPACE = SAMPLE_ARNS[("servicediscovery", "namespace")]
+ACCOUNT = STACK_ACCOUNTS["fullstack"]
+NAMESPACE = SAMPLE_ARNS[("servicediscovery", "namespace")].replace(":111122223333:",
+                                                                   f":{ACCOUNT}:")
 ZONE = FULLSTACK_DNS["zone_id"]
 OTHER_ZONE = "Z9999999999OTHERZONE"
 NAMESPACE_CALLS = ("servicediscovery:CreateHttpNamespace", "servicediscovery:DeleteNamespace",
