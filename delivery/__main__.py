@@ -140,8 +140,8 @@ for stack in settings.stacks:
                 depends_on=[boundaries[account]])))
     environment = environments[f"aws-{stack.name}"] = pulumiservice.Environment(
         f"aws-{stack.name}", organization=org, project=project, name=f"aws-{stack.name}",
-        yaml=role.arn.apply(lambda arn: pulumi.StringAsset(
-            esc.aws_environment_yaml(arn, settings.aws_account_id, stack.production))))
+        yaml=role.arn.apply(lambda arn, production=stack.production: pulumi.StringAsset(
+            esc.aws_environment_yaml(arn, settings.aws_account_id, production))))
     if stack.production:
         # pulumiservice 1.5's ApprovalRule targets `update` only (TargetActionType): a change to
         # the production environment's definition needs an approver's approval (people, who

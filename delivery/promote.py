@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from run_deployment import API, Call, _COMMIT, _NAME, http_call
+from run_deployment import _COMMIT, _NAME, API, Call, http_call
 
 PAGE_SIZE = 100
 CONTEXT_FILE = Path(__file__).resolve().parent / "deployment-context.json"

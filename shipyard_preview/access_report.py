@@ -199,9 +199,9 @@ def read_design(recording: Recording) -> Design:
     for _, policy in by_type.get(
             "github:index/repositoryEnvironmentDeploymentPolicy:"
             "RepositoryEnvironmentDeploymentPolicy", []):
-        env = github_environments.get(policy["environment"])
-        if env is not None:
-            env.setdefault("refPatterns", []).append(
+        protected = github_environments.get(policy["environment"])
+        if protected is not None:
+            protected.setdefault("refPatterns", []).append(
                 ("tag", policy["tagPattern"]) if policy.get("tagPattern")
                 else ("branch", policy.get("branchPattern")))
     rulesets = [props for _, props in by_type.get(
@@ -240,8 +240,8 @@ def probes(*, account: str, region: str, environment: str, prefix: str) -> list[
         ("change", "ec2:AuthorizeSecurityGroupIngress",
          f"{ec2}:security-group/sg-0a1b2c3d4e5f67890", tags),
         ("change", "elasticloadbalancing:ModifyListener",
-         f"arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{prefix}-alb-1a2/"
-         "50dc6c/f2f7", tags),
+         (f"arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{prefix}-alb-1a2/"
+          "50dc6c/f2f7"), tags),
         ("change", "logs:DeleteLogGroup",
          f"arn:aws:logs:{region}:{account}:log-group:{prefix}-logs-5c6", tags),
         ("change", "cloudwatch:DeleteAlarms",
@@ -278,7 +278,8 @@ def _role_reach(design: Design, stack: Any, app_environment: str
     reach: dict[str, tuple[list[str], list[str]]] = {}
     index = 0
     for role in design.roles:
-        changes, secrets = [], []
+        changes: list[str] = []
+        secrets: list[str] = []
         for what, action, resource, _ in calls:
             result = results[index]
             index += 1
@@ -406,14 +407,14 @@ def report_from_design(design: Design, stack_name: str, app_environment: str,
     admin.reaches.insert(0, "token from: " + (", ".join(admin_obtainers) or "no context"))
     findings.append(admin)
     for env, role_arn in sorted(design.environment_roles.items()):
-        role = esc_role.get(env)
+        login = esc_role.get(env)
         openers = design.environment_openers.get(env, [])
-        changes, secrets = role_reach[role.name] if role else ([], [])
+        changes, secrets = role_reach[login.name] if login else ([], [])
         findings.append(Finding(env, "esc environment",
                                 [f"opened by {', '.join(openers) or 'no team'}",
-                                 f"logs in as {role.arn if role else role_arn}"],
-                                [f"{role.name if role else role_arn}: {c}" for c in changes],
-                                [f"{role.name if role else role_arn}: {s}" for s in secrets]
+                                 f"logs in as {login.arn if login else role_arn}"],
+                                [f"{login.name if login else role_arn}: {c}" for c in changes],
+                                [f"{login.name if login else role_arn}: {s}" for s in secrets]
                                 + (["the stack's credentials"] if env == target_env else []),
                                 approved=all(team_findings[t].approved for t in openers)))
     for role in design.roles:

@@ -20,10 +20,10 @@ from shipyard_delivery.resource_permissions import (
     recorded_calls,
 )
 from test_delivery_permissions import (
-    STACK_ACCOUNTS,
     FULLSTACK_DNS,
     REGION,
     SAMPLE_ARNS,
+    STACK_ACCOUNTS,
     deploy_policies,
     environment_of,
     recording,
