@@ -7,7 +7,7 @@ import json
 from functools import cache
 
 import pytest
-from shipyard import managed_policies
+from shipyard import blue_green, iam, managed_policies
 
 from shipyard_preview.iam_simulator import SIMULATOR_DIR
 
@@ -62,3 +62,18 @@ def test_a_statement_the_reading_cannot_express_is_refused(statement, monkeypatc
     monkeypatch.setattr(managed_policies, "_dataset", lambda: dataset)
     with pytest.raises(ValueError, match="is not a plain Allow"):
         managed_policies.grants("X")
+
+
+def test_every_action_of_the_load_balancer_policy_is_scoped_or_left_out_with_a_reason():
+    """A new version of the managed policy that names another kind of resource fails here until
+    blue_green.py scopes it or says why ECS never acts on it for this component."""
+    kinds = managed_policies.kinds(blue_green.LOAD_BALANCERS_MANAGED_POLICY)
+    assert kinds <= {*blue_green.HANDED_KINDS, *blue_green.NOT_HANDED}
+    assert set(blue_green.NOT_HANDED) <= kinds, "a reason for a kind AWS no longer names"
+    assert blue_green.READ_ACTIONS and blue_green.TARGET_ACTIONS and blue_green.RULE_ACTIONS
+
+
+def test_every_action_of_the_execution_policy_is_scoped():
+    assert sorted([iam.ECR_TOKEN_ACTION, *iam.IMAGE_PULL_ACTIONS, *iam.LOG_WRITE_ACTIONS]) == \
+        managed_policies.actions(iam.EXECUTION_MANAGED_POLICY)
+    assert iam.IMAGE_PULL_ACTIONS and iam.LOG_WRITE_ACTIONS
