@@ -32,6 +32,7 @@ from conftest import inputs
 from iam_dataset import types_of, witness
 from shipyard import managed_policies
 from shipyard.iam import secret_arn_for_iam
+from shipyard.network import FLOW_LOG_WITHHELD
 
 from shipyard_preview.engine import RecordedResource, Recording
 from shipyard_preview.mocks import ACCOUNT_ID
@@ -59,6 +60,9 @@ class Call:
     action: str
     resource: str
     context: Mapping[str, str | list[str]] = field(default_factory=dict)
+    wildcard: bool = False
+    """The resource stands for a policy ARN with wildcards (a declared grant): its siblings are
+    granted too, so they are no neighbours."""
 
 
 @dataclass
@@ -108,7 +112,7 @@ def role_arn(resource: RecordedResource) -> str:
     return f"arn:aws:iam::{ACCOUNT_ID}:role/{resource.id}"
 
 
-def _owner(recording: Recording, resource: RecordedResource) -> str:
+def owner(recording: Recording, resource: RecordedResource) -> str:
     """The name of the component the resource belongs to (its nearest shipyard parent)."""
     by_urn = recording.by_urn()
     parent = by_urn.get(resource.parent)
@@ -179,7 +183,8 @@ def declared_calls(statements: Iterable[Mapping], where: str) -> list[Call]:
                 if target is None:
                     raise AssertionError(f"{where}[{index}]: {resource} names nothing "
                                          f"{action} acts on")
-                calls.append(Call(action, target, context))
+                calls.append(Call(action, target, context, wildcard="*" in resource
+                                  or "?" in resource))
     return calls
 
 
@@ -222,11 +227,11 @@ def workload_roles(recording: Recording) -> list[WorkloadRole]:
             identity_policies=identity_policies(recording, resource),
             published_actions=tuple(actions), resources=resources, **extra)
 
-    services = {_owner(recording, r): inputs(recording, r.type)[r.name]
+    services = {owner(recording, r): inputs(recording, r.type)[r.name]
                 for r in recording.resources if r.type == "aws:ecs/service:Service"}
     for task in (r for r in recording.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition"):
         props = inputs(recording, task.type)[task.name]
-        service = _owner(recording, task)
+        service = owner(recording, task)
         ecs_service = services.get(service, {})
         repositories, streams, secrets, secret_kms = [], [], [], []
         for container in json.loads(props["containerDefinitions"]):
@@ -265,7 +270,7 @@ def workload_roles(recording: Recording) -> list[WorkloadRole]:
         if resource.type != "aws:ecs/service:Service":
             continue
         props = inputs(recording, resource.type)[resource.name]
-        service = _owner(recording, resource)
+        service = owner(recording, resource)
         for balancer in props.get("loadBalancers") or []:
             advanced = balancer.get("advancedConfiguration")
             if not advanced:
@@ -281,17 +286,15 @@ def workload_roles(recording: Recording) -> list[WorkloadRole]:
             add(hook["roleArn"], "smoke-test", service, SMOKE_TEST_ACTIONS,
                 {"function": [hook["hookTargetArn"]]})
 
-    from shipyard import network
-
     for resource in recording.resources:
         if resource.type != "aws:ec2/flowLog:FlowLog":
             continue
         props = inputs(recording, resource.type)[resource.name]
         group = props["logDestination"]
-        add(props["iamRoleArn"], "flow-log", _owner(recording, resource), FLOW_LOG_ACTIONS,
+        add(props["iamRoleArn"], "flow-log", owner(recording, resource), FLOW_LOG_ACTIONS,
             {"log-group": [group],
              "log-stream": [f"{group}:log-stream:eni-0123456789abcdef0-all"]},
-            withheld=dict(getattr(network, 'FLOW_LOG_WITHHELD', {})))
+            withheld=dict(FLOW_LOG_WITHHELD))
 
     unexplained = sorted(roles[arn].name for arn in set(roles) - set(found))
     assert not unexplained, f"roles nobody checks (what calls them?): {unexplained}"

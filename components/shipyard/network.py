@@ -211,12 +211,22 @@ def flow_log_trust_policy(*, account_id: str, region: str, partition: str = "aws
                         f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*"}}}]}
 
 
+FLOW_LOG_WITHHELD = {
+    "logs:CreateLogGroup": "the group exists before the flow log does (this component creates "
+                           "it, encrypted with its own key and with its retention); a group the "
+                           "service created itself would have neither",
+}
+"""Actions the VPC User Guide lists for the delivery role that this role does not get, and why."""
+
+
 def flow_log_delivery_policy(log_group_arn: str) -> dict:
-    """Write access to one log group's streams. The guide's example also grants
-    CreateLogGroup and DescribeLogGroups on `*`; the group exists already (this component
-    creates it) and DescribeLogGroups has no resource scope (Service Authorization Reference),
-    so neither is granted."""
+    """The permissions the VPC User Guide lists for the delivery role ("IAM role for publishing
+    flow logs to CloudWatch Logs", all on `*` there), each on the one group this component made:
+    DescribeLogGroups has no resource-level permission (Service Authorization Reference, Amazon
+    CloudWatch Logs), so it stays on `*`; CreateLogGroup is withheld (FLOW_LOG_WITHHELD)."""
     return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "FindTheGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
+         "Resource": "*"},
         {"Sid": "DescribeThisGroupsStreams", "Effect": "Allow",
          "Action": "logs:DescribeLogStreams", "Resource": log_group_arn},
         {"Sid": "WriteThisGroupsStreams", "Effect": "Allow",
