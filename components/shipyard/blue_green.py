@@ -71,29 +71,33 @@ def smoke_test_role_policy(function_arn: str) -> dict:
 
 def infrastructure_role(*, name: str, target_groups: list[aws.lb.TargetGroup],
                         rules: list[aws.lb.ListenerRule], permissions_boundary: str | None,
-                        tags: dict[str, str], parent: pulumi.Resource) -> aws.iam.Role:
+                        tags: dict[str, str], parent: pulumi.Resource
+                        ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The role and its policy: whatever uses the role must wait for the policy too."""
     opts = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         f"{name}-ecs-infra", description=f"ECS shifts {name}'s traffic between its target groups",
         assume_role_policy=json.dumps(ecs_service_trust_policy()),
         permissions_boundary=permissions_boundary, tags=tags, opts=opts)
-    aws.iam.RolePolicy(
+    policy = aws.iam.RolePolicy(
         f"{name}-ecs-infra", role=role.id,
         policy=pulumi.Output.all([g.arn for g in target_groups], [r.arn for r in rules]).apply(
             lambda a: json.dumps(infrastructure_role_policy(
                 target_group_arns=a[0], listener_rule_arns=a[1]))),
         opts=opts)
-    return role
+    return role, policy
 
 
 def smoke_test_role(*, name: str, function_arn: str, permissions_boundary: str | None,
-                    tags: dict[str, str], parent: pulumi.Resource) -> aws.iam.Role:
+                    tags: dict[str, str], parent: pulumi.Resource
+                    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The role and its policy: whatever uses the role must wait for the policy too."""
     opts = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         f"{name}-smoke-test", description=f"ECS invokes {name}'s smoke test before traffic shifts",
         assume_role_policy=json.dumps(ecs_service_trust_policy()),
         permissions_boundary=permissions_boundary, tags=tags, opts=opts)
-    aws.iam.RolePolicy(f"{name}-smoke-test", role=role.id,
-                       policy=json.dumps(smoke_test_role_policy(function_arn)),
-                       opts=opts)
-    return role
+    policy = aws.iam.RolePolicy(f"{name}-smoke-test", role=role.id,
+                                policy=json.dumps(smoke_test_role_policy(function_arn)),
+                                opts=opts)
+    return role, policy

@@ -394,12 +394,14 @@ class Network(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.all(self._account, self._region).apply(
                 lambda a: json.dumps(flow_log_trust_policy(account_id=a[0], region=a[1]))),
             permissions_boundary=spec.permissions_boundary_arn, opts=child)
-        aws.iam.RolePolicy(
+        delivery = aws.iam.RolePolicy(
             f"{name}-flow-logs", role=role.id,
             policy=group_arn.apply(lambda arn: json.dumps(flow_log_delivery_policy(arn))),
             opts=child)
+        # The flow log names the role, not its policy: without the edge it can start publishing
+        # before the role may write.
         aws.ec2.FlowLog(
             f"{name}-flow-log", vpc_id=self.vpc_id, traffic_type="ALL",
             log_destination_type="cloud-watch-logs", log_destination=group.arn,
             iam_role_arn=role.arn, max_aggregation_interval=600,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[group]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[group, delivery]))
