@@ -1,4 +1,5 @@
-"""Effective permissions, evaluated: for every IAM role the committed stacks create, its identity
+"""Effective permissions, evaluated: for every IAM role the committed stacks create (and prod with
+one of every kind of role, tests/role_stacks.py), its identity
 policies (from the mock run of the program) together with the permissions boundary the delivery
 program attaches for that stack (built by the delivery code from the same stack files), in the
 maintained IAM simulator (shipyard_preview/iam_simulator.py), where a role may do only what both
@@ -14,60 +15,34 @@ allow (IAM User Guide, "Permissions boundaries for IAM entities"):
 
 All cases of the module go to the simulator in one batch (one node process)."""
 
-import json
 import re
 from dataclasses import dataclass
-from functools import cache
 
 import pytest
-import yaml
-from conftest import PROJECT, committed_stack_config, inputs
-from delivery_mocks import delivery_run
 from iam_dataset import actions_on, types_of
+from role_stacks import (
+    COMMITTED,
+    EVERY_ROLE_KIND,
+    EXISTING_KEY,
+    EXISTING_SECRET,
+    SMOKE_TEST,
+    boundaries,
+    recording,
+)
 from workload_roles import KINDS, Call, WorkloadRole, declared_calls, kms_keys, workload_roles
 
-from shipyard_preview.engine import Recording, run_program
+from shipyard_preview.engine import Recording
 from shipyard_preview.iam_simulator import Case, Decision, Result, simulate
 from shipyard_preview.mocks import ACCOUNT_ID
 
-STACKS = ("staging", "prod", "fullstack")
+STACKS = (*COMMITTED, EVERY_ROLE_KIND)
 OTHER_ACCOUNT, OTHER_REGION = "999999999999", "us-east-1"
-ORG_STACKS = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"][
-    "shipyard-delivery:stacks"]
 # What AWS writes as a key's policy when none is given: the account's IAM decides (KMS Developer
 # Guide, "Default key policy"). Assumed for keys the stack names but does not create.
+PREBUILT_REPOSITORY = f"arn:aws:ecr:eu-west-1:{ACCOUNT_ID}:repository/tools/metrics-agent"
 DEFAULT_KEY_POLICY = {"Version": "2012-10-17", "Statement": [{
     "Sid": "Enable IAM User Permissions", "Effect": "Allow",
     "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "kms:*", "Resource": "*"}]}
-
-
-@cache
-def recording(stack: str) -> Recording:
-    return run_program(PROJECT, committed_stack_config(stack))
-
-
-def top_level_names(app: Recording) -> list[str]:
-    """The logical names of the program's own top-level resources: every name Pulumi derives
-    for what the program creates starts with one (what delivery's resource_prefixes list)."""
-    return sorted({r.name for r in app.resources
-                   if r.parent.split("::")[2:3] == ["pulumi:pulumi:Stack"]
-                   and not r.type.startswith("pulumi:providers:")})
-
-
-@cache
-def boundaries(stack: str) -> dict[str, dict]:
-    """Boundary ARN -> document, as the delivery program creates them for this stack: the org
-    stack's own delivery config for the stacks it delivers, else a config delivering this stack
-    alone (production, under the program's top-level names)."""
-    if stack in ORG_STACKS:
-        delivered = delivery_run()
-    else:
-        delivered = delivery_run(
-            stacks={stack: {"push_to_deploy": False, "branch": "main", "production": True}},
-            resource_prefixes=top_level_names(recording(stack)))
-    return {f"arn:aws:iam::{ACCOUNT_ID}:policy/{p['name']}": json.loads(p["policy"])
-            for name, p in inputs(delivered, "aws:iam/policy:Policy").items()
-            if name.startswith("workload-boundary")}
 
 
 @dataclass(frozen=True)
@@ -151,14 +126,17 @@ def expectations(stack: str, app: Recording, roles: list[WorkloadRole],
                         context = role.contexts.get(arn, {})
                         case(role, "neighbour", Call(action, arn, context), False, "(not granted)")
         for call in calls:
-            if call.resource == "*" or call.action in role.withheld:
+            if call.resource == "*" or call.action in role.withheld or call.wildcard:
                 continue
             # A declared call's resource is the stack file's, not one the role knows by type.
             kind = next((k for k in types_of(call.action) if call.resource in own.get(k, [])),
                         types_of(call.action)[0])
             others = sorted(by_kind.get(kind, set()) - set(own.get(kind, [])))
-            for neighbour, why in [(moved(call.resource, account=OTHER_ACCOUNT), "(account)"),
-                                   (moved(call.resource, region=OTHER_REGION), "(region)"),
+            # Global resources (S3) have no region or account to move to.
+            regional = all(call.resource.split(":")[3:5])
+            for neighbour, why in [*([(moved(call.resource, account=OTHER_ACCOUNT), "(account)"),
+                                      (moved(call.resource, region=OTHER_REGION), "(region)")]
+                                     if regional else []),
                                    (sibling(call.resource, kind), "(sibling)"),
                                    *((o, "(another service's)") for o in others)]:
                 context = {k: v for k, v in call.context.items()
@@ -207,3 +185,13 @@ def test_each_role_is_one_of_the_known_kinds(stack):
     roles = workload_roles(recording(stack))
     assert roles and {r.kind for r in roles} <= set(KINDS)
     assert all(r.boundary_arn for r in roles), "every role the stacks create has a boundary"
+
+
+def test_the_variant_has_every_kind_of_role_and_reaches_beyond_the_prefixes():
+    roles = workload_roles(recording(EVERY_ROLE_KIND))
+    assert {r.kind for r in roles} == set(KINDS)
+    calls = {(c.action, c.resource) for r in roles for c in r.calls()}
+    assert {("lambda:InvokeFunction", SMOKE_TEST), ("kms:Decrypt", EXISTING_KEY),
+            ("secretsmanager:GetSecretValue", EXISTING_SECRET),
+            ("ecr:BatchGetImage", PREBUILT_REPOSITORY),
+            ("ssmmessages:OpenDataChannel", "*")} <= calls
