@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from conftest import inputs
 from iam_dataset import actions_on, types_of
 from role_stacks import (
     COMMITTED,
@@ -195,3 +196,16 @@ def test_the_variant_has_every_kind_of_role_and_reaches_beyond_the_prefixes():
             ("secretsmanager:GetSecretValue", EXISTING_SECRET),
             ("ecr:BatchGetImage", PREBUILT_REPOSITORY),
             ("ssmmessages:OpenDataChannel", "*")} <= calls
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_autoscaling_acts_with_its_service_linked_role(stack):
+    """Application Auto Scaling scales an ECS service with its service-linked role
+    AWSServiceRoleForApplicationAutoScaling_ECSService (policy
+    AWSApplicationAutoscalingECSServicePolicy; Application Auto Scaling User Guide, "Service-
+    linked roles"), which it creates on the first RegisterScalableTarget: pulumi-aws's
+    `role_arn` defaults to it and the API ignores a custom role for ECS. So no scalable target
+    names a role of ours, and no boundary applies (a service-linked role takes none); the deploy
+    role may create it (permissions.py, ServiceLinkedRoles)."""
+    targets = inputs(recording(stack), "aws:appautoscaling/target:Target")
+    assert targets and all("roleArn" not in t for t in targets.values())
