@@ -14,6 +14,9 @@ from pulumi.provider.experimental.component import ComponentProvider
 from shipyard import AccessLogBucket, ContainerService, FargateCluster, Network
 
 PACKAGE = "shipyard"
+"""The Pulumi package name (the schema's `name`, the `shipyard:index:*` tokens)."""
+DISTRIBUTION = "shipyard-fargate"
+"""The Python distribution that carries it (components/pyproject.toml), whose version is served."""
 COMPONENTS = [ContainerService, Network, FargateCluster, AccessLogBucket]
 
 
@@ -50,7 +53,7 @@ def _integers(value: Any, prop: PropertyDefinition) -> Any:
 
 def package_version() -> str:
     try:
-        return version(PACKAGE)
+        return version(DISTRIBUTION)
     except PackageNotFoundError:  # run from a source tree that was never installed
         return "0.0.0"
 

@@ -2,9 +2,9 @@
 code, its text and its JSON."""
 
 import json
-import tomllib
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from pathlib import Path
 

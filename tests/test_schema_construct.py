@@ -99,7 +99,9 @@ def test_a_service_from_another_language_is_built_with_the_same_settings(tmp_pat
     # The component's outputs reach the caller under their schema names.
     assert set(recording.outputs) == {"url", "securityGroupId", "imageDigests",
                                       "repositoryUrls", "clusterArn", "clusterName",
-                                      "serviceName", "rolloutBoundSeconds"}
+                                      "serviceName", "rolloutBoundSeconds", "logGroupName",
+                                      "taskDefinitionFamily", "taskDefinitionArn",
+                                      "executionRoleArn", "taskRoleArn"}
     assert recording.outputs["rolloutBoundSeconds"] == 25
     assert recording.outputs["imageDigests"] == {"api": IMAGE}
     assert recording.outputs["url"].startswith("https://")
