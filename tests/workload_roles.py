@@ -229,7 +229,8 @@ def workload_roles(recording: Recording) -> list[WorkloadRole]:
 
     services = {owner(recording, r): inputs(recording, r.type)[r.name]
                 for r in recording.resources if r.type == "aws:ecs/service:Service"}
-    for task in (r for r in recording.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition"):
+    tasks = [r for r in recording.resources if r.type == "aws:ecs/taskDefinition:TaskDefinition"]
+    for task in tasks:
         props = inputs(recording, task.type)[task.name]
         service = owner(recording, task)
         ecs_service = services.get(service, {})
@@ -253,8 +254,11 @@ def workload_roles(recording: Recording) -> list[WorkloadRole]:
                     for c in declared.get(service, {}).get("containers", [])
                     for s in (c.get("secrets") or {}).values() if "arn" in s}
         secret_kms += [k for k in external.values() if k]
+        # Secrets Manager decrypts with the caller's permissions; the key's tags are what a
+        # tag condition on it reads.
         contexts = {key: {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
-                          **{f"aws:ResourceTag/{k}": v for k, v in keys.get(key, ({}, {}))[1].items()}}
+                          **{f"aws:ResourceTag/{k}": v
+                             for k, v in keys.get(key, ({}, {}))[1].items()}}
                     for key in secret_kms}
         add(props["executionRoleArn"], "execution", service,
             [*managed_policies.actions(EXECUTION_MANAGED), *SECRETS_ACTIONS],
