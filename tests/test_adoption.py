@@ -40,18 +40,23 @@ ADOPTION_SUBSET = [
     "tests/test_delivery_input.py",
     "tests/test_delivery_run.py",
     "tests/test_iam_seams.py",
+    "tests/test_effective_permissions.py",
+    "tests/test_role_ordering.py",
+    "tests/test_iam_evaluator_agrees.py",
+    "tests/test_workload_boundary.py",
     "tests/test_no_churn.py",
     "tests/test_workflows.py",
     "tests/test_code_quality.py::test_ruff",
 ]
 # How a test module reaches the root stack files: by path, through the stack config loader or
-# conftest's helpers, through the delivery program (delivery_mocks.delivery_run), the artifacts
-# program or the shipyard_delivery package (app_stacks reads the stack files beside the
-# program), or by copying the repository (git ls-files).
+# conftest's helpers (or role_stacks, which runs them), through the delivery program
+# (delivery_mocks.delivery_run), the artifacts program or the shipyard_delivery package
+# (app_stacks reads the stack files beside the program), or by copying the repository (git
+# ls-files).
 READS_THE_STACKS = re.compile(
     r"PROJECT\s*/\s*f?[\"']Pulumi\.(?:\{|staging|prod)|load_stack_config\(\s*PROJECT"
     r"|\bcommitted_stack_config\b|\bbuilt_from_source\b|def test_\w+\([^)]*\bcommitted\b"
-    r"|\bdelivery_run\b|\bdelivery_mocks\b|\bshipyard_delivery\b"
+    r"|\bdelivery_run\b|\bdelivery_mocks\b|\bshipyard_delivery\b|\brole_stacks\b"
     r"|PROJECT\s*/\s*[\"'](?:artifacts|delivery)\b|\bls-files\b|cwd=PROJECT")
 # Modules that run in the project directory but read no stack file.
 READS_NO_STACK = {
@@ -160,6 +165,9 @@ def commit(repository: Path) -> None:
 @pytest.fixture(scope="module")
 def adopted(tmp_path_factory) -> Path:
     repository = copy_repository(tmp_path_factory.mktemp("adopted") / "shipyard")
+    # The IAM simulator's installed packages, like the Python environment, are this worktree's.
+    (repository / "iam-simulator" / "node_modules").symlink_to(
+        PROJECT / "iam-simulator" / "node_modules")
     adopt(repository)
     commit(repository)
     return repository
@@ -206,7 +214,7 @@ def test_the_guard_sees_each_way_a_module_reaches_the_stacks():
                  'built = built_from_source("prod")', 'config = committed_stack_config(s)',
                  'load_stack_config(PROJECT, "prod")', '(PROJECT / "Pulumi.prod.yaml")',
                  'PROJECT / f"Pulumi.{stack}.yaml"', 'git ls-files', 'cwd=PROJECT',
-                 'def test_x(committed):'):
+                 'def test_x(committed):', 'from role_stacks import recording'):
         assert READS_THE_STACKS.search(line), line
     for line in ('load_stack_config(SAMPLE, "prod")', 'run_stack("staging")',
                  '(SAMPLE / "Pulumi.staging.yaml")'):

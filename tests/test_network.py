@@ -144,6 +144,8 @@ def test_prod_flow_logs_least_privilege(prod):
     policy = json.loads(inputs(prod, "aws:iam/rolePolicy:RolePolicy")["network-flow-logs"][
         "policy"])
     assert policy["Statement"] == [
+        {"Sid": "FindTheGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
+         "Resource": "*"},
         {"Sid": "DescribeThisGroupsStreams", "Effect": "Allow",
          "Action": "logs:DescribeLogStreams", "Resource": group_arn},
         {"Sid": "WriteThisGroupsStreams", "Effect": "Allow",
@@ -170,7 +172,8 @@ def test_flow_log_policy_actions_exist_in_aws_iam_data():
         for action in actions:
             details = data.actions.get_action_details("logs", action.split(":")[1])
             types = [t["name"] for t in details["resourceTypes"]]
-            assert [expected_type[t] for t in types] == [statement["Resource"]], action
+            # An action with no resource type takes only "*".
+            assert ([expected_type[t] for t in types] or ["*"]) == [statement["Resource"]], action
     trust = flow_log_trust_policy(account_id=ACCOUNT_ID, region=REGION)
     assert set(trust["Statement"][0]["Condition"]) == {"StringEquals", "ArnLike"}
 

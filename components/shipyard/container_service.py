@@ -125,7 +125,7 @@ class ContainerService(pulumi.ComponentResource):
             f"{name}-execution", description=f"ECS agent for {name}: pull, log, read secrets",
             assume_role_policy=ecs_tasks_trust,
             permissions_boundary=spec.permissions_boundary_arn, tags=tags, opts=child)
-        aws.iam.RolePolicy(
+        execution_policy = aws.iam.RolePolicy(
             f"{name}-execution", role=execution_role.id,
             policy=pulumi.Output.all(
                 repository_arns, log_group.arn, secret_iam_arns, kms_keys,
@@ -138,9 +138,13 @@ class ContainerService(pulumi.ComponentResource):
             permissions_boundary=spec.permissions_boundary_arn, tags=tags, opts=child)
         task_policy = iam.task_role_policy(spec.task_role_statements,
                                            exec_enabled=spec.enable_execute_command)
+        # ECS uses each role the moment CreateService (or a deployment) starts, and the provider
+        # retries only the legacy service-role error (terraform-provider-aws internal/service/
+        # ecs/service.go, retryServiceCreate): the service waits for every policy of its roles.
+        self._role_policies = [execution_policy]
         if task_policy is not None:
-            aws.iam.RolePolicy(f"{name}-task", role=task_role.id, policy=json.dumps(task_policy),
-                               opts=child)
+            self._role_policies.append(aws.iam.RolePolicy(
+                f"{name}-task", role=task_role.id, policy=json.dumps(task_policy), opts=child))
 
         if spec.cluster_arn is None:
             cluster = FargateCluster(f"{name}-cluster", {}, opts=child)
@@ -183,6 +187,9 @@ class ContainerService(pulumi.ComponentResource):
             service=name, target_group_arn_suffixes=[g.arn_suffix for g in edge.target_groups],
             load_balancer_arn_suffix=edge.load_balancer_arn_suffix, tags=tags, parent=self)
             if topology.rollback_alarms and edge.load_balancer_arn_suffix is not None else [])
+        # Before the service: they create its traffic and smoke-test roles (self._role_policies).
+        load_balancers = self._load_balancers(spec, edge, tags)
+        deployment_configuration = self._deployment_configuration(spec, tags)
         service = aws.ecs.Service(
             f"{name}-service", cluster=cluster_arn, task_definition=task_definition.arn,
             desired_count=spec.desired_count, platform_version="LATEST",
@@ -193,10 +200,10 @@ class ContainerService(pulumi.ComponentResource):
                 security_groups=[edge.service_security_group.id,
                                  *topology.extra_security_group_ids],
                 assign_public_ip=False),
-            load_balancers=self._load_balancers(spec, edge, tags) or None,
+            load_balancers=load_balancers or None,
             deployment_circuit_breaker=(aws.ecs.ServiceDeploymentCircuitBreakerArgs(
                 enable=True, rollback=True) if strategy in CIRCUIT_BREAKER_STRATEGIES else None),
-            deployment_configuration=self._deployment_configuration(spec, tags),
+            deployment_configuration=deployment_configuration,
             alarms=(aws.ecs.ServiceAlarmsArgs(alarm_names=[a.name for a in alarms], enable=True,
                                               rollback=True) if alarms else None),
             service_connect_configuration=self._service_connect(spec, log_group.name, region),
@@ -208,7 +215,8 @@ class ContainerService(pulumi.ComponentResource):
             enable_ecs_managed_tags=True, enable_execute_command=spec.enable_execute_command,
             wait_for_steady_state=True, tags=tags,
             # Autoscaling owns the running count after creation.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=edge.listeners,
+            opts=pulumi.ResourceOptions(parent=self,
+                                        depends_on=[*edge.listeners, *self._role_policies],
                                         ignore_changes=["desiredCount"]))
         # `up` fails when ECS rolled the deployment back (the service's steady-state wait does
         # not: terraform-provider-aws #20858).
@@ -419,9 +427,10 @@ class ContainerService(pulumi.ComponentResource):
         assert web.port is not None
         advanced = None
         if spec.topology.deployment.shifts_traffic:
-            role = infrastructure_role(
+            role, policy = infrastructure_role(
                 name=spec.name, target_groups=edge.target_groups, rules=edge.rules,
                 permissions_boundary=spec.permissions_boundary_arn, tags=tags, parent=self)
+            self._role_policies.append(policy)
             advanced = aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
                 alternate_target_group_arn=edge.target_groups[1].arn,
                 production_listener_rule=edge.rules[0].arn,
@@ -438,9 +447,10 @@ class ContainerService(pulumi.ComponentResource):
             return None  # ROLLING, the API's default: nothing to send
         hooks = None
         if deployment.smoke_test_lambda_arn is not None:
-            role = smoke_test_role(name=spec.name, function_arn=deployment.smoke_test_lambda_arn,
-                                   permissions_boundary=spec.permissions_boundary_arn,
-                                   tags=tags, parent=self)
+            role, policy = smoke_test_role(
+                name=spec.name, function_arn=deployment.smoke_test_lambda_arn,
+                permissions_boundary=spec.permissions_boundary_arn, tags=tags, parent=self)
+            self._role_policies.append(policy)
             hooks = [aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs(
                 lifecycle_stages=[SMOKE_TEST_STAGE], target_type="AWS_LAMBDA",
                 hook_target_arn=deployment.smoke_test_lambda_arn, role_arn=role.arn)]

@@ -211,12 +211,22 @@ def flow_log_trust_policy(*, account_id: str, region: str, partition: str = "aws
                         f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*"}}}]}
 
 
+FLOW_LOG_WITHHELD = {
+    "logs:CreateLogGroup": "the group exists before the flow log does (this component creates "
+                           "it, encrypted with its own key and with its retention); a group the "
+                           "service created itself would have neither",
+}
+"""Actions the VPC User Guide lists for the delivery role that this role does not get, and why."""
+
+
 def flow_log_delivery_policy(log_group_arn: str) -> dict:
-    """Write access to one log group's streams. The guide's example also grants
-    CreateLogGroup and DescribeLogGroups on `*`; the group exists already (this component
-    creates it) and DescribeLogGroups has no resource scope (Service Authorization Reference),
-    so neither is granted."""
+    """The permissions the VPC User Guide lists for the delivery role ("IAM role for publishing
+    flow logs to CloudWatch Logs", all on `*` there), each on the one group this component made:
+    DescribeLogGroups has no resource-level permission (Service Authorization Reference, Amazon
+    CloudWatch Logs), so it stays on `*`; CreateLogGroup is withheld (FLOW_LOG_WITHHELD)."""
     return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "FindTheGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
+         "Resource": "*"},
         {"Sid": "DescribeThisGroupsStreams", "Effect": "Allow",
          "Action": "logs:DescribeLogStreams", "Resource": log_group_arn},
         {"Sid": "WriteThisGroupsStreams", "Effect": "Allow",
@@ -384,12 +394,14 @@ class Network(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.all(self._account, self._region).apply(
                 lambda a: json.dumps(flow_log_trust_policy(account_id=a[0], region=a[1]))),
             permissions_boundary=spec.permissions_boundary_arn, opts=child)
-        aws.iam.RolePolicy(
+        delivery = aws.iam.RolePolicy(
             f"{name}-flow-logs", role=role.id,
             policy=group_arn.apply(lambda arn: json.dumps(flow_log_delivery_policy(arn))),
             opts=child)
+        # The flow log names the role, not its policy: without the edge it can start publishing
+        # before the role may write.
         aws.ec2.FlowLog(
             f"{name}-flow-log", vpc_id=self.vpc_id, traffic_type="ALL",
             log_destination_type="cloud-watch-logs", log_destination=group.arn,
             iam_role_arn=role.arn, max_aggregation_interval=600,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[group]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[group, delivery]))

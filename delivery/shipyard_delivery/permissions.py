@@ -19,15 +19,16 @@ from collections.abc import Mapping
 from functools import cache
 
 from .app_stacks import AppStack
-from .boundary import boundary_arn, workload_boundary  # noqa: F401  (re-exported)
+from .boundary import (  # noqa: F401  (re-exported)
+    MANAGED_POLICY_LIMIT,
+    boundary_arn,
+    workload_boundary,
+)
 from .repositories import artifact_repository_arns, stack_repository_arns
 from .settings import DeliverySettings
 
 TAG_KEY = "project"
 ENVIRONMENT_TAG = "environment"
-MANAGED_POLICY_LIMIT = 6144
-"""IAM quota: characters in a managed policy document, whitespace excluded (IAM User Guide,
-"IAM and AWS STS quotas")."""
 # Verbs that act on a resource that already exists, so `aws:ResourceTag` is present to check.
 _EXISTING_RESOURCE_VERBS = ("Delete", "Deregister", "Update", "Modify", "Untag", "Tag", "Revoke",
                             "Detach", "Disassociate", "Release", "Remove", "Add", "Set",
