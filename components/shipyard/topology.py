@@ -128,8 +128,11 @@ def _bake(raw: object, setting: str) -> int:
 
 
 def _percent(raw: object, setting: str, low: float) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not low <= raw <= 100:
-        raise ConfigError(setting, raw, f"a percentage from {low} to 100")
+    """ECS takes canary and linear step percentages as multiples of 0.1 (botocore ecs model,
+    CanaryConfiguration.canaryPercent, LinearConfiguration.stepPercent)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not low <= raw <= 100 \
+            or abs(raw * 10 - round(raw * 10)) > 1e-9:
+        raise ConfigError(setting, raw, f"a percentage from {low} to 100 in steps of 0.1")
     return float(raw)
 
 
