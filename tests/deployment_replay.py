@@ -119,9 +119,9 @@ def after_deployment(state: dict, inputs: dict, ignore_changes: list[str], *,
     now (a completed blue/green deployment); `runs`, the revision ECS reports (after a
     rollback, the previous one; None: the one sent)."""
     read = copy.deepcopy(state)
-    for key in inputs:
+    for key, value in inputs.items():
         if key not in ignore_changes:
-            read[key] = copy.deepcopy(inputs[key])
+            read[key] = copy.deepcopy(value)
     if swapped:
         read["loadBalancers"] = [swap_groups(lb) for lb in read["loadBalancers"]]
     if runs is not None:

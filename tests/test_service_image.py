@@ -320,3 +320,21 @@ def test_first_preview_shows_the_build_a_new_repository_needs(registry):
     deployed = run_stack("staging")
     assert [r.urn for r in deployed.resources if r.type == IMAGE] == \
         [r.urn for r in recording.resources if r.type == IMAGE]
+
+
+def test_the_plan_says_the_image_is_built_if_missing(registry):
+    """The plan document and its text view name the condition, and the service's timeouts."""
+    from conftest import stack_config
+
+    from shipyard_preview.plan import BUILT_IF_MISSING, build_plan
+    from shipyard_preview.render import render_text
+    plan = build_plan(engine.run_program(PROJECT, stack_config("staging"),
+                                         preview_unknowns=True), None)
+    image = next(r for r in plan["resources"] if r["type"] == IMAGE)
+    assert image["keySettings"]["build"] == BUILT_IF_MISSING
+    assert BUILT_IF_MISSING.startswith("built if missing:")
+    service = next(r for r in plan["resources"] if r["type"] == "aws:ecs/service:Service")
+    assert service["keySettings"]["timeouts"] == {"create": "23m", "update": "23m",
+                                                  "delete": "20m"}
+    text = render_text(plan)
+    assert f"      build: {BUILT_IF_MISSING}\n" in text
