@@ -68,7 +68,8 @@ KEY_SETTINGS: dict[str, dict[str, str]] = {
 DYNAMIC_PROVIDER = "[dynamic provider code]"
 # A docker.Image is registered only when its source tag is missing from the repository
 # (components/shipyard/service_image.py): the plan lists what `up` does (docs/deploying.md).
-BUILT_IF_MISSING = "built if missing: the repository lacks this source tag, so `up` builds and pushes it"
+BUILT_IF_MISSING = ("built if missing: the repository lacks this source tag, so `up` builds "
+                    "and pushes it")
 
 
 def clean(value: Any) -> Any:
