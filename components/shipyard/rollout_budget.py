@@ -41,6 +41,7 @@ import pulumi
 from .errors import ConfigError
 from .load_balancer import HEALTH_CHECK_INTERVAL_SECONDS, HEALTHY_THRESHOLD
 from .task_definition import CONTAINER_HEALTH_CHECK
+from .topology import CIRCUIT_BREAKER_STRATEGIES
 
 if TYPE_CHECKING:  # spec.py checks the budget while it parses: no import cycle at run time
     from .spec import ServiceSpec
@@ -56,7 +57,6 @@ TASK_STOP_SECONDS = 30
 """ECS's default container stopTimeout (ECS API reference, ContainerDefinition.stopTimeout)."""
 CIRCUIT_BREAKER_MIN_THRESHOLD, CIRCUIT_BREAKER_MAX_THRESHOLD = 3, 200
 CIRCUIT_BREAKER_DESIRED_FRACTION = 0.5
-CIRCUIT_BREAKER_STRATEGIES = ("ROLLING", "BLUE_GREEN")
 MAX_CREDENTIAL_SECONDS = 43200
 """The longest an IAM role's credentials can last (botocore iam model,
 CreateRoleRequest.MaxSessionDuration, max 43200; STS AssumeRole DurationSeconds the same): the
