@@ -74,6 +74,7 @@ CONTAINER_SERVICE_INPUTS = {
     "scanTimeoutSeconds": "integer",
     "permissionsBoundaryArn": "string",
     "tags": "map<string>",
+    "redeployToken": "string",
     "topology": "string",
     "loadBalancer": "any",
     "serviceConnectNamespace": "input string",
@@ -236,7 +237,7 @@ def test_container_service_arguments_required_and_optional(schema):
     assert service["requiredInputs"] == CONTAINER_SERVICE_REQUIRED
     optional = sorted(set(inputs) - set(CONTAINER_SERVICE_REQUIRED))
     # The counts the closing note reports.
-    assert (len(service["requiredInputs"]), len(optional)) == (4, 41)
+    assert (len(service["requiredInputs"]), len(optional)) == (4, 42)
 
 
 @pytest.mark.parametrize(("schema_type", "args_type", "expected"), [
@@ -301,7 +302,8 @@ def test_container_service_defaults_are_what_the_parser_applies():
         assert (list(applied) if isinstance(applied, tuple) else applied) == value, name
     assert absent == ["access_logs_bucket", "callers", "certificate_arn", "cluster_arn",
                       "cluster_name", "deployment", "dns", "egress", "extra_security_group_ids",
-                      "load_balancer", "permissions_boundary_arn", "scaling_metric",
+                      "load_balancer", "permissions_boundary_arn", "redeploy_token",
+                      "scaling_metric",
                       "service_connect_alias", "service_connect_namespace", "waf"]
     for name in absent:
         if name not in applied_by_topology and hasattr(spec, name):

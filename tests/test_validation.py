@@ -173,8 +173,9 @@ def test_unknown_argument_named():
         "health_check_grace_period_seconds, health_check_path, images_to_keep, ingress_cidrs, "
         "load_balancer, log_retention_days, max_count, memory, min_count, "
         "permissions_boundary_arn, private_subnet_ids, protect_stateful, public_subnet_ids, "
-        "requests_per_target, rollback_alarms, scaling_metric, scan_max_critical, scan_max_high, "
-        "scan_timeout_seconds, service_connect_alias, service_connect_namespace, source_version, "
+        "redeploy_token, requests_per_target, rollback_alarms, scaling_metric, "
+        "scan_max_critical, scan_max_high, scan_timeout_seconds, service_connect_alias, "
+        "service_connect_namespace, source_version, "
         "spot, tags, task_role_statements, topology, vpc_id, waf")
 
 

@@ -27,6 +27,7 @@ _ROOT_USERS = ("root", "0", "0:0", "root:root")
 # (aws/amazon-ecs-agent#4697, aws/containers-roadmap#2122).
 _FIRELENS_USER_RE = v.re.compile(r"^[0-9]+(:[0-9A-Za-z_][0-9A-Za-z_.-]*)?$")
 _SCRATCH_PATH_RE = v.re.compile(r"^/[A-Za-z0-9._/-]+$")
+_REDEPLOY_TOKEN_RE = v.re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class SecretArgs(TypedDict):
@@ -167,6 +168,11 @@ class ContainerServiceArgs(TypedDict):
     role enforces one). Default: none."""
     tags: NotRequired[dict[str, str]]
     """Tags added to every child resource. Default: {}."""
+    redeploy_token: NotRequired[str]
+    """Change it to deploy the same source again, e.g. after ECS rolled a deployment back for
+    a cause outside the source: it labels the containers (`shipyard.redeploy`), which registers
+    a new task definition revision that the service deploys and the rollout check judges.
+    Letters, digits and `._:-`, at most 64. Default: none."""
     topology: NotRequired[str]
     """"public" (its own internet-facing ALB), "shared" (routed on the stack's
     SharedLoadBalancer), "private" (no load balancer; reachable by its callers through ECS
@@ -274,6 +280,7 @@ class ServiceSpec:
     scan_timeout_seconds: int
     permissions_boundary_arn: str | None
     tags: dict[str, str]
+    redeploy_token: str | None = None
     topology: TopologySpec = field(default_factory=TopologySpec)
 
     @property
@@ -642,7 +649,15 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     if not isinstance(values["tags"], Mapping) or not all(
             isinstance(k, str) and isinstance(t, str) for k, t in values["tags"].items()):
         raise ConfigError(f"{prefix}tags", values["tags"], "a mapping of strings to strings")
+    token = values.get("redeploy_token")
+    if token is not None and (not isinstance(token, str) or not _REDEPLOY_TOKEN_RE.match(token)):
+        raise ConfigError(f"{prefix}redeploy_token", token,
+                          "letters, digits and ._:- only, 1 to 64 characters (a date or a "
+                          "counter, e.g. 2026-12-03.1)")
     absent = {f.name: None for f in fields(ServiceSpec)
               if f.name not in ("name", "containers", "topology")}
-    return ServiceSpec(name=name, containers=containers, topology=topology,
+    spec = ServiceSpec(name=name, containers=containers, topology=topology,
                        **{**absent, **values})
+    from .rollout_budget import checked_rollout_budget  # it reads ServiceSpec: import here
+    checked_rollout_budget(spec, prefix)
+    return spec

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from .spec import ContainerSpec
 
 LOG_STREAM_PREFIX = "ecs"
+# The container health check's timing (ECS API reference, HealthCheck); rollout_budget.py counts
+# it in the time a task takes to become healthy.
+CONTAINER_HEALTH_CHECK = {"interval": 10, "timeout": 5, "retries": 3, "startPeriod": 10}
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,6 @@ def container_definitions(containers: list[ResolvedContainer], *, log_group: str
             definition["command"] = list(spec.command)
         if spec.health_check_command is not None:
             definition["healthCheck"] = {"command": ["CMD", *spec.health_check_command],
-                                         "interval": 10, "timeout": 5, "retries": 3,
-                                         "startPeriod": 10}
+                                         **CONTAINER_HEALTH_CHECK}
         definitions.append(definition)
     return definitions

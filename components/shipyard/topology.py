@@ -22,7 +22,11 @@ TRAFFIC_SHIFTING = ("BLUE_GREEN", "LINEAR", "CANARY")
 # The deployment circuit breaker supports rolling and blue/green deployments only (ECS developer
 # guide, "Amazon ECS deployment failure detection").
 CIRCUIT_BREAKER_STRATEGIES = ("ROLLING", "BLUE_GREEN")
+# ECS's ranges (botocore ecs model: CanaryConfiguration, LinearConfiguration; bakeTimeInMinutes
+# as terraform-provider-aws validates it), checked against the model by test_rollout_budget.py.
 MAX_BAKE_MINUTES = 1440
+CANARY_PERCENT_MIN = 0.1
+LINEAR_STEP_PERCENT_MIN = 3.0
 ALIAS_RE = v.re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 SG_ID_RE = v.re.compile(r"^sg-[0-9a-f]{8,17}$")
 LAMBDA_ARN_RE = v.re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+$")
@@ -128,8 +132,11 @@ def _bake(raw: object, setting: str) -> int:
 
 
 def _percent(raw: object, setting: str, low: float) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not low <= raw <= 100:
-        raise ConfigError(setting, raw, f"a percentage from {low} to 100")
+    """ECS takes canary and linear step percentages as multiples of 0.1 (botocore ecs model,
+    CanaryConfiguration.canaryPercent, LinearConfiguration.stepPercent)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not low <= raw <= 100 \
+            or abs(raw * 10 - round(raw * 10)) > 1e-9:
+        raise ConfigError(setting, raw, f"a percentage from {low} to 100 in steps of 0.1")
     return float(raw)
 
 
@@ -203,9 +210,11 @@ def parse_deployment(raw: object, setting: str, service: str, kind: str,
                               "listener")
     canary = linear = None
     if strategy == "CANARY":
-        canary = _percent(d.get("canary_percent", 10), f"{setting}.canary_percent", 0.1)
+        canary = _percent(d.get("canary_percent", 10), f"{setting}.canary_percent",
+                          CANARY_PERCENT_MIN)
     if strategy == "LINEAR":
-        linear = _percent(d.get("linear_step_percent", 10), f"{setting}.linear_step_percent", 3)
+        linear = _percent(d.get("linear_step_percent", 10), f"{setting}.linear_step_percent",
+                          LINEAR_STEP_PERCENT_MIN)
     return DeploymentSpec(
         strategy=strategy, bake_time_minutes=_bake(d.get("bake_time_minutes", 10),
                                                    f"{setting}.bake_time_minutes"),
