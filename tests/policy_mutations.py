@@ -87,6 +87,9 @@ BASELINES: dict[str, dict] = {
     "aws:kms/key:Key": {"enableKeyRotation": True},
     "aws:lambda/function:Function": {"packageType": "Image", "imageUri": f"repo/fn@{DIGEST}"},
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": {"vpcId": "vpc-1"},
+    "aws:ec2/securityGroupRule:SecurityGroupRule": {
+        "type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443,
+        "cidrBlocks": ["0.0.0.0/0"], "description": "HTTPS"},
 }
 
 
@@ -262,6 +265,8 @@ MUTANTS: list[tuple[str, str, dict]] = [
      ingress("tcp", 443, 443, "10.0.0.0/8")),
     ("sg-public-ingress-80-443-only", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
      ingress("tcp", 22, 22)),
+    ("sg-public-ingress-80-443-only", "aws:ec2/securityGroupRule:SecurityGroupRule",
+     {"protocol": "ALL"}),
 ]
 # Compliant variants a naive rule flags (each must draw no violation at all).
 COMPLIANT: list[tuple[str, dict]] = [
@@ -314,6 +319,13 @@ COMPLIANT: list[tuple[str, dict]] = [
     (TD, env("DATABASE_URL", "postgres://app@db:5432/app")),
     # Issue 16: a digest pins any registry.
     (TD, container(image=f"public.ecr.aws/x/y:v1@{DIGEST}")),
+    # Paths the baselines do not take.
+    (LST, {"protocol": "HTTP", "port": 80, "sslPolicy": None, "certificateArn": None,
+           "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS"}}]}),
+    ("aws:ecr/repositoryPolicy:RepositoryPolicy", policy(
+        {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Principal": "*"},
+        {"Effect": "Deny", "Action": "*", "Principal": {"AWS": "*"}, "Resource": "*",
+         "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalAccount": ACCOUNT}}})),
 ]
 
 
@@ -376,9 +388,18 @@ def stack_baseline() -> list:
                           deps={"prefixListId": [prefix_list]})
     task = recorded(TD, "task", {"containerDefinitions": json.dumps(
         [{**CONTAINER, "image": f"{ECR_IMAGE}:src-1"}])})
+    scanning = recorded("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
+                        "scanning", {"scanType": "ENHANCED", "rules": [
+                            {"scanFrequency": "CONTINUOUS_SCAN",
+                             "repositoryFilters": [{"filter": "vendor-*",
+                                                    "filterType": "WILDCARD"}]}]})
+    legacy = recorded("aws:ec2/securityGroupRule:SecurityGroupRule", "svc-in-legacy", {
+        "type": "ingress", "protocol": "tcp", "fromPort": 8080, "toPort": 8080,
+        "description": "from alb"},
+        deps={"securityGroupId": [service_sg], "sourceSecurityGroupId": [alb_sg]})
     return [repo, lifecycle, cluster, alb_sg, service_sg, bucket, lb, waf, rule, service, secret,
             rotation, block, tls, expiry, vpc, flow, http, http_rule, acl, waf_logs, prefix_list,
-            office_ssh, task]
+            office_ssh, task, scanning, legacy]
 
 
 def _without(name: str) -> Callable[[list], list]:

@@ -84,8 +84,10 @@ def log_delivery_policy(*, log_group_arn: str, account_id: str, region: str,
 
 
 def log_web_acl(name: str, acl: aws.wafv2.WebAcl, retention_days: int, tags: dict[str, str],
-                parent: pulumi.Resource) -> aws.wafv2.WebAclLoggingConfiguration:
+                parent: pulumi.Resource, *, protect: bool = False
+                ) -> aws.wafv2.WebAclLoggingConfiguration:
     child = pulumi.ResourceOptions(parent=parent)
+    stateful = pulumi.ResourceOptions(parent=parent, protect=protect)
     invoke = pulumi.InvokeOptions(parent=parent)
     account_id = aws.get_caller_identity_output(opts=invoke).account_id
     region = aws.get_region_output(opts=invoke).region
@@ -99,10 +101,10 @@ def log_web_acl(name: str, acl: aws.wafv2.WebAcl, retention_days: int, tags: dic
             lambda a: json.dumps(logs_key_policy(
                 account_id=a[0], region=a[1], sid="CloudWatchLogsForTheWafLogGroup",
                 log_group_condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": a[2]}}))),
-        tags=tags, opts=child)
+        tags=tags, opts=stateful)
     group = aws.cloudwatch.LogGroup(
         f"{name}-waf-logs", name=group_name, retention_in_days=retention_days,
-        kms_key_id=key.arn, tags=tags, opts=child)
+        kms_key_id=key.arn, tags=tags, opts=stateful)
     delivery = aws.cloudwatch.LogResourcePolicy(
         f"{name}-waf-logs", policy_name=group_name,
         policy_document=pulumi.Output.all(group_arn, account_id, region).apply(
@@ -119,7 +121,10 @@ def log_web_acl(name: str, acl: aws.wafv2.WebAcl, retention_days: int, tags: dic
 
 def protect_load_balancer(name: str, load_balancer_arn: pulumi.Input[str], rate_limit: int,
                           tags: dict[str, str], parent: pulumi.Resource, *,
-                          log_retention_days: int = LOG_RETENTION_DAYS) -> aws.wafv2.WebAcl:
+                          log_retention_days: int = LOG_RETENTION_DAYS,
+                          protect_logs: bool = False) -> aws.wafv2.WebAcl:
+    """`protect_logs`: protect the log group and its key from deletion (the stack's stateful
+    resources are protected in prod)."""
     opts = pulumi.ResourceOptions(parent=parent)
     acl = aws.wafv2.WebAcl(
         f"{name}-waf", scope="REGIONAL", description=f"{name}: AWS managed rules and rate limit",
@@ -130,5 +135,5 @@ def protect_load_balancer(name: str, load_balancer_arn: pulumi.Input[str], rate_
         tags=tags, opts=opts)
     aws.wafv2.WebAclAssociation(f"{name}-waf", resource_arn=load_balancer_arn,
                                 web_acl_arn=acl.arn, opts=opts)
-    log_web_acl(name, acl, log_retention_days, tags, parent)
+    log_web_acl(name, acl, log_retention_days, tags, parent, protect=protect_logs)
     return acl

@@ -85,6 +85,11 @@ def resource_matches(pattern: str, arn: str, *, kind: PolicyKind = "identity",
                      reading: Reading = "allow",
                      variables: Mapping[str, str] | None = None) -> bool:
     """Whether a Resource element `pattern` matches the request's resource `arn`."""
+    return _resource_matches(pattern, arn, kind, reading, variables)
+
+
+def _resource_matches(pattern: str, arn: str, kind: PolicyKind, reading: Reading,
+                      variables: Mapping[str, str] | None) -> bool:
     expanded = expand(pattern, kind)
     if expanded is None:
         return False
@@ -156,8 +161,6 @@ def action_matches(pattern: str, action: str, *, reading: Reading = "allow") -> 
                       ignore_case=True)
 
 
-def any_resource_matches(patterns: Iterable[str], arn: str, **options: object) -> bool:
-    return any(resource_matches(p, arn, **options) for p in patterns)  # type: ignore[arg-type]
 
 
 # ---- does a set of patterns cover every resource of a type -------------------------------------
@@ -217,7 +220,8 @@ def covers_every(patterns: Iterable[str], template: str, *,
     for region, account in places:
         values = {"Partition": "aws", "Region": region, "Account": account}
         arns = [fill(template, {**values, **{n: probe for n in names}}) for probe in probes]
-        if all(any_resource_matches(patterns, arn, kind=kind) for arn in arns):
+        if all(any(_resource_matches(p, arn, kind, "allow", None) for p in patterns)
+               for arn in arns):
             return True
     return False
 

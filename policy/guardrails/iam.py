@@ -414,8 +414,7 @@ POLICIES = [
                               doc="https://docs.aws.amazon.com/service-authorization/latest/"
                                   "reference/reference_policies_actions-resources-"
                                   "contextkeys.html"),
-                    reads=("iam-action", "iam-resource", "iam-covers-every",
-                           "iam-condition-confines"),
+                    reads=("iam-resource", "iam-covers-every", "iam-condition-confines"),
                     remediation="Name the resources of the types the action accepts (the "
                                 "message lists them); only actions AWS gives no resource "
                                 "types may use '*'."),

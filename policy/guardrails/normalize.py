@@ -69,6 +69,12 @@ def recording() -> Iterator[set[str]]:
         _USED.reset(token)
 
 
+def _shown(value: Any) -> str:
+    """A value as the report shows it: repr, cut short (a property can be a whole document)."""
+    shown = repr(value)
+    return shown if len(shown) <= 120 else shown[:117] + "..."
+
+
 def _finite(value: float, what: str) -> float:
     if not math.isfinite(value):
         raise Unparseable(f"{what} is {value!r}, not a finite number")
@@ -94,12 +100,13 @@ def flag(props: Mapping, key: str, what: str | None = None, *, default: bool = F
             return True
         if value in _FALSE:
             return False
-        raise Unparseable(f"{what} is {value!r}, which the provider does not read as a boolean")
+        raise Unparseable(f"{what} is {_shown(value)}, which the provider does not read as a "
+                          "boolean")
     if isinstance(value, int | float):
         number = _finite(float(value), what)
         if number in (0.0, 1.0):
             return number == 1.0
-    raise Unparseable(f"{what} is {value!r}, not a boolean")
+    raise Unparseable(f"{what} is {_shown(value)}, not a boolean")
 
 
 @reading("int", "Integers as the provider reads them: a number (truncated, as Go's int() "
@@ -111,7 +118,7 @@ def integer(props: Mapping, key: str, what: str | None = None) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise Unparseable(f"{what} is {value!r}, not a number")
+        raise Unparseable(f"{what} is {_shown(value)}, not a number")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -120,14 +127,18 @@ def integer(props: Mapping, key: str, what: str | None = None) -> int | None:
         digits = value[1:] if value[:1] in "+-" else value
         if digits.isascii() and digits.isdigit():
             return int(value)
-        raise Unparseable(f"{what} is {value!r}, which the provider does not read as an "
+        raise Unparseable(f"{what} is {_shown(value)}, which the provider does not read as an "
                           "integer")
-    raise Unparseable(f"{what} is {value!r}, not a number")
+    raise Unparseable(f"{what} is {_shown(value)}, not a number")
 
 
 @reading("text", "Strings as the provider receives them: numbers and booleans written where "
                  "a string belongs become their text (80 -> '80', true -> 'true').")
 def text(props: Mapping, key: str, what: str | None = None) -> str | None:
+    return _text(props, key, what)
+
+
+def _text(props: Mapping, key: str, what: str | None) -> str | None:
     value = props.get(key)
     what = what or key
     if value is None:
@@ -141,20 +152,20 @@ def text(props: Mapping, key: str, what: str | None = None) -> str | None:
         return str(int(number)) if number.is_integer() else repr(number)
     if isinstance(value, str):
         return value
-    raise Unparseable(f"{what} is a {type(value).__name__}, not a string")
+    raise Unparseable(f"{what} is {_shown(value)}, not a string")
 
 
 @reading("upper-case-enum", "Names the provider validates ignoring case and stores upper-cased "
                             "(listener protocols: 'http' is HTTP).")
 def upper(props: Mapping, key: str, what: str | None = None) -> str | None:
-    value = text(props, key, what)
+    value = _text(props, key, what)
     return value.upper() if value is not None else None
 
 
 @reading("case-insensitive-enum", "Names the provider validates ignoring case (listener action "
                                   "types: 'Forward' is forward).")
 def lower(props: Mapping, key: str, what: str | None = None) -> str | None:
-    value = text(props, key, what)
+    value = _text(props, key, what)
     return value.lower() if value is not None else None
 
 
@@ -190,7 +201,7 @@ def enum_values(service: str, shape: str) -> tuple[str, ...]:
 def enum(props: Mapping, key: str, service: str, shape: str, what: str | None = None, *,
          default: str | None = None, fold: Callable[[str], str] | None = None) -> str:
     what = what or key
-    value = text(props, key, what)
+    value = _text(props, key, what)
     if value is None or value == "":
         if default is None:
             raise Unparseable(f"{what} is not set")
@@ -212,7 +223,7 @@ ALL_TRAFFIC = "-1"
                         "icmpv6; any other protocol number opens every port of that protocol.")
 def ip_protocol(props: Mapping, key: str, what: str | None = None) -> str:
     what = what or key
-    value = text(props, key, what)
+    value = _text(props, key, what)
     if value is None:
         raise Unparseable(f"{what} is not set")
     protocol = value.lower()
@@ -243,22 +254,3 @@ def role_identity(value: Any) -> str | None:
     return name.casefold()
 
 
-def arn_or_name(value: Any) -> tuple[str | None, str | None]:
-    """(ARN, name) of a reference that may be either, for matching a resource by its name."""
-    if not isinstance(value, str) or not value:
-        return None, None
-    if value.startswith("arn:"):
-        return value, None
-    return None, value
-
-
-Number = int | float
-
-
-def finite_number(value: Any, what: str) -> float | None:
-    """A number read from an embedded document (JSON), refusing NaN and infinities."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Unparseable(f"{what} is {value!r}, not a number")
-    return _finite(float(value), what)

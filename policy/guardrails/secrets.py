@@ -46,10 +46,12 @@ _STRIPE_PREFIXES = ("sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_")
 _GITHUB_PREFIXES = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")
 
 
-def _run(value: str, start: int, allowed: set[str]) -> int:
-    """How many characters from `start` are in `allowed`."""
+def _run(value: str, start: int, allowed: set[str], limit: int) -> int:
+    """How many characters from `start` are in `allowed`, counting no further than `limit`
+    (so overlapping candidates never rescan a long run: linear in the value)."""
     end = start
-    while end < len(value) and value[end] in allowed:
+    stop = min(len(value), start + limit)
+    while end < stop and value[end] in allowed:
         end += 1
     return end - start
 
@@ -71,60 +73,82 @@ def _standalone(value: str, position: int) -> bool:
 def _aws_key_id(value: str) -> bool:
     for prefix in ("AKIA", "ASIA"):
         for at in _occurrences(value, prefix):
-            if _standalone(value, at) and _run(value, at + 4, _BASE32_UPPER) == 16 \
+            if _standalone(value, at) and _run(value, at + 4, _BASE32_UPPER, 16) == 16 \
                     and not (at + 20 < len(value) and value[at + 20].isalnum()):
                 return True
     return False
 
 
 def _prefixed(value: str, prefixes: tuple[str, ...], allowed: set[str], minimum: int) -> bool:
-    return any(_standalone(value, at) and _run(value, at + len(prefix), allowed) >= minimum
+    return any(_standalone(value, at)
+               and _run(value, at + len(prefix), allowed, minimum) >= minimum
                for prefix in prefixes for at in _occurrences(value, prefix))
+
+
+_WINDOW = 512
+"""How far past a marker a credential's parts are looked for (ids and labels are short)."""
 
 
 def _slack_webhook(value: str) -> bool:
     marker = "hooks.slack.com/services/"
     for at in _occurrences(value, marker):
-        parts = value[at + len(marker):].split("/", 2)
+        parts = value[at + len(marker):at + len(marker) + _WINDOW].split("/", 2)
         if len(parts) == 3 and parts[0][:1] == "T" and parts[1][:1] == "B" and \
-                _run(parts[2], 0, _BASE62) >= 8:
+                _run(parts[2], 0, _BASE62, 8) >= 8:
             return True
     return False
 
 
+_TOKEN_CHARS = _BASE64URL | {"."}
+
+
+def _tokens(value: str, allowed: set[str]) -> list[str]:
+    """The maximal runs of `allowed` characters, in one pass."""
+    found: list[str] = []
+    start = None
+    for index, char in enumerate(value):
+        if char in allowed:
+            if start is None:
+                start = index
+        elif start is not None:
+            found.append(value[start:index])
+            start = None
+    if start is not None:
+        found.append(value[start:])
+    return found
+
+
 def _jwt(value: str) -> bool:
-    for at in _occurrences(value, "eyJ"):
-        if not _standalone(value, at):
-            continue
-        header_end = at + _run(value, at, _BASE64URL)
-        if header_end >= len(value) or value[header_end] != ".":
-            continue
-        payload = _run(value, header_end + 1, _BASE64URL)
-        if payload == 0 or header_end + 1 + payload >= len(value) or \
-                value[header_end + 1 + payload] != ".":
-            continue
-        header = value[at:header_end]
-        try:
-            decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
-        except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
-            continue
-        if isinstance(decoded, dict) and "alg" in decoded:
-            return True
+    if "eyJ" not in value:
+        return False
+    for token in _tokens(value, _TOKEN_CHARS):
+        parts = token.split(".")
+        for index in range(len(parts) - 2):
+            header, payload = parts[index], parts[index + 1]
+            if not (header.startswith("eyJ") and payload):
+                continue
+            try:
+                decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+            except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+                continue
+            if isinstance(decoded, dict) and "alg" in decoded:
+                return True
     return False
 
 
 def _pem_private_key(value: str) -> bool:
     for at in _occurrences(value, "-----BEGIN "):
-        end = value.find("-----", at + len("-----BEGIN "))
-        if end >= 0 and value[at + len("-----BEGIN "):end].endswith("PRIVATE KEY") or (
-                end >= 0 and value[at + len("-----BEGIN "):end] == "PGP PRIVATE KEY BLOCK"):
+        start = at + len("-----BEGIN ")
+        end = value.find("-----", start, start + 64)
+        label = value[start:end] if end >= 0 else ""
+        if label.endswith("PRIVATE KEY") or label == "PGP PRIVATE KEY BLOCK":
             return True
     return False
 
 
 def _url_password(value: str) -> bool:
     for at in _occurrences(value, "://"):
-        authority = value[at + 3:]
+        authority = value[at + 3:at + 3 + _WINDOW]
         for stop in "/?# \t\r\n":
             index = authority.find(stop)
             if index >= 0:
