@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-import grpc
 import policy_mutations as corpus
 import pytest
 from conftest import POLICY_DIR, recorded
@@ -30,6 +29,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from shipyard.errors import ConfigError
 
 sys.path.insert(0, str(POLICY_DIR))
 from guardrails import ALL_POLICIES
@@ -180,8 +180,8 @@ def test_no_input_makes_a_resource_rule_raise(pack, case):
     started = time.monotonic()
     try:
         verdicts, _ = pack.analyze_resource(recorded(type_token, "fuzz", props), {})
-    except grpc.RpcError as error:  # pragma: no cover - the failure being tested for
-        raise AssertionError(f"{type_token} {props!r}: {error.details()}") from None
+    except ConfigError as error:  # pragma: no cover - the failure being tested for
+        raise AssertionError(f"{type_token} {props!r}: {error}") from None
     assert time.monotonic() - started < _ANSWER_SECONDS, (type_token, props)
     for verdict in verdicts:
         assert "Traceback" not in verdict.message
@@ -209,8 +209,8 @@ def broken_stacks(draw: st.DrawFn) -> list:
 def test_no_input_makes_a_stack_rule_raise(pack, graph):
     try:
         pack.analyze_stack(graph)
-    except grpc.RpcError as error:  # pragma: no cover
-        raise AssertionError(error.details()) from None
+    except ConfigError as error:  # pragma: no cover
+        raise AssertionError(str(error)) from None
 
 
 # ---- what the SDK fails on before any rule runs --------------------------------------------------
@@ -244,7 +244,7 @@ GUARDED_INPUTS = [
                          ids=[g[0] for g in GUARDED_INPUTS])
 def test_inputs_the_sdk_fails_on_get_verdicts(pack, label, type_token, props, policy, expected):
     resource = recorded(type_token, "guarded", props)
-    verdicts, _ = pack.analyze_resource(resource, {})  # an RpcError here is the failure
+    verdicts, _ = pack.analyze_resource(resource, {})  # a ConfigError here is the failure
     assert [v.message.split("\n", 1)[1] for v in verdicts if v.policy == policy] == expected
     pack.analyze_stack([resource, *corpus.stack_baseline()])
 
