@@ -113,11 +113,6 @@ def parse_json(value: Any, what: str) -> Any:
     return depth_within(parsed, what)
 
 
-def num(value: Any) -> Any:
-    """Numbers cross the protocol as floats; show 80, not 80.0."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
 def as_list(value: Any) -> list:
     """A value the engine may send as a string or a list (IAM Action, Resource...), as a list.
     Policy proxies are Mappings/Sequences, not dicts/lists."""

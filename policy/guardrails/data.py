@@ -27,7 +27,7 @@ from .common import (
     stack_policy,
     statements,
 )
-from .normalize import flag, integer, reading, text
+from .normalize import enum, flag, integer, reading, text
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
@@ -91,7 +91,8 @@ def _log_kms(args: ResourceValidationArgs) -> Iterable[str]:
 
 
 def _kms_rotation(args: ResourceValidationArgs) -> Iterable[str]:
-    spec = text(args.props, "customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
+    spec = enum(args.props, "customerMasterKeySpec", "kms", "CustomerMasterKeySpec",
+                default="SYMMETRIC_DEFAULT")
     if text(args.props, "customKeyStoreId") or text(args.props, "xksKeyId"):
         # AWS cannot rotate keys in CloudHSM or external key stores automatically
         # (KMS developer guide, "Rotating AWS KMS keys": supported key types).
@@ -245,7 +246,7 @@ POLICIES = [
                     refs=Refs(why="Rotation limits how much data one key version protects.",
                               fsbp=("KMS.4",),
                               checkov=("CKV_AWS_7",)),
-                    reads=("bool", "text"),
+                    reads=("bool", "enum", "text"),
                     remediation="Set enable_key_rotation=True."),
     stack_policy("s3-log-bucket-hardened", "The ALB access-log bucket blocks public access, "
                  "enforces TLS and expires old logs.", _log_bucket_hardened,

@@ -65,7 +65,7 @@ _NEGATED = {"stringnotequals", "stringnotequalsignorecase", "stringnotlike", "ar
 def _tag_immutable(args: ResourceValidationArgs) -> Iterable[str]:
     mutability = enum(args.props, "imageTagMutability", "ecr", "ImageTagMutability",
                       default="MUTABLE")
-    if mutability.endswith("_WITH_EXCLUSION") and mutability.startswith("IMMUTABLE"):
+    if mutability == "IMMUTABLE_WITH_EXCLUSION":
         filters = [str(mapping(f, "imageTagMutabilityExclusionFilters").get("filter"))
                    for f in as_list(args.props.get("imageTagMutabilityExclusionFilters"))]
         yield ("imageTagMutability is 'IMMUTABLE_WITH_EXCLUSION': tags matching "

@@ -59,7 +59,9 @@ ATTACHMENTS = {
 }
 IDENTITY_TYPES = tuple(IDENTITY_DOCUMENTS)
 
-_MANAGED_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.+)$")
+# AWS-managed policies live in the account 'aws'; read ignoring case, so a respelt ARN cannot
+# pass as a customer-managed one.
+_MANAGED_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.+)$", re.IGNORECASE)
 MANAGED_POLICIES_FILE = Path(__file__).resolve().parent / "datasets" / "managed_policies.json"
 _ANY_ARN = "arn:aws:zzprobe:zz-probe-9:000000000009:zzprobe/zzprobe"
 _ANY_ACTION = "zzprobe:ZzProbeAction"
