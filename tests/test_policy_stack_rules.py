@@ -86,7 +86,7 @@ def test_service_group_admitting_a_cidr(pack):
 def test_service_group_admitting_a_port_range(pack):
     graph = service_graph({"fromPort": 0, "toPort": 65535})
     assert stack_messages(pack, "sg-service-from-alb-only", graph) == [
-        ("service-in", "The service's security group admits ports 0-65535; only the container "
+        ("service-in", "The service's security group admits tcp ports 0-65535; only the container "
                        "port 8080 is needed.")]
 
 
@@ -155,6 +155,8 @@ def test_log_bucket_hardened(pack):
     assert stack_messages(pack, "s3-log-bucket-hardened", log_bucket_graph(block=False)) == [
         ("logs", "The access-log bucket does not block all public access.")]
     assert stack_messages(pack, "s3-log-bucket-hardened", log_bucket_graph(tls=False)) == [
-        ("logs", "The access-log bucket does not deny requests without TLS.")]
+        ("logs", "The access-log bucket does not deny every request without TLS (a Deny of s3:* to "
+                 "every principal on the bucket and its objects when aws:SecureTransport is "
+                 "false).")]
     assert stack_messages(pack, "s3-log-bucket-hardened", log_bucket_graph(expiry=False)) == [
         ("logs", "The access-log bucket never expires old logs.")]

@@ -336,7 +336,7 @@ class ContainerService(pulumi.ComponentResource):
             url = own.url
             if topology.waf is not None:
                 protect_load_balancer(name, own.load_balancer.arn, topology.waf.rate_limit, tags,
-                                      self)
+                                      self, protect_logs=spec.protect_stateful)
             if topology.dns is not None:
                 alias_record(name, topology.dns, own.load_balancer.dns_name,
                              own.load_balancer.zone_id, self)

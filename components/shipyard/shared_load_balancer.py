@@ -270,7 +270,9 @@ class SharedLoadBalancer(pulumi.ComponentResource):
                 opts=child)
             self.test_listener_arn = test.arn
         if spec.waf is not None:
-            protect_load_balancer(name, balancer.arn, spec.waf.rate_limit, tags, self)
+            # The WAF's request logs are kept as long as the balancer they record is.
+            protect_load_balancer(name, balancer.arn, spec.waf.rate_limit, tags, self,
+                                  protect_logs=spec.deletion_protection)
         if spec.dns is not None:
             alias_record(name, spec.dns, balancer.dns_name, balancer.zone_id, self)
             self.url = pulumi.Output.from_input(
