@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import moto  # noqa: F401  (its botocore hook joins sessions made after this import)
 from botocore.stub import Stubber
 
 from shipyard_preview.operations.aws import Aws
