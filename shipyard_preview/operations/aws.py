@@ -8,6 +8,7 @@ backoff and jitter, up to `max_attempts` in all (botocore docs, "Retries"; the c
 `botocore/retries/standard.py`). An error that survives them is reported, never a traceback."""
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,23 @@ class Aws:
             yield from client.get_paginator(_snake(operation)).paginate(**params)
         except ClientError as error:
             raise AwsCallFailed(self._explain(client, error, operation, resource)) from None
+        except BotoCoreError as error:
+            raise AwsCallFailed(explain_botocore_error(
+                error, service=_iam_prefix(client), operation=operation,
+                resource=resource)) from None
+
+    @contextmanager
+    def explaining(self, service: str, operation: str, resource: str) -> Iterator[None]:
+        """For code that calls a client itself (the component's one-off task): its failures
+        become AwsCallFailed with the same one line."""
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped,unused-ignore]
+
+        client = self.client(service)
+        try:
+            yield
+        except ClientError as error:
+            raise AwsCallFailed(self._explain(client, error, error.operation_name or operation,
+                                              resource)) from None
         except BotoCoreError as error:
             raise AwsCallFailed(explain_botocore_error(
                 error, service=_iam_prefix(client), operation=operation,
