@@ -95,7 +95,8 @@ def start(ecs: Any, task: OneOffTask) -> str:
 def judge_stopped(task: dict, container: str) -> TaskResult:
     """The result of a STOPPED task: its container's exit code, or TaskDidNotRun."""
     arn = str(task.get("taskArn"))
-    ours = next((c for c in task.get("containers") or [] if c.get("name") == container), {})
+    ours: dict = next((c for c in task.get("containers") or [] if c.get("name") == container),
+                      {})
     reason = str(task.get("stoppedReason") or "no reason recorded")
     code = task.get("stopCode")
     if ours.get("exitCode") is not None:

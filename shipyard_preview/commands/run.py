@@ -77,7 +77,8 @@ def run(args: argparse.Namespace, *, sleep: Any = time.sleep) -> int:
         with aws.explaining("ecs", "DescribeTasks", f"task {task_id(arn)}"):
             result = wait(aws.client("ecs"), cluster=outputs.cluster_arn, task_arn=arn,
                           container=container, timeout_seconds=args.timeout,
-                          on_poll=lambda _task: logs.drain() if logs else None, sleep=sleep)
+                          on_poll=lambda _task: None if logs is None else logs.print_new(),
+                          sleep=sleep)
         for _ in range(LATE_LOG_DRAINS if logs else 0):
             sleep(2.0)
             if logs is not None and not logs.drain():

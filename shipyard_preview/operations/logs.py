@@ -166,6 +166,9 @@ class TaskLogs:
                 streams[definition["name"]] = f"{prefix}/{definition['name']}/{task_id(task_arn)}"
         return cls(aws, log_group=group, streams=streams, out=out) if group and streams else None
 
+    def print_new(self) -> None:
+        self.drain()
+
     def drain(self) -> int:
         from .aws import AwsCallFailed
 
