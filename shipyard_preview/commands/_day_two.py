@@ -90,3 +90,21 @@ def subparser(commands: Any, name: str, help_text: str,
         name, help=help_text, description=description + "\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     return parser
+
+
+def add_command_argument(parser: argparse.ArgumentParser) -> None:
+    """The command after `--`; `split_command` reads it."""
+    parser.add_argument("task_command", nargs=argparse.REMAINDER, metavar="-- command",
+                        help="the command and its arguments, after `--`")
+    parser.set_defaults(options_parser=parser)
+
+
+def split_command(args: argparse.Namespace) -> tuple[argparse.Namespace, list[str]]:
+    """argparse gives everything after the service to the remainder, options included: what
+    stands before `--` is parsed as the command's own options, what follows is the command."""
+    rest = list(args.task_command)
+    head, command = ((rest[:rest.index("--")], rest[rest.index("--") + 1:]) if "--" in rest
+                     else (rest, []))
+    if head:
+        args = args.options_parser.parse_args([*head, args.stack, args.service], namespace=args)
+    return args, command

@@ -6,7 +6,15 @@ import sys
 import time
 from typing import Any
 
-from ._day_two import add_stack_arguments, aws_for, reports_aws_failures, stack_outputs, subparser
+from ._day_two import (
+    add_command_argument,
+    add_stack_arguments,
+    aws_for,
+    reports_aws_failures,
+    split_command,
+    stack_outputs,
+    subparser,
+)
 
 EXIT_DID_NOT_RUN = 125  # as `docker run` reports a container it could not run
 EXIT_INTERRUPTED = 130
@@ -39,14 +47,7 @@ def run(args: argparse.Namespace, *, sleep: Any = time.sleep) -> int:
     from ..operations.ecs_reads import describe_service, describe_task_definition, task_id
     from ..operations.logs import TaskLogs
 
-    rest = list(args.task_command)
-    # argparse gives everything after the service to the remainder, options included: what
-    # stands before `--` is parsed as this command's options, what follows is the command.
-    head, command = (rest[:rest.index("--")], rest[rest.index("--") + 1:]) if "--" in rest \
-        else (rest, [])
-    if head:
-        args = args.options_parser.parse_args([*head, args.stack, args.service],
-                                              namespace=args)
+    args, command = split_command(args)
     if not command:
         raise ConfigError("command", None, "a command after `--`, e.g. "
                           "`shipyard run staging web -- python manage.py migrate`")
@@ -109,6 +110,5 @@ def register(commands: Any) -> None:
                                             "(default: the only one, or the load-balanced one)")
     parser.add_argument("--timeout", type=float, default=3600.0,
                         help="seconds to wait for the task to stop (default: 3600)")
-    parser.add_argument("task_command", nargs=argparse.REMAINDER, metavar="-- command",
-                        help="the command and its arguments")
-    parser.set_defaults(run=run, options_parser=parser)
+    add_command_argument(parser)
+    parser.set_defaults(run=run)
