@@ -80,7 +80,7 @@ def choose_target(aws: Aws, service: ServiceOutputs, *, task: str | None,
                           f"a task that accepts ECS Exec (this one has {state}: it started "
                           "before exec was enabled, or its agent failed; start new tasks with "
                           "a deployment and retry)")
-    return ExecTarget(task_arn=chosen["taskArn"], container=name,
+    return ExecTarget(task_arn=chosen["taskArn"], container=str(name),
                       runtime_id=str(containers[name].get("runtimeId", "")))
 
 
