@@ -109,7 +109,7 @@ class Aws:
                 name, region_name=self.region, config=Config(retries=retries))
         return self.clients[name]
 
-    def call(self, service: str, operation: str, resource: str, **params: Any) -> dict:
+    def call(self, service: str, operation: str, resource: str, /, **params: Any) -> dict:
         """Call `operation` (the API name, e.g. "DescribeServices"); any failure becomes
         AwsCallFailed with its one line."""
         from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped,unused-ignore]
@@ -125,7 +125,7 @@ class Aws:
                 error, service=_iam_prefix(client), operation=operation,
                 resource=resource)) from None
 
-    def pages(self, service: str, operation: str, resource: str,
+    def pages(self, service: str, operation: str, resource: str, /,
               **params: Any) -> Iterator[dict]:
         """Every page of a paginated operation (botocore's paginator, which follows its
         model's tokens), with the same error handling as `call`."""
