@@ -13,6 +13,7 @@ from .aws_session import provider_identity
 from .blue_green import SMOKE_TEST_STAGE, infrastructure_role, smoke_test_role
 from .cluster import FargateCluster
 from .dns import alias_record
+from .drift import DriftCheck
 from .image import ecr_repository_arn, validate_digest_pinned
 from .load_balancer import create_service_edge, rollout_bound_seconds
 from .repository_names import repository_name
@@ -183,6 +184,10 @@ class ContainerService(pulumi.ComponentResource):
             service=name, target_group_arn_suffixes=[g.arn_suffix for g in edge.target_groups],
             load_balancer_arn_suffix=edge.load_balancer_arn_suffix, tags=tags, parent=self)
             if topology.rollback_alarms and edge.load_balancer_arn_suffix is not None else [])
+        # Before the service: an emergency rollback stops the update here (drift.py).
+        drift = DriftCheck(f"{name}-drift", service=name, cluster=cluster_arn, family=family,
+                           service_prefix=f"{name}-service-", images=pulumi.Output.all(**images),
+                           identity=provider_identity(invoke), opts=child)
         service = aws.ecs.Service(
             f"{name}-service", cluster=cluster_arn, task_definition=task_definition.arn,
             desired_count=spec.desired_count, platform_version="LATEST",
@@ -208,7 +213,7 @@ class ContainerService(pulumi.ComponentResource):
             enable_ecs_managed_tags=True, enable_execute_command=spec.enable_execute_command,
             wait_for_steady_state=True, tags=tags,
             # Autoscaling owns the running count after creation.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=edge.listeners,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*edge.listeners, drift],
                                         ignore_changes=["desiredCount"]))
         # `up` fails when ECS rolled the deployment back (the service's steady-state wait does
         # not: terraform-provider-aws #20858).
