@@ -41,6 +41,7 @@ ADOPTION_SUBSET = [
     "tests/test_delivery_run.py",
     "tests/test_iam_seams.py",
     "tests/test_no_churn.py",
+    "tests/test_day_two_drift_wiring.py",
     "tests/test_workflows.py",
     "tests/test_code_quality.py::test_ruff",
 ]

@@ -125,3 +125,24 @@ def test_marker_tags_round_trip_and_fit_the_ecs_models_tag_shapes():
     assert (read.revision, read.from_revision, read.at) == (6, 7, "2026-12-03T10:30:00Z")
     assert read.by.startswith(OPERATOR + "_x")
     assert SERVICE_NAME.startswith(NEWS["service_prefix"])
+
+
+def test_the_drift_provider_is_serialized_by_reference():
+    """As the other dynamic providers (test_rollback.py): by module and class name, so a code
+    change makes no spurious diff and the provider process imports the installed package."""
+    import base64
+
+    import dill
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    raw = base64.b64decode(serialize_provider(drift._DriftCheckProvider()))
+    assert len(raw) < 100 and b"shipyard.drift" in raw
+    assert type(dill.loads(raw)) is drift._DriftCheckProvider
+
+
+@pytest.mark.parametrize(("changed", "shown"), [
+    ({}, False), ({"images": {"web": image(9)}}, False), ({"cluster": CLUSTER + "-2"}, True),
+    ({"family": FAMILY + "-2"}, True)])
+def test_only_where_it_looks_changes_the_plan(changed, shown):
+    diff = drift._DriftCheckProvider().diff("id", dict(NEWS), {**NEWS, **changed})
+    assert diff.changes is shown

@@ -23,7 +23,9 @@ from shipyard_preview.operations import aws as aws_module
 from shipyard_preview.operations.aws import Aws
 from shipyard_preview.operations.logs import LogSource, parse_since, print_logs
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+# Fixed times where the answers are stubbed; moto's events are written relative to the time
+# the test runs (below), so a long suite run cannot push them out of the --since window.
+NOW = datetime(2026, 12, 3, 10, 30, tzinfo=UTC)
 
 
 def ms(when):
@@ -40,7 +42,7 @@ def cloudwatch(monkeypatch):
                    "proxy": f"ecs/envoy/{TASK_IDS[0]}"}
         for stream in streams.values():
             logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
-        base = NOW - timedelta(minutes=5)
+        base = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
         for key, offsets in (("web-a", (0, 4)), ("web-b", (1, 3)), ("proxy", (2,))):
             logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=streams[key], logEvents=[
                 {"timestamp": ms(base + timedelta(seconds=s)), "message": f"{key} at {s}s\n"}

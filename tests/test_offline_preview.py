@@ -42,7 +42,7 @@ def plans(tmp_path_factory):
 # Prod: blue/green (second target group, listener rules, test listener, infrastructure role,
 # alarms on both groups), WAF and a versioned log bucket; staging: rolling with two rollback
 # alarms. Both: the ServiceImage component and the rollout check.
-@pytest.mark.parametrize("stack,count,listeners", [("staging", 57, 2), ("prod", 101, 3)])
+@pytest.mark.parametrize("stack,count,listeners", [("staging", 58, 2), ("prod", 102, 3)])
 def test_preview_of_each_stack(plans, stack, count, listeners):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr

@@ -96,7 +96,11 @@ def judge_drift(outputs: ServiceOutputs, service: dict, primary_images: dict[str
     for container, image in sorted(primary_images.items()):
         wanted = outputs.image_digests.get(container)
         if wanted is not None and wanted != image:
-            reasons.append(f"container {container} runs {image}, the stack deployed {wanted}")
+            same_repository = image.split("@")[0] == wanted.split("@")[0]
+            running_ref, wanted_ref = ((image.rsplit("@", 1)[-1], wanted.rsplit("@", 1)[-1])
+                                       if same_repository else (image, wanted))
+            reasons.append(f"container {container} runs {running_ref}, the stack deployed "
+                           f"{wanted_ref}")
     for task in tasks:
         for container in task.get("containers") or []:
             image = primary_images.get(container.get("name", ""), "")
@@ -175,48 +179,66 @@ def _count(targets: list[dict]) -> str:
     return text + (f" ({', '.join(reasons)})" if reasons else "")
 
 
+WIDTH = 100
+_LABEL = 15  # two spaces, a 12-character label, a space
+
+
+def _field(label: str, text: str) -> list[str]:
+    """`  <label>  <text>`, the text wrapped to WIDTH under itself."""
+    import textwrap
+
+    return textwrap.wrap(text, width=WIDTH, initial_indent=f"  {label:<12} ",
+                         subsequent_indent=" " * _LABEL, break_on_hyphens=False,
+                         break_long_words=False) or [f"  {label}"]
+
+
+def _service_lines(s: dict, stack: str) -> list[str]:
+    verdict = ("steady" if s["steady"] else "NOT STEADY") + (
+        ", DRIFTED" if s["drift"]["drifted"] else "")
+    lines = [(f"{s['name']}  (stack {stack}, cluster {s['cluster']}, service "
+             f"{s['serviceName']}): {verdict}")]
+    if s["url"]:
+        lines += _field("url", s["url"])
+    t = s["tasks"]
+    lines += _field("tasks", f"desired {t['desired']}, running {t['running']}, pending "
+                             f"{t['pending']}")
+    if not s["steady"]:
+        lines += _field("why", s["steadyReason"])
+    for index, d in enumerate(s["deployments"]):
+        reason = f": {d['rolloutStateReason']}" if d["rolloutStateReason"] else ""
+        lines += _field("deployments" if index == 0 else "",
+                        f"{d['status']:<8} {d['revision']}  {d['rolloutState'] or '-'}  running "
+                        f"{d['running']}/{d['desired']}, pending {d['pending']}, failed "
+                        f"{d['failed']}{reason}")
+    lines += _field("revision", f"{s['revision']}  source-version "
+                                f"{s['sourceVersion'] or '(no tag)'}")
+    for c in s["containers"]:
+        repository, _, digest = c["image"].partition("@")
+        lines += _field("container", f"{c['name']}  {repository}")
+        if digest:
+            lines += _field("", f"revision's {digest}")
+        for index, running in enumerate(c["runningDigests"] or ["no running task"]):
+            lines += _field("", ("running    " if index == 0 else " " * 11) + running)
+    drift = s["drift"]
+    if drift["drifted"]:
+        for reason in drift["reasons"]:
+            lines += _field("drift", reason)
+        marker = drift["emergencyRollback"]
+        if marker is not None:
+            lines += _field("", f"emergency rollback by {marker['by']} at {marker['at']}; the "
+                                "next `pulumi up` stops until it is made permanent or cleared "
+                                "(docs/day-two.md)")
+    else:
+        lines += _field("drift", "none: runs what the stack last deployed")
+    for group in s["targets"]:
+        lines += _field("targets", f"{group['targetGroup']}: {_count(group['targets'])}")
+    for index, event in enumerate(s["events"]):
+        lines += _field("events" if index == 0 else "", f"{event['at']}  {event['message']}")
+    return lines
+
+
 def render_status(document: dict) -> str:
     lines: list[str] = []
     for s in document["services"]:
-        verdict = ("steady" if s["steady"] else "NOT STEADY") + (
-            ", DRIFTED" if s["drift"]["drifted"] else "")
-        lines.append(f"{s['name']}  (stack {document['stack']}, cluster {s['cluster']}, "
-                     f"service {s['serviceName']}): {verdict}")
-        if s["url"]:
-            lines.append(f"  url          {s['url']}")
-        t = s["tasks"]
-        lines.append(f"  tasks        desired {t['desired']}, running {t['running']}, "
-                     f"pending {t['pending']}")
-        if not s["steady"]:
-            lines.append(f"  why          {s['steadyReason']}")
-        for index, d in enumerate(s["deployments"]):
-            label = "deployments" if index == 0 else ""
-            state = d["rolloutState"] or "-"
-            reason = f": {d['rolloutStateReason']}" if d["rolloutStateReason"] else ""
-            lines.append(f"  {label:<12} {d['status']:<8} {d['revision']}  {state}  "
-                         f"running {d['running']}/{d['desired']}, pending {d['pending']}, "
-                         f"failed {d['failed']}{reason}")
-        lines.append(f"  revision     {s['revision']}  source-version "
-                     f"{s['sourceVersion'] or '(no tag)'}")
-        for c in s["containers"]:
-            running = ", ".join(c["runningDigests"]) or "no running task"
-            lines.append(f"  container    {c['name']}: {c['image']}")
-            lines.append(f"               running {running}")
-        drift = s["drift"]
-        if drift["drifted"]:
-            for reason in drift["reasons"]:
-                lines.append(f"  drift        {reason}")
-            marker = drift["emergencyRollback"]
-            if marker is not None:
-                lines.append(f"               emergency rollback by {marker['by']} at "
-                             f"{marker['at']}; the next `pulumi up` stops until it is made "
-                             "permanent or cleared (docs/day-two.md)")
-        else:
-            lines.append("  drift        none: runs what the stack last deployed")
-        for group in s["targets"]:
-            lines.append(f"  targets      {group['targetGroup']}: {_count(group['targets'])}")
-        for index, event in enumerate(s["events"]):
-            label = "events" if index == 0 else ""
-            lines.append(f"  {label:<12} {event['at']}  {event['message']}")
-        lines.append("")
+        lines += [*_service_lines(s, document["stack"]), ""]
     return "\n".join(lines)
