@@ -25,10 +25,10 @@ from shipyard import drift
 OPERATOR = "arn:aws:sts::111122223333:assumed-role/oncall/ana"
 MARKED = {"service": "web", drift.REVISION_TAG: "6", drift.FROM_TAG: "7",
           drift.BY_TAG: OPERATOR, drift.AT_TAG: "2026-12-03T10:30:00Z"}
-NEWS = {"service": "web", "stack": "prod", "cluster": CLUSTER, "family": FAMILY,
+NEWS = {"service": "web", "stack": "staging", "cluster": CLUSTER, "family": FAMILY,
         "service_prefix": "web-service-", "images": {"web": image(8)},
         "region": "eu-west-1", "account_id": "111122223333",
-        "principal": "arn:aws:sts::111122223333:assumed-role/shipyard-deploy-prod"}
+        "principal": "arn:aws:sts::111122223333:assumed-role/shipyard-deploy-staging"}
 
 
 @pytest.fixture
@@ -66,9 +66,9 @@ def test_an_update_with_other_images_stops_naming_the_revision_who_when_and_both
         f"service web runs {FAMILY}:6, put there by an emergency rollback (by {OPERATOR} at "
         "2026-12-03T10:30:00Z, from revision 7); this update would replace it with other "
         "images, so it stops before touching the service. Either make the rollback permanent: "
-        "deploy the release that built revision 6 through delivery (`shipyard rollback prod "
+        "deploy the release that built revision 6 through delivery (`shipyard rollback staging "
         "web --to 6` names it), which deploys the same images and passes this check; or roll "
-        "forward on purpose: `shipyard rollback prod web --clear-emergency`, then run this "
+        "forward on purpose: `shipyard rollback staging web --clear-emergency`, then run this "
         "update again.")
 
 

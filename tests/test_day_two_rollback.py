@@ -258,17 +258,17 @@ def test_emergency_marks_the_service_then_points_it_at_the_revision(stub, capsys
     stub.add("ecs", "update_service", {"service": service_answer(
         deployment("PRIMARY", 6, "IN_PROGRESS"))["services"][0]},
         {"cluster": CLUSTER, "service": SERVICE_NAME, "taskDefinition": task_definition_arn(6)})
-    code, out, _ = main(capsys, "rollback", "prod", "web", "--to", "6", "--emergency",
+    code, out, _ = main(capsys, "rollback", "staging", "web", "--to", "6", "--emergency",
                         "--outputs", write_outputs(tmp_path))
     assert code == 0
     assert out.splitlines() == [
         f"web: ECS is deploying {FAMILY}:6 now (it ran {FAMILY}:7); marked as an emergency "
         f"rollback by {OPERATOR} at 2026-12-03T10:30:00Z.",
-        "  watch it        shipyard status prod web",
-        "  the next `pulumi up` of prod stops before touching the service, until either:",
-        "  1. permanent    shipyard rollback prod web --to 6   (the normal path: redeploy that "
+        "  watch it        shipyard status staging web",
+        "  the next `pulumi up` of staging stops before touching the service, until either:",
+        "  1. permanent    shipyard rollback staging web --to 6   (the normal path: redeploy that "
         "release through delivery), or",
-        "  2. roll forward shipyard rollback prod web --clear-emergency, then `pulumi up` "
+        "  2. roll forward shipyard rollback staging web --clear-emergency, then `pulumi up` "
         "(deploys what the stack says)"]
 
 
