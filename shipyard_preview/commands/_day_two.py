@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_NOT_OK, EXIT_BAD_INPUT, EXIT_AWS_FAILED = 0, 1, 2, 3
 EXIT_CODES = """exit codes: 0 done (status: every service steady and as deployed), 1 not (status:
-not steady or drifted), 2 bad input (arguments, outputs), 3 an AWS call failed (the message
-names the call, the resource and what to do)"""
+not steady or drifted), 2 bad input (arguments, outputs, a setting that is off), 3 an AWS call
+failed (the message names the call, the resource and what to do); run: the container's exit
+code, 125 when the task never ran; 130 after Ctrl-C"""
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser, *, service: str) -> None:
@@ -86,8 +87,10 @@ def reports_aws_failures(run: Callable[[argparse.Namespace], int]
 
 def subparser(commands: Any, name: str, help_text: str,
               description: str) -> argparse.ArgumentParser:
+    import textwrap
+
     parser: argparse.ArgumentParser = commands.add_parser(
-        name, help=help_text, description=description + "\n\n" + EXIT_CODES,
+        name, help=help_text, description=textwrap.fill(description, 92) + "\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     return parser
 
