@@ -24,6 +24,7 @@ def rollback(args: argparse.Namespace) -> int:
     from shipyard.errors import ConfigError
 
     from ..operations import rollback as operations
+    from ..operations.ecs_reads import describe_service
     from ..operations.stack_outputs import load_history
 
     if args.emergency and args.clear_emergency:
@@ -44,10 +45,11 @@ def rollback(args: argparse.Namespace) -> int:
                   f"{marker.revision} (by {marker.by} at {marker.at}); the next `pulumi up` of "
                   f"{args.stack} deploys what the stack says")
         return EXIT_OK
-    context = operations.emergency_context(aws, service)
-    revision = operations.target_revision(aws, service, args.to, context["running"])
+    live = describe_service(aws, service)
+    running = operations.running_revision(live)
+    revision = operations.target_revision(aws, service, args.to, running)
     if args.emergency:
-        marker = operations.emergency(aws, service, context["live"], revision, now)
+        marker = operations.emergency(aws, service, live, revision, now)
         sys.stdout.write(operations.render_emergency(marker, stack=args.stack, service=service,
                                                      revision=revision))
         return EXIT_OK
@@ -58,7 +60,7 @@ def rollback(args: argparse.Namespace) -> int:
                                   delivery=operations.delivery_of(project_dir(args), args.stack),
                                   now=now)
     sys.stdout.write(operations.render_normal(plan, service=service,
-                                              running=context["running"]))
+                                              running=running))
     if not args.submit:
         return EXIT_OK
     if plan.release_command is None:

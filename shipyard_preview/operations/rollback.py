@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import yaml
 from shipyard.drift import (
@@ -269,9 +268,15 @@ def emergency(aws: Aws, service: ServiceOutputs, live: dict, revision: Revision,
     try:
         aws.call("ecs", "UpdateService", where, cluster=service.cluster_arn,
                  service=service.service_name, taskDefinition=revision.arn)
-    except AwsCallFailed:
-        aws.call("ecs", "UntagResource", where, resourceArn=live["serviceArn"],
-                 tagKeys=list(MARKER_KEYS))
+    except AwsCallFailed as refused:
+        try:
+            aws.call("ecs", "UntagResource", where, resourceArn=live["serviceArn"],
+                     tagKeys=list(MARKER_KEYS))
+        except AwsCallFailed as untag_failed:
+            # It binds only while the service runs the revision, which it does not: harmless,
+            # but say so.
+            raise AwsCallFailed(f"{refused}; the marker tags stay on the service "
+                                f"({untag_failed})") from None
         raise
     return marker
 
@@ -279,16 +284,17 @@ def emergency(aws: Aws, service: ServiceOutputs, live: dict, revision: Revision,
 def render_emergency(marker: EmergencyRollback, *, stack: str, service: ServiceOutputs,
                      revision: Revision) -> str:
     family = service.task_definition_family
+    name = service.name
     return "\n".join([
-        (f"{service.name}: ECS is deploying {family}:{marker.revision} now (it ran "
-        f"{family}:{marker.from_revision}); marked as an emergency rollback by {marker.by} at "
-        f"{marker.at}."),
-        f"  watch it        shipyard status {stack} {service.name}",
+        (f"{name}: ECS is deploying {family}:{marker.revision} now (it ran "
+         f"{family}:{marker.from_revision}); marked as an emergency rollback by {marker.by} at "
+         f"{marker.at}."),
+        f"  watch it        shipyard status {stack} {name}",
         f"  the next `pulumi up` of {stack} stops before touching the service, until either:",
-        (f"  1. permanent    shipyard rollback {stack} {service.name} --to {revision.number}"
-        "   (the normal path: redeploy that release through delivery), or"),
-        (f"  2. roll forward shipyard rollback {stack} {service.name} --clear-emergency, then "
-        "`pulumi up` (deploys what the stack says)"),
+        (f"  1. permanent    shipyard rollback {stack} {name} --to {revision.number}   (the "
+         "normal path: redeploy that release through delivery), or"),
+        (f"  2. roll forward shipyard rollback {stack} {name} --clear-emergency, then `pulumi "
+         "up` (deploys what the stack says)"),
     ]) + "\n"
 
 
@@ -302,7 +308,3 @@ def clear_emergency(aws: Aws, service: ServiceOutputs) -> EmergencyRollback | No
              tagKeys=list(MARKER_KEYS))
     return marker
 
-
-def emergency_context(aws: Aws, service: ServiceOutputs) -> dict[str, Any]:
-    live = describe_service(aws, service)
-    return {"live": live, "running": running_revision(live)}
