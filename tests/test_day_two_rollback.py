@@ -317,3 +317,15 @@ def test_a_to_that_is_neither_a_revision_of_the_family_nor_a_digest(stub, capsys
     assert code == 2
     assert err == (f"error: --to: {to!r} is not valid; a revision of {FAMILY} (6, {FAMILY}:6 or "
                    "its ARN) or an image digest (sha256:...)\n")
+
+
+def test_when_the_marker_cannot_be_taken_off_either_the_line_says_both(stub, capsys, tmp_path):
+    stub_emergency_start(stub)
+    stub.add("ecs", "tag_resource", {})
+    stub.error("ecs", "update_service", "AccessDeniedException", "not authorized")
+    stub.error("ecs", "untag_resource", "AccessDeniedException", "no untag either")
+    code, _, err = main(capsys, "rollback", "prod", "web", "--to", "6", "--emergency",
+                        "--outputs", write_outputs(tmp_path))
+    assert code == 3 and err.count("\n") == 1
+    assert "ecs:UpdateService on it: use a profile or role that has it; the marker tags stay on " \
+           "the service (ecs UntagResource on service" in err
