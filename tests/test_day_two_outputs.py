@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PROJECT
 from day_two_stubs import outputs_document
 from shipyard.errors import ConfigError
 
@@ -102,11 +101,11 @@ def test_outputs_that_are_not_what_the_program_exports_are_refused(change, messa
     assert str(raised.value) == message
 
 
-def test_registering_the_day_two_commands_imports_neither_boto3_nor_botocore():
+def test_registering_the_day_two_commands_imports_neither_boto3_nor_botocore(tmp_path):
     probe = ("import argparse, sys\n"
              "from shipyard_preview.commands import register_all\n"
              "register_all(argparse.ArgumentParser().add_subparsers())\n"
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True, cwd=PROJECT)
+                            check=True, cwd=tmp_path)
     assert result.stdout.strip() == "[]"
