@@ -45,6 +45,7 @@ ADOPTION_SUBSET = [
     "tests/test_iam_evaluator_agrees.py",
     "tests/test_workload_boundary.py",
     "tests/test_no_churn.py",
+    "tests/test_day_two_drift_wiring.py",
     "tests/test_workflows.py",
     "tests/test_code_quality.py::test_ruff",
 ]

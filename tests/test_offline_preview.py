@@ -42,9 +42,9 @@ def plans(tmp_path_factory):
 # Prod: blue/green (second target group, listener rules, test listener, infrastructure role,
 # alarms on both groups), WAF with its request logs (key, group, delivery policy, logging) and a
 # versioned log bucket; staging: rolling with two rollback alarms. Both: the ServiceImage
-# component, the rollout check and two change guards (the repository's identity, the
-# load-balancer wiring).
-@pytest.mark.parametrize("stack,count,listeners", [("staging", 59, 2), ("prod", 107, 3)])
+# component, the rollout check, the drift check and two change guards (the repository's
+# identity, the load-balancer wiring).
+@pytest.mark.parametrize("stack,count,listeners", [("staging", 60, 2), ("prod", 108, 3)])
 def test_preview_of_each_stack(plans, stack, count, listeners):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr

@@ -14,6 +14,7 @@ from .blue_green import SMOKE_TEST_STAGE, infrastructure_role, smoke_test_role
 from .change_guard import ChangeGuard
 from .cluster import FargateCluster
 from .dns import alias_record
+from .drift import DriftCheck
 from .image import ecr_repository_arn, validate_digest_pinned
 from .load_balancer import create_service_edge, rollout_bound_seconds
 from .repository_names import repository_name
@@ -207,6 +208,10 @@ class ContainerService(pulumi.ComponentResource):
         load_balancers = self._load_balancers(spec, edge, tags)
         deployment_configuration = self._deployment_configuration(spec, tags)
         service_connect = self._service_connect(spec, log_group.name, region, invoke, edge)
+        # Before the service: an emergency rollback stops the update here (drift.py).
+        drift = DriftCheck(f"{name}-drift", service=name, cluster=cluster_arn, family=family,
+                           service_prefix=f"{name}-service-", images=pulumi.Output.all(**images),
+                           identity=provider_identity(invoke), opts=child)
         service = aws.ecs.Service(
             f"{name}-service", cluster=cluster_arn, task_definition=task_definition.arn,
             desired_count=spec.desired_count, platform_version="LATEST",
@@ -233,7 +238,7 @@ class ContainerService(pulumi.ComponentResource):
             wait_for_steady_state=True, tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*edge.listeners, *edge.before_service, *self._role_policies],
+                depends_on=[*edge.listeners, *edge.before_service, *self._role_policies, drift],
                 ignore_changes=ecs_owned_service_fields(topology.deployment.shifts_traffic),
                 # The provider's wait covers the whole deployment (rollout_budget.py).
                 custom_timeouts=budget.custom_timeouts()))
