@@ -69,8 +69,8 @@ class ContainerService(pulumi.ComponentResource):
     rollout_bound_seconds: int
     """Health-check time to healthy plus draining: the floor of a one-task swap, in seconds."""
     log_group_name: pulumi.Output[str]
-    """The CloudWatch log group every container of the task logs to (awslogs stream prefix:
-    the container name)."""
+    """The CloudWatch log group every container of the task logs to with awslogs (streams
+    `ecs/<container>/<task id>`)."""
     task_definition_family: str
     """The task definition family (`<project>-<stack>-<service>`): every revision the service
     ran stays registered in it."""
