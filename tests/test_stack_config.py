@@ -56,8 +56,21 @@ def test_latest_image():
     services = with_service()
     services[0]["containers"][0] = {"name": "web", "image": "nginx:latest", "port": 8080}
     assert str(failure(shipyard__services=services)) == (
-        "shipyard:services[0].containers[0].image: 'nginx:latest' is not valid; pin it by "
-        "digest (repo@sha256:<64 hex>) or by an explicit immutable tag other than 'latest'")
+        "shipyard:services[0].containers[0].image: 'nginx:latest' is not valid; a prebuilt "
+        "image must be pinned by digest, repo[:tag]@sha256:<64 hex> (a tag, even an explicit "
+        "one, can be moved to another image; find the digest with `docker buildx imagetools "
+        "inspect <repo>:<tag>` or `crane digest <repo>:<tag>`), or build it from a folder with "
+        "`source`")
+
+
+@pytest.mark.parametrize("image", ["nginx:1.27", "public.ecr.aws/nginx/nginx:1.27",
+                                   "public.ecr.aws/aws-observability/aws-for-fluent-bit:v1"])
+def test_a_movable_tag_is_refused_naming_the_container_setting(image):
+    services = with_service()
+    services[0]["containers"].append({"name": "proxy", "image": image})
+    error = failure(shipyard__services=services)
+    assert (error.setting, error.value) == ("shipyard:services[0].containers[1].image", image)
+    assert "must be pinned by digest" in str(error)
 
 
 def test_secret_stored_in_plain_text_is_refused_without_echo():

@@ -258,16 +258,18 @@ def test_app_nginx_and_log_router_task(fullstack):
     assert "dependsOn" not in by_name["log-router"]
     assert by_name["log-router"]["firelensConfiguration"] == {"type": "fluentbit"}
     assert by_name["log-router"]["logConfiguration"]["logDriver"] == "awslogs"
+    # FireLens writes to the service's own log group (it exists, with retention and KMS).
+    own_group = fullstack.outputs["services"]["frontend"]["log_group_name"]
     assert by_name["app"]["logConfiguration"] == {"logDriver": "awsfirelens", "options": {
-        "Name": "cloudwatch_logs", "region": "eu-west-1",
-        "log_group_name": "/shipyard/fullstack/frontend", "log_stream_prefix": "app-",
-        "auto_create_group": "false"}}
+        "Name": "cloudwatch_logs", "region": "eu-west-1", "log_group_name": own_group,
+        "log_stream_prefix": "app-", "auto_create_group": "false"}}
     assert [p["containerPort"] for p in by_name["nginx"]["portMappings"]] == [8080]
     assert by_name["app"]["portMappings"] == [] == by_name["log-router"]["portMappings"]
     assert {e["name"]: e["value"] for e in by_name["app"]["environment"]}["BACKEND_URL"] == \
         "http://backend:8080"
-    assert all(d["readonlyRootFilesystem"] and d["user"] == "10001:10001"
-               for d in definitions)
+    assert all(d["readonlyRootFilesystem"] for d in definitions)
+    assert {d["name"]: d["user"] for d in definitions} == {
+        "nginx": "101:101", "app": "10001:10001", "log-router": "10001:10001"}
 
 
 def test_every_task_definition_matches_the_ecs_model(fullstack):
@@ -447,7 +449,7 @@ for name, path_port in (("web", 8080), ("docs", 8081), ("admin", 8082)):
     service = ContainerService(name, {
         **network, "topology": "shared", "load_balancer": edge, "desired_count": 1,
         "min_count": 1, "max_count": 1,
-        "containers": [{"name": name, "image": "public.ecr.aws/nginx/nginx:1.27",
+        "containers": [{"name": name, "image": "public.ecr.aws/nginx/nginx:1.27@sha256:" + "1" * 64,
                         "port": path_port, "scratch_paths": ["/tmp"],
                         "environment": {"EDGE": edge.url}}]})
     pulumi.export(f"{name}_url", service.url)
@@ -491,7 +493,7 @@ internal = SharedLoadBalancer("inside", {
 ContainerService("orders", {
     **network, "topology": "shared", "load_balancer": internal, "desired_count": 1,
     "min_count": 1, "max_count": 1,
-    "containers": [{"name": "orders", "image": "public.ecr.aws/nginx/nginx:1.27", "port": 8080,
+    "containers": [{"name": "orders", "image": "public.ecr.aws/nginx/nginx:1.27@sha256:" + "1" * 64, "port": 8080,
                     "scratch_paths": ["/tmp"]}]})
 '''
 

@@ -22,7 +22,14 @@ from .scan_gate import ScanGate
 from .service_connect import service_connect_configuration, service_connect_url
 from .service_image import ServiceImage, docker_platform, lifecycle_policy
 from .shared_load_balancer import SharedLoadBalancer, attach_service
-from .spec import ContainerServiceArgs, ContainerSpec, SecretSpec, ServiceSpec, parse_service_args
+from .spec import (
+    FIRELENS_CLOUDWATCH_OUTPUT,
+    ContainerServiceArgs,
+    ContainerSpec,
+    SecretSpec,
+    ServiceSpec,
+    parse_service_args,
+)
 from .task_definition import ResolvedContainer, container_definitions, volumes
 from .topology import CIRCUIT_BREAKER_STRATEGIES
 from .waf import protect_load_balancer
@@ -138,7 +145,15 @@ class ContainerService(pulumi.ComponentResource):
             permissions_boundary=spec.permissions_boundary_arn, tags=tags, opts=child)
         task_policy = iam.task_role_policy(spec.task_role_statements,
                                            exec_enabled=spec.enable_execute_command)
-        if task_policy is not None:
+        if any(c.log_router_options is not None
+               and c.log_router_options["Name"] == FIRELENS_CLOUDWATCH_OUTPUT
+               for c in spec.containers):
+            # The FireLens router writes with the task role, to the service's own log group.
+            aws.iam.RolePolicy(f"{name}-task", role=task_role.id, policy=log_group.arn.apply(
+                lambda arn: json.dumps(iam.task_role_policy(
+                    spec.task_role_statements, exec_enabled=spec.enable_execute_command,
+                    firelens_log_group_arn=arn))), opts=child)
+        elif task_policy is not None:
             aws.iam.RolePolicy(f"{name}-task", role=task_role.id, policy=json.dumps(task_policy),
                                opts=child)
 

@@ -4,6 +4,7 @@ Stack config (Pulumi.<stack>.yaml) uses the same keys as these TypedDicts, so an
 names the setting the same way whether it came from YAML or from Python."""
 
 import copy
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, NotRequired, TypedDict
@@ -56,9 +57,9 @@ class ContainerArgs(TypedDict):
     build_args: NotRequired[dict[str, str]]
     """With `source`: Docker build args; they take part in the image tag. Default: {}."""
     image: NotRequired[pulumi.Input[str]]
-    """A prebuilt image pinned by digest or by an immutable tag (never `latest`); exactly one of
-    `source` or `image`. An Output (e.g. a digest another stack exported) must resolve to a
-    digest-pinned reference. Default: none."""
+    """A prebuilt image pinned by digest, `repo[:tag]@sha256:<64 hex>` (a registry's tags can
+    move); exactly one of `source` or `image`. An Output (e.g. a digest another stack exported)
+    must resolve to a digest-pinned reference. Default: none."""
     port: NotRequired[int]
     """Container port the ALB forwards to (1024-65535). Default: none (a sidecar)."""
     command: NotRequired[list[str]]
@@ -87,8 +88,11 @@ class ContainerArgs(TypedDict):
     options?: {...}}`. Default: none."""
     log_router_options: NotRequired[dict[str, str]]
     """Send this container's logs through the task's FireLens router (log driver
-    awsfirelens) with these output options, e.g. `{Name: cloudwatch_logs, ...}`. The container
-    then starts after the router. Default: none (awslogs to the service's log group)."""
+    awsfirelens) with these output options, e.g. `{Name: cloudwatch_logs, log_stream_prefix:
+    app-}`. With `cloudwatch_logs` the router writes to the service's own log group (retention,
+    KMS), which the task role may write to: `log_group_name`, `region` and `auto_create_group`
+    are the component's. The container then starts after the router. Default: none (awslogs to
+    the service's log group)."""
 
 
 class ContainerServiceArgs(TypedDict):
@@ -376,6 +380,14 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     dockerfile = raw.get("dockerfile", CONTAINER_DEFAULTS["dockerfile"])
     if not isinstance(dockerfile, str) or not dockerfile or dockerfile.startswith("/"):
         raise ConfigError(f"{setting}.dockerfile", dockerfile, "a relative path inside 'source'")
+    if has_source:
+        # Checked here, not when the image is built, so that nothing is registered first.
+        if not Path(source).is_dir():
+            raise ConfigError(f"{setting}.source", source,
+                              f"a folder with a Dockerfile, relative to {Path.cwd()}")
+        if not (Path(source) / dockerfile).is_file():
+            raise ConfigError(f"{setting}.dockerfile", dockerfile,
+                              f"a file inside the source folder {source}")
     port = raw.get("port")
     if port is not None:
         v.validate_container_port(port, f"{setting}.port")
@@ -423,7 +435,8 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
         firelens = {"type": firelens.get("type", "fluentbit"),
                     **({"options": _plain_map(firelens["options"], f"{setting}.firelens.options")}
                        if "options" in firelens else {})}
-    router_options = (_plain_map(raw["log_router_options"], f"{setting}.log_router_options")
+    router_options = (_parse_router_options(raw["log_router_options"],
+                                            f"{setting}.log_router_options")
                       if raw.get("log_router_options") is not None else None)
     if firelens is not None and not _FIRELENS_USER_RE.match(user):
         raise ConfigError(f"{setting}.user", user,
@@ -441,6 +454,36 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
                                  f"{setting}.essential"),
         health_check_command=health, depends_on=depends_on, firelens=firelens,
         log_router_options=router_options)
+
+
+# Fluent Bit's CloudWatch Logs output (the C plugin `cloudwatch_logs`; Fluent Bit manual,
+# "Amazon CloudWatch"): `log_group_name` and `region` say where, `auto_create_group` (default
+# false) whether it may create the group. The component points it at the service's own log
+# group, which exists with its retention and KMS key, and grants the task role (the router's
+# identity) exactly that group, so a destination that nothing creates cannot be configured.
+FIRELENS_CLOUDWATCH_OUTPUT = "cloudwatch_logs"
+FIRELENS_OWNED_OPTIONS = ("log_group_name", "region", "auto_create_group")
+
+
+def _parse_router_options(raw: object, setting: str) -> dict[str, str]:
+    options = _plain_map(raw, setting)
+    if "Name" not in options:
+        raise ConfigError(f"{setting}.Name", None, "the FireLens output plugin, e.g. "
+                          f"{FIRELENS_CLOUDWATCH_OUTPUT} (CloudWatch Logs, the service's own "
+                          "log group)")
+    if options["Name"] == "cloudwatch":
+        raise ConfigError(f"{setting}.Name", "cloudwatch",
+                          f"{FIRELENS_CLOUDWATCH_OUTPUT}: the Go plugin 'cloudwatch' is "
+                          "superseded by the C plugin (Fluent Bit manual, Amazon CloudWatch)")
+    if options["Name"] == FIRELENS_CLOUDWATCH_OUTPUT:
+        for key in FIRELENS_OWNED_OPTIONS:
+            if key in options:
+                raise ConfigError(f"{setting}.{key}", options[key],
+                                  "left out: the router writes to the service's own log group "
+                                  "in the stack's region (it exists, with retention and KMS, "
+                                  "and the task role may write exactly there); choose the "
+                                  "stream with log_stream_prefix or log_stream_name")
+    return options
 
 
 def _runs_as_root(user: str) -> bool:
