@@ -47,7 +47,7 @@ def test_arm64_on_spot_is_accepted():
 def test_long_service_name():
     name = "payments-reconciliation"
     assert str(failure(shipyard__services=with_service(name=name))) == (
-        f"shipyard:services[0] name: '{name}' is not valid; at most 20 characters, because the "
+        f"shipyard:services[0].name: '{name}' is not valid; at most 20 characters, because the "
         f"load balancer name '{name}-alb' plus Pulumi's 8-character suffix must fit AWS's "
         "32-character limit")
 
@@ -110,8 +110,8 @@ def test_unknown_service_key():
 
 
 def test_program_owned_key_in_config():
-    assert str(failure(shipyard__services=with_service(vpc_id="vpc-1"))) == (
-        "shipyard:services[0].vpc_id: 'vpc-1' is not valid; set by the program from the "
+    assert str(failure(shipyard__services=with_service(vpc_id="vpc-11111111"))) == (
+        "shipyard:services[0].vpc_id: 'vpc-11111111' is not valid; set by the program from the "
         "network and cluster; configure shipyard:network instead")
 
 
@@ -123,8 +123,8 @@ def test_unknown_network_key():
 
 
 def test_partial_existing_network():
-    assert str(failure(shipyard__network={"vpc_id": "vpc-1"})) == (
-        "shipyard:network.vpc_id: 'vpc-1' is not valid; an existing network needs vpc_id, "
+    assert str(failure(shipyard__network={"vpc_id": "vpc-11111111"})) == (
+        "shipyard:network.vpc_id: 'vpc-11111111' is not valid; an existing network needs vpc_id, "
         "public_subnet_ids and private_subnet_ids together")
 
 
@@ -279,7 +279,7 @@ def test_certificate_from_another_region(tmp_path, capsys):
         "    certificate_arn: arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-0000-"
         "0000-000000000001\n": f"    certificate_arn: {other}\n"})
     assert refused(tmp_path, capsys, text) == (
-        f"shipyard:services[0].certificate_arn: '{other}' is not valid; a certificate in the "
+        f"shipyard:service_defaults.certificate_arn: '{other}' is not valid; a certificate in the "
         "stack's region eu-west-1; a load balancer uses only ACM certificates of its own region")
 
 

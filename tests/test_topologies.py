@@ -438,10 +438,10 @@ import pulumi
 from shipyard import ContainerService
 from shipyard.shared_load_balancer import SharedLoadBalancer
 
-network = {"vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
-           "private_subnet_ids": ["subnet-a2", "subnet-b2"]}
+network = {"vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-0a1a1a1a", "subnet-0b1b1b1b"],
+           "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-0b2b2b2b"]}
 edge = SharedLoadBalancer("edge", {
-    "vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
+    "vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-0a1a1a1a", "subnet-0b1b1b1b"],
     "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0000-9",
     "routes": {"web": {"paths": ["/web/*"]}, "docs": {"paths": ["/docs/*"]},
                "admin": {"hosts": ["admin.example.com"], "paths": ["/admin/*"]}}})
@@ -483,10 +483,10 @@ INTERNAL_PROGRAM = '''
 from shipyard import ContainerService
 from shipyard.shared_load_balancer import SharedLoadBalancer
 
-network = {"vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
-           "private_subnet_ids": ["subnet-a2", "subnet-b2"]}
+network = {"vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-0a1a1a1a", "subnet-0b1b1b1b"],
+           "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-0b2b2b2b"]}
 internal = SharedLoadBalancer("inside", {
-    "vpc_id": "vpc-0123", "internal": True, "private_subnet_ids": ["subnet-a2", "subnet-b2"],
+    "vpc_id": "vpc-01230123", "internal": True, "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-0b2b2b2b"],
     "callers": {"frontend": "sg-0aaaaaaaaaaaaaaaa"},
     "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0000-9",
     "routes": {"orders": {"paths": ["/orders/*"]}}})
@@ -515,7 +515,7 @@ def test_internal_load_balancer_admits_only_its_callers(tmp_path):
     project = component_project(tmp_path, INTERNAL_PROGRAM)
     recording = run_program(project, load_stack_config(project, "t"))
     balancer = one(recording, "aws:lb/loadBalancer:LoadBalancer")
-    assert balancer["internal"] is True and balancer["subnets"] == ["subnet-a2", "subnet-b2"]
+    assert balancer["internal"] is True and balancer["subnets"] == ["subnet-0a2a2a2a", "subnet-0b2b2b2b"]
     groups = by_id(recording, "aws:ec2/securityGroup:SecurityGroup")
     ingress = inputs(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     egress = inputs(recording, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
@@ -546,7 +546,7 @@ def test_internal_load_balancer_admits_only_its_callers(tmp_path):
 def test_internal_load_balancer_refusals(change, message):
     from shipyard.errors import ConfigError
     from shipyard.shared_load_balancer import parse_shared_load_balancer_args
-    args = {"vpc_id": "vpc-0123", "internal": True, "private_subnet_ids": ["subnet-a2"],
+    args = {"vpc_id": "vpc-01230123", "internal": True, "private_subnet_ids": ["subnet-0a2a2a2a"],
             "callers": {"frontend": "sg-0aaaaaaaaaaaaaaaa"},
             "routes": {"orders": {"paths": ["/orders/*"]}}, **change}
     args = {k: val for k, val in args.items() if val is not None}

@@ -23,7 +23,7 @@ from shipyard.validation import (
 
 PINNED = "repo/app:1.0@sha256:" + "0" * 64
 VALID = {"containers": [{"name": "web", "image": PINNED, "port": 8080}],
-         "vpc_id": "vpc-1", "public_subnet_ids": [], "private_subnet_ids": []}
+         "vpc_id": "vpc-11111111", "public_subnet_ids": [], "private_subnet_ids": []}
 
 
 def error(fn, *args, **kwargs) -> str:
@@ -196,7 +196,7 @@ def test_scan_thresholds_validated():
 
 def test_permissions_boundary_must_be_a_policy_arn():
     assert error(parse_service_args, "web", service(permissions_boundary_arn="boundary")) == (
-        "permissions_boundary_arn: 'boundary' is not valid; an ARN of the form "
+        "permissions_boundary_arn: 'boundary' is not valid; an IAM policy ARN such as "
         "arn:aws:iam::<account>:policy/<name>")
 
 
@@ -223,8 +223,8 @@ def test_secret_needs_exactly_one_source():
 def test_secret_arn_shape():
     assert error(parse_service_args, "web",
                  service(**container(secrets={"T": {"arn": "arn:aws:s3:::bucket"}}))) == (
-        "containers[0].secrets.T.arn: 'arn:aws:s3:::bucket' is not valid; an ARN of the form "
-        "arn:aws:secretsmanager:<region>:<account>:secret:<name>")
+        "containers[0].secrets.T.arn: 'arn:aws:s3:::bucket' is not valid; a Secrets Manager "
+        "secret ARN such as arn:aws:secretsmanager:<region>:<account>:secret:<name>")
 
 
 def test_variable_cannot_be_both_plain_and_secret():
@@ -280,8 +280,9 @@ def test_task_role_service_wildcard_refused():
 
 
 def test_cluster_arn_and_name_together():
-    assert error(parse_service_args, "web", service(cluster_arn="arn:aws:ecs:x")) == (
-        "cluster_arn: 'arn:aws:ecs:x' is not valid; give cluster_arn and cluster_name "
+    cluster = "arn:aws:ecs:eu-west-1:111122223333:cluster/main"
+    assert error(parse_service_args, "web", service(cluster_arn=cluster)) == (
+        f"cluster_arn: {cluster!r} is not valid; give cluster_arn and cluster_name "
         "together, or neither")
 
 

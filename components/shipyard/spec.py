@@ -341,15 +341,16 @@ def _parse_secret(env_name: str, raw: object, setting: str) -> SecretSpec:
             if key in raw:
                 raise ConfigError(f"{setting}.{key}", raw[key], "only allowed together with 'arn'")
         return SecretSpec(env_name, value=pulumi.Output.secret(value))
-    arn = v.validate_arn(raw["arn"], f"{setting}.arn", v.SECRET_ARN_RE,
-                         "arn:aws:secretsmanager:<region>:<account>:secret:<name>")
+    arn = v.check("secret_arn", raw["arn"], f"{setting}.arn")
     json_key = raw.get("json_key")
     if json_key is not None and (not isinstance(json_key, str) or not json_key or ":" in json_key):
         raise ConfigError(f"{setting}.json_key", json_key, "a non-empty JSON key without ':'")
     kms_key_arn = raw.get("kms_key_arn")
     if kms_key_arn is not None:
-        v.validate_arn(kms_key_arn, f"{setting}.kms_key_arn", v.KMS_KEY_ARN_RE,
-                       "arn:aws:kms:<region>:<account>:key/<id>")
+        v.check("kms_key_arn", kms_key_arn, f"{setting}.kms_key_arn")
+        # A secret is encrypted under a key of its own region (Secrets Manager API reference,
+        # CreateSecret KmsKeyId).
+        v.check_arn_region(kms_key_arn, f"{setting}.kms_key_arn", arn.split(":")[3])
     return SecretSpec(env_name, arn=arn, json_key=json_key, kms_key_arn=kms_key_arn)
 
 
@@ -603,10 +604,49 @@ def _parse_statements(raw: object, setting: str) -> tuple[dict, ...]:
     return tuple(dict(s) for s in raw)
 
 
-def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") -> ServiceSpec:
-    """Validate every argument of one service, or raise ConfigError naming the first bad one."""
+def _check_network_inputs(values: Mapping[str, Any], prefix: str) -> None:
+    """The VPC, subnets, cluster and bucket the program hands in, when given as plain values."""
+    v.check_input("vpc_id", values["vpc_id"], f"{prefix}vpc_id")
+    lists = {key: v.check_id_list("subnet_id", values[key], f"{prefix}{key}")
+             for key in ("public_subnet_ids", "private_subnet_ids")}
+    if all(isinstance(ids, list) for ids in lists.values()):
+        shared = sorted(set(lists["public_subnet_ids"]) & set(lists["private_subnet_ids"]),
+                        key=str)
+        if shared:
+            raise ConfigError(f"{prefix}private_subnet_ids", shared[0],
+                              "a subnet that is not also one of public_subnet_ids: tasks run "
+                              "privately, the load balancer publicly")
+    for key, shape in (("cluster_arn", "ecs_cluster_arn"), ("cluster_name", "ecs_cluster_name"),
+                       ("access_logs_bucket", "s3_bucket_name")):
+        if values.get(key) is not None:
+            v.check_input(shape, values[key], f"{prefix}{key}")
+
+
+def _check_secret_accounts(containers: tuple[ContainerSpec, ...], prefix: str,
+                           account_id: str) -> None:
+    """A secret of another account needs its customer-managed key: the AWS-managed key
+    `aws/secretsmanager` cannot be used from another account (Secrets Manager User Guide,
+    "Access AWS Secrets Manager secrets from a different account")."""
+    for index, container in enumerate(containers):
+        for secret in container.secrets:
+            if secret.arn is None or secret.kms_key_arn is not None:
+                continue
+            owner = secret.arn.split(":")[4]
+            if owner != account_id:
+                raise ConfigError(
+                    f"{prefix}containers[{index}].secrets.{secret.env_name}.arn", secret.arn,
+                    f"a secret of account {owner}, not the deploying account {account_id}: "
+                    "give its customer-managed key as kms_key_arn (another account cannot "
+                    "decrypt under the AWS-managed key)")
+
+
+def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "",
+                       account_id: str | None = None) -> ServiceSpec:
+    """Validate every argument of one service, or raise ConfigError naming the first bad one.
+    `account_id`, when known (the stack config loader asks STS), also refuses a secret of
+    another account without its customer-managed key."""
     prefix = f"{setting}." if setting else ""
-    v.validate_service_name(name, f"{setting or 'service'} name")
+    v.validate_service_name(name, f"{prefix}name")
     if not isinstance(args, Mapping):
         raise ConfigError(setting or name, args, "a mapping of service settings")
     v.reject_unknown_keys(dict(args), _SERVICE_KEYS, setting or name)
@@ -659,8 +699,8 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     v.validate_int_range(values["deregistration_delay_seconds"],
                          f"{prefix}deregistration_delay_seconds", 0, 3600)
     if "certificate_arn" in values and values["certificate_arn"] is not None:
-        v.validate_arn(values["certificate_arn"], f"{prefix}certificate_arn", v.ACM_ARN_RE,
-                       "arn:aws:acm:<region>:<account>:certificate/<id>")
+        v.check("acm_certificate_arn", values["certificate_arn"], f"{prefix}certificate_arn")
+    _check_network_inputs(values, prefix)
     values["ingress_cidrs"] = tuple(v.validate_cidrs(values["ingress_cidrs"],
                                                      f"{prefix}ingress_cidrs"))
     retention = values["log_retention_days"]
@@ -678,8 +718,10 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     v.validate_int_range(values["scan_timeout_seconds"], f"{prefix}scan_timeout_seconds",
                          30, 3600)
     if values.get("permissions_boundary_arn") is not None:
-        v.validate_arn(values["permissions_boundary_arn"], f"{prefix}permissions_boundary_arn",
-                       v.IAM_POLICY_ARN_RE, "arn:aws:iam::<account>:policy/<name>")
+        v.check("iam_policy_arn", values["permissions_boundary_arn"],
+                f"{prefix}permissions_boundary_arn")
+    if account_id is not None:
+        _check_secret_accounts(containers, prefix, account_id)
     if not isinstance(values["source_version"], str):
         raise ConfigError(f"{prefix}source_version", values["source_version"], "a string")
     if not isinstance(values["tags"], Mapping) or not all(

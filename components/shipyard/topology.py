@@ -195,8 +195,7 @@ def parse_deployment(raw: object, setting: str, service: str, kind: str,
                               "a restricted range: the test listener serves an untested revision")
     lambda_arn = d.get("smoke_test_lambda_arn")
     if lambda_arn is not None:
-        v.validate_arn(lambda_arn, f"{setting}.smoke_test_lambda_arn", LAMBDA_ARN_RE,
-                       "arn:aws:lambda:<region>:<account>:function:<name>")
+        v.check("lambda_function_arn", lambda_arn, f"{setting}.smoke_test_lambda_arn")
         if port is None:
             raise ConfigError(f"{setting}.smoke_test_lambda_arn", lambda_arn,
                               "needs test_listener_port: the smoke test runs against the test "
@@ -231,9 +230,8 @@ def parse_egress(raw: object, setting: str) -> tuple[EgressSpec, ...]:
             raise ConfigError(where, sorted(e), "exactly one of 'security_group_id' or 'cidr'")
         port = v.validate_int_range(e.get("port"), f"{where}.port", 1, 65535)
         sg = e.get("security_group_id")
-        if sg is not None and not (isinstance(sg, pulumi.Output) or (
-                isinstance(sg, str) and SG_ID_RE.match(sg))):
-            raise ConfigError(f"{where}.security_group_id", sg, "a security group id (sg-...)")
+        if sg is not None:
+            v.check_input("security_group_id", sg, f"{where}.security_group_id")
         cidr = e.get("cidr")
         if cidr is not None:
             v.validate_cidrs([cidr], f"{where}.cidr")
@@ -332,11 +330,16 @@ def parse_topology(name: str, args: Mapping[str, Any], prefix: str) -> TopologyS
                               "a mapping of caller service name to its security group id")
         if name in raw_callers:
             raise ConfigError(f"{prefix}callers", name, "a service does not call itself")
+        for caller, group in raw_callers.items():
+            v.check_input("security_group_id", group, f"{prefix}callers.{caller}")
         callers = dict(raw_callers)
         if args.get("service_connect_namespace") is None:
             raise ConfigError(f"{prefix}service_connect_namespace", None,
                               "an ECS Service Connect namespace (Cloud Map HTTP namespace ARN); "
                               "the stack creates one when a service is private")
+    if args.get("service_connect_namespace") is not None:
+        v.check_input("servicediscovery_namespace_arn", args["service_connect_namespace"],
+                      f"{prefix}service_connect_namespace")
     else:
         refuse("callers", "only a private service declares callers")
     if kind in ("private", "worker"):
@@ -349,11 +352,10 @@ def parse_topology(name: str, args: Mapping[str, Any], prefix: str) -> TopologyS
                           "a DNS label: lowercase letters, digits and '-', at most 63")
     egress = parse_egress(args.get("egress", []), f"{prefix}egress")
     extra = args.get("extra_security_group_ids", [])
-    if not isinstance(extra, list) or not all(
-            isinstance(g, pulumi.Output) or (isinstance(g, str) and SG_ID_RE.match(g))
-            for g in extra):
+    if not isinstance(extra, list):
         raise ConfigError(f"{prefix}extra_security_group_ids", extra,
                           "a list of security group ids (sg-...)")
+    v.check_id_list("security_group_id", extra, f"{prefix}extra_security_group_ids")
     if len(extra) > 4:
         # A Fargate task's ENI carries at most 5 security groups (ECS API reference,
         # AwsVpcConfiguration.securityGroups), one of which is the service's own.
@@ -388,10 +390,7 @@ def parse_topology(name: str, args: Mapping[str, Any], prefix: str) -> TopologyS
 
 def parse_dns(raw: object, setting: str) -> DnsSpec:
     d = _mapping(raw, setting, {"zone_id", "name"})
-    zone = d.get("zone_id")
-    if not isinstance(zone, str) or not HOSTED_ZONE_RE.match(zone):
-        raise ConfigError(f"{setting}.zone_id", zone, "a Route 53 hosted zone id such as "
-                                                      "Z0123456789ABCDEFGHIJ")
+    zone = v.check("route53_zone_id", d.get("zone_id"), f"{setting}.zone_id")
     dns_name = d.get("name")
     if not isinstance(dns_name, str) or not DNS_NAME_RE.match(dns_name.rstrip(".").lower()):
         raise ConfigError(f"{setting}.name", dns_name, "a fully qualified domain name such as "
