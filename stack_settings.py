@@ -130,7 +130,7 @@ def _object(config: pulumi.Config, key: str) -> Any:
     try:
         return config.get_object(key)
     except (ValueError, pulumi.ConfigTypeError):
-        raise ConfigError(f"{NAMESPACE}:{key}", "<text>",
+        raise ConfigError(f"{NAMESPACE}:{key}", config.get(key),
                           "a YAML mapping or list (see Pulumi.yaml)") from None
 
 

@@ -224,7 +224,7 @@ def prepare(entries: list[tuple[str, str, dict[str, Any]]], load_balancer: objec
         probe_balancers[PUBLIC] = ProbeBalancer({r.service: r for r in routes[PUBLIC]},
                                                 public_priorities, checked.test_listener_port)
     elif load_balancer is not None:
-        raise ConfigError(f"{NAMESPACE}:load_balancer", "<set>",
+        raise ConfigError(f"{NAMESPACE}:load_balancer", load_balancer,
                           "only used when a service of topology shared is routed on it; remove "
                           "it or route a service on it")
     if routes[INTERNAL]:
@@ -272,7 +272,7 @@ def _internal_callers(raw: object, names: list[str], balancer_of: Mapping[str, s
     setting = f"{NAMESPACE}:internal_load_balancer"
     if not routed:
         if raw is not None:
-            raise ConfigError(setting, "<set>",
+            raise ConfigError(setting, raw,
                               "only used when a service of topology shared has routing "
                               "{load_balancer: internal}; remove it or route a service on it")
         return ()

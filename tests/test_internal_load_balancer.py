@@ -149,7 +149,7 @@ def test_bad_internal_load_balancer_config_is_refused(internal, message):
 
 def test_an_internal_load_balancer_nobody_is_routed_on_is_refused():
     assert failure(shipyard__internal_load_balancer=INTERNAL) == (
-        "shipyard:internal_load_balancer: '<set>' is not valid; only used when a service of "
+        f"shipyard:internal_load_balancer: {INTERNAL!r} is not valid; only used when a service of "
         "topology shared has routing {load_balancer: internal}; remove it or route a service "
         "on it")
 

@@ -293,7 +293,7 @@ def test_certificate_from_another_region(tmp_path, capsys):
                                        "shipyard:environment"),
     ("config:\n  aws:region: eu-west-1\n  shipyard:environment: staging\n"
      "  shipyard:services: just text\n",
-     "shipyard:services: '<text>' is not valid; a YAML mapping or list (see Pulumi.yaml)"),
+     "shipyard:services: 'just text' is not valid; a YAML mapping or list (see Pulumi.yaml)"),
     ("config:\n  aws:region: eu-west-1\n  shipyard:environment: [staging]\n",
      "shipyard:environment: ['staging'] is not valid; a string (declared type string in "
      "Pulumi.yaml)"),

@@ -29,6 +29,10 @@ LAMBDA_ARN_RE = v.re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function
 HOSTED_ZONE_RE = v.re.compile(r"^Z[A-Z0-9]{1,31}$")
 DNS_NAME_RE = v.re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 STATISTICS = ("Average", "Minimum", "Maximum", "Sum", "SampleCount")
+# Keys of the nested settings (deployment's are _DEPLOYMENT_KEYS below).
+EGRESS_KEYS = frozenset({"security_group_id", "cidr", "port", "description"})
+DNS_KEYS = frozenset({"zone_id", "name"})
+SCALING_METRIC_KEYS = frozenset({"namespace", "metric_name", "statistic", "dimensions", "target"})
 
 TOPOLOGY_KEYS = frozenset({
     "topology", "load_balancer", "service_connect_namespace", "service_connect_alias",
@@ -225,7 +229,7 @@ def parse_egress(raw: object, setting: str) -> tuple[EgressSpec, ...]:
     result = []
     for index, item in enumerate(raw):
         where = f"{setting}[{index}]"
-        e = _mapping(item, where, {"security_group_id", "cidr", "port", "description"})
+        e = _mapping(item, where, EGRESS_KEYS)
         if ("security_group_id" in e) == ("cidr" in e):
             raise ConfigError(where, sorted(e), "exactly one of 'security_group_id' or 'cidr'")
         port = v.validate_int_range(e.get("port"), f"{where}.port", 1, 65535)
@@ -249,10 +253,9 @@ def parse_egress(raw: object, setting: str) -> tuple[EgressSpec, ...]:
 
 
 def parse_scaling_metric(raw: object, setting: str) -> ScalingMetricSpec:
-    m = _mapping(raw, setting, {"namespace", "metric_name", "statistic", "dimensions", "target"})
-    for key in ("namespace", "metric_name"):
-        if not isinstance(m.get(key), str) or not m[key]:
-            raise ConfigError(f"{setting}.{key}", m.get(key), "a non-empty string")
+    m = _mapping(raw, setting, SCALING_METRIC_KEYS)
+    v.check("cloudwatch_namespace", m.get("namespace"), f"{setting}.namespace")
+    v.check("cloudwatch_metric_name", m.get("metric_name"), f"{setting}.metric_name")
     target = m.get("target")
     if isinstance(target, bool) or not isinstance(target, (int, float)) or target <= 0:
         raise ConfigError(f"{setting}.target", target, "a positive number (the value to hold)")
@@ -389,7 +392,7 @@ def parse_topology(name: str, args: Mapping[str, Any], prefix: str) -> TopologyS
 
 
 def parse_dns(raw: object, setting: str) -> DnsSpec:
-    d = _mapping(raw, setting, {"zone_id", "name"})
+    d = _mapping(raw, setting, DNS_KEYS)
     zone = v.check("route53_zone_id", d.get("zone_id"), f"{setting}.zone_id")
     dns_name = d.get("name")
     if not isinstance(dns_name, str) or not DNS_NAME_RE.match(dns_name.rstrip(".").lower()):

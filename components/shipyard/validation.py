@@ -297,6 +297,14 @@ SHAPES: dict[str, Shape] = {
     "route53_zone_id": Shape(
         "a Route 53 hosted zone id", re.compile(r"^Z[A-Z0-9]{1,31}$"), "Z0123456789ABCDEFGHIJ",
         "Route 53 API reference (botocore ResourceId, at most 32)", max_length=32),
+    "cloudwatch_metric_name": Shape(
+        "a CloudWatch metric name", re.compile(r"^[^\x00-\x1f]{1,255}$"),
+        "ApproximateNumberOfMessagesVisible", "CloudWatch API reference (botocore MetricName, "
+        "1-255)", max_length=255),
+    "cloudwatch_namespace": Shape(
+        "a CloudWatch namespace", re.compile(r"^(?=[^:])[^\x00-\x1f]{1,255}$"), "AWS/SQS",
+        "CloudWatch API reference (botocore Namespace: 1-255, not starting with ':')",
+        max_length=255),
     "s3_bucket_name": Shape(
         "an S3 bucket name", re.compile(r"^(?!xn--)(?!sthree-)(?!\d+\.\d+\.\d+\.\d+$)"
                                         r"[a-z0-9](?:[a-z0-9.-]{1,61})[a-z0-9]$"),
@@ -383,6 +391,10 @@ NAMED_SETTINGS: dict[tuple[str, str], str] = {
     ("SecretArgs", "kms_key_arn"): "kms_key_arn",
     ("DeploymentArgs", "smoke_test_lambda_arn"): "lambda_function_arn",
     ("EgressArgs", "security_group_id"): "security_group_id",
+    ("ScalingMetricArgs", "metric_name"): "cloudwatch_metric_name",
+    ("ScalingMetricArgs", "namespace"): "cloudwatch_namespace",
+    ("ServiceImageArgs", "repository_name"): "ecr_repository_name",
+    ("ServiceImageArgs", "kms_key_arn"): "kms_key_arn",
     ("DnsArgs", "zone_id"): "route53_zone_id",
     ("DnsArgs", "name"): "dns_name",
     ("NetworkArgs", "vpc_id"): "vpc_id",
