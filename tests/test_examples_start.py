@@ -135,7 +135,7 @@ def nginx_conf(dockerfile: "Dockerfile") -> str | None:
 
 
 def nginx_listen_port(conf: Path) -> int:
-    ports = [int(p) for p in re.findall(r"^\s*listen\s+(\d+)\s*;", conf.read_text(), re.M)]
+    ports = [int(p) for p in re.findall(r"^\s*listen\s+(\d+)\s*;", conf.read_text(), re.MULTILINE)]
     assert len(ports) == 1, f"{conf}: expected one listen directive, found {ports}"
     return ports[0]
 

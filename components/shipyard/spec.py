@@ -4,9 +4,9 @@ Stack config (Pulumi.<stack>.yaml) uses the same keys as these TypedDicts, so an
 names the setting the same way whether it came from YAML or from Python."""
 
 import copy
-from pathlib import Path
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -381,7 +381,7 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     dockerfile = raw.get("dockerfile", CONTAINER_DEFAULTS["dockerfile"])
     if not isinstance(dockerfile, str) or not dockerfile or dockerfile.startswith("/"):
         raise ConfigError(f"{setting}.dockerfile", dockerfile, "a relative path inside 'source'")
-    if has_source:
+    if isinstance(source, str):  # a string here: checked above
         # Checked here, not when the image is built, so that nothing is registered first.
         if not Path(source).is_dir():
             raise ConfigError(f"{setting}.source", source,
@@ -607,11 +607,10 @@ def _parse_statements(raw: object, setting: str) -> tuple[dict, ...]:
 def _check_network_inputs(values: Mapping[str, Any], prefix: str) -> None:
     """The VPC, subnets, cluster and bucket the program hands in, when given as plain values."""
     v.check_input("vpc_id", values["vpc_id"], f"{prefix}vpc_id")
-    lists = {key: v.check_id_list("subnet_id", values[key], f"{prefix}{key}")
-             for key in ("public_subnet_ids", "private_subnet_ids")}
-    if all(isinstance(ids, list) for ids in lists.values()):
-        shared = sorted(set(lists["public_subnet_ids"]) & set(lists["private_subnet_ids"]),
-                        key=str)
+    public, private = (v.check_id_list("subnet_id", values[key], f"{prefix}{key}")
+                       for key in ("public_subnet_ids", "private_subnet_ids"))
+    if isinstance(public, list) and isinstance(private, list):
+        shared = sorted(set(public) & set(private), key=str)
         if shared:
             raise ConfigError(f"{prefix}private_subnet_ids", shared[0],
                               "a subnet that is not also one of public_subnet_ids: tasks run "
