@@ -28,6 +28,7 @@ from .spec import (
     ContainerSpec,
     SecretSpec,
     ServiceSpec,
+    check_secret_accounts,
     parse_service_args,
 )
 from .task_definition import ResolvedContainer, container_definitions, volumes
@@ -76,6 +77,10 @@ class ContainerService(pulumi.ComponentResource):
     def __init__(self, name: str, args: ContainerServiceArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         spec = parse_service_args(name, args)
+        if any(s.arn is not None and s.kms_key_arn is None
+               for c in spec.containers for s in c.secrets):
+            # Whose a secret is, only the account can say: asked before anything is registered.
+            check_secret_accounts(spec.containers, "", _deploying_account(opts))
         family = task_definition_family(pulumi.get_project(), pulumi.get_stack(), name)
         # Named before anything is registered, so a name ECR refuses creates nothing.
         repository_names = {c.name: repository_name(pulumi.get_project(), pulumi.get_stack(),
@@ -535,6 +540,17 @@ class ContainerService(pulumi.ComponentResource):
             track("requests", spec.requests_per_target, "ALBRequestCountPerTarget",
                   pulumi.Output.concat(edge.load_balancer_arn_suffix, "/",
                                        edge.target_groups[0].arn_suffix))
+
+
+def _deploying_account(opts: pulumi.ResourceOptions | None) -> str:
+    """The account of the AWS provider this component will use (STS GetCallerIdentity)."""
+    provider = opts.provider if opts is not None else None
+    if provider is None and opts is not None and opts.providers:
+        candidates = (list(opts.providers.values()) if isinstance(opts.providers, dict)
+                      else list(opts.providers))
+        provider = next((p for p in candidates if isinstance(p, pulumi.ProviderResource)
+                         and p.package == "aws"), None)
+    return str(aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=provider)).account_id)
 
 
 def route_url(balancer: SharedLoadBalancer, route: Route) -> pulumi.Output[str]:

@@ -621,7 +621,7 @@ def _check_network_inputs(values: Mapping[str, Any], prefix: str) -> None:
             v.check_input(shape, values[key], f"{prefix}{key}")
 
 
-def _check_secret_accounts(containers: tuple[ContainerSpec, ...], prefix: str,
+def check_secret_accounts(containers: tuple[ContainerSpec, ...], prefix: str,
                            account_id: str) -> None:
     """A secret of another account needs its customer-managed key: the AWS-managed key
     `aws/secretsmanager` cannot be used from another account (Secrets Manager User Guide,
@@ -720,7 +720,7 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "",
         v.check("iam_policy_arn", values["permissions_boundary_arn"],
                 f"{prefix}permissions_boundary_arn")
     if account_id is not None:
-        _check_secret_accounts(containers, prefix, account_id)
+        check_secret_accounts(containers, prefix, account_id)
     if not isinstance(values["source_version"], str):
         raise ConfigError(f"{prefix}source_version", values["source_version"], "a string")
     if not isinstance(values["tags"], Mapping) or not all(
