@@ -29,11 +29,11 @@ network = Network("net", json.loads(config.get("network") or "{}"),
                   opts=pulumi.ResourceOptions(providers=[provider]))
 args = {"vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
         "private_subnet_ids": network.private_subnet_ids,
-        "containers": [{"name": "web", "image": "%s", "port": 8080}],
+        "containers": [{"name": "web", "image": "PINNED_IMAGE", "port": 8080}],
         **json.loads(config.get("service") or "{}")}
 ContainerService(config.get("name") or "web", args,
                  opts=pulumi.ResourceOptions(providers=[provider]))
-''' % PIN
+'''.replace("PINNED_IMAGE", PIN)
 OTHER_ACCOUNT_SECRET = "arn:aws:secretsmanager:eu-west-1:999999999999:secret:db-AbCdEf"
 KEY = "arn:aws:kms:eu-west-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
