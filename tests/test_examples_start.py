@@ -13,10 +13,11 @@ root filesystem) as its image documents it:
 - every awslogs and FireLens destination is a log group of the same stack, in its region, and
   the FireLens router's role (the task role) may write to it (IAM simulator).
 
-What an image needs comes from the table below (one entry per image we ship, with its
+What an image needs comes from tests/image_needs.yaml (one entry per image, with its
 documentation) and, for an image built from a folder, from its Dockerfile and the config it
-copies in. An image in no table fails this test: add it with its documentation first. The
-sample app is also run as a real process on each port the stacks give it."""
+copies in. An image that file does not describe fails this test: add it with its documentation
+first (docs/adoption.md). The sample app is also run as a real process on each port the stacks
+give it."""
 
 import json
 import os
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import PROJECT, SAMPLE, committed_stack_config, inputs
 
 from shipyard_preview.engine import Recording, run_program
@@ -43,47 +45,25 @@ EXAMPLE = PROJECT / "examples" / "own-program"
 
 @dataclass(frozen=True)
 class ImageNeeds:
-    """What an image needs to start, as its documentation says."""
+    """What an image needs to start, as its documentation says (tests/image_needs.yaml)."""
     doc: str
-    user: str | None
-    """The uid it runs as and owns its files with; None: any numeric non-root uid."""
-    writes: tuple[str, ...] = ()
-    """Paths it writes while running."""
-    listens: str | None = None
-    """How its port is chosen: "nginx-conf" (a `listen` in the conf.d it is given), "PORT"
-    (the PORT variable, default from the Dockerfile's ENV), None: it listens on nothing."""
-    world_writable: tuple[str, ...] = ()
-    """Paths the image keeps world-writable (mode 1777), writable by any uid when copied."""
-    platform: str | None = None
-    """For a digest of one platform's image: the task's cpuArchitecture it runs on."""
+    user: str | None = None
+    listens: dict | str | None = None
     default_port: int | None = None
-    """The port it listens on when it is not configured otherwise."""
+    writes: tuple[str, ...] = ()
+    world_writable: tuple[str, ...] = ()
+    volumes: dict[str, str] = field(default_factory=dict)
+    platform: str | None = None
 
 
-NGINX_UNPRIVILEGED = ImageNeeds(
-    doc="https://github.com/nginx/docker-nginx-unprivileged#readme (uid 101; listens on 8080 "
-        "unless configured; pid at /tmp/nginx.pid and every *_temp_path under /tmp)",
-    user="101", writes=("/tmp",), listens="nginx-conf", default_port=8080)
-PYTHON_SLIM = ImageNeeds(
-    doc="https://github.com/docker-library/python (Debian slim: root user, /tmp mode 1777); "
-        "the sample app writes nothing (PYTHONDONTWRITEBYTECODE, no files), shown by running it",
-    user=None, writes=(), listens="PORT", world_writable=("/tmp",))
-AWS_FOR_FLUENT_BIT = ImageNeeds(
-    doc="https://github.com/aws/aws-for-fluent-bit (entrypoint.sh runs fluent-bit with "
-        "/fluent-bit/etc/fluent-bit.conf, which FireLens provides with the socket folder; "
-        "memory buffering writes nothing); non-root FireLens: aws/amazon-ecs-agent#4598",
-    user=None, writes=(), listens=None, platform="X86_64")
-# Base images of the folders we build, by their FROM line.
-BASES = {
-    "nginxinc/nginx-unprivileged:1.28.0@sha256:"
-    "cafbd84f76d7ccb0a2346f4c5209c3e494533d82ba3821f552c2e08a99111476": NGINX_UNPRIVILEGED,
-    "python:3.12.8-slim-bookworm": PYTHON_SLIM,
-}
-# Prebuilt images the stacks run, by repository and digest.
-PREBUILT = {
-    "public.ecr.aws/aws-observability/aws-for-fluent-bit@sha256:"
-    "d3d6dcd80f23eeb06bc0612285545204a62ffe6feff9dea8a637a8d7236d7c27": AWS_FOR_FLUENT_BIT,
-}
+def image_table() -> dict[str, ImageNeeds]:
+    entries = yaml.safe_load((Path(__file__).parent / "image_needs.yaml").read_text())["images"]
+    return {key: ImageNeeds(**{**entry, "writes": tuple(entry.get("writes", ())),
+                               "world_writable": tuple(entry.get("world_writable", ()))})
+            for key, entry in entries.items()}
+
+
+IMAGES = image_table()
 
 
 @dataclass
@@ -120,8 +100,10 @@ class Dockerfile:
                         parsed.env[key] = value
             elif instruction == "VOLUME":
                 parsed.volumes += json.loads(" ".join(rest))
-            elif instruction == "RUN" and rest[:1] == ["chown"]:
-                parsed.owners[rest[-1]] = rest[1].split(":")[0]
+            elif instruction == "RUN":
+                for owner, path in re.findall(r"chown\s+(?:-R\s+)?(\S+)\s+(/\S*)",
+                                              " ".join(rest)):
+                    parsed.owners[path] = owner.split(":")[0]
             elif instruction == "COPY":
                 parsed.copies[rest[-1]] = rest[0]
         assert parsed is not None, f"{folder}: no FROM"
@@ -201,19 +183,18 @@ def configured_sources(recording: Recording, root: Path) -> dict[tuple[str, str]
             if container.get("source")}
 
 
-def needs_of(definition: dict, source: Path | None) -> tuple[ImageNeeds, Dockerfile | None]:
+def needs_of(definition: dict, source: Path | None,
+             root: Path = PROJECT) -> tuple[ImageNeeds, Dockerfile | None]:
     if source is not None:
-        dockerfile = Dockerfile.read(source)
-        assert dockerfile.base in BASES, (
-            f"{source}: base image {dockerfile.base} is in no table of tests/"
-            "test_examples_start.py; add what it needs with its documentation")
-        return BASES[dockerfile.base], dockerfile
+        key = source.resolve().relative_to(PROJECT.resolve()).as_posix()
+        assert key in IMAGES, (f"{source}: the image built from {key} is not described in "
+                               "tests/image_needs.yaml; add what it needs with its documentation")
+        return IMAGES[key], Dockerfile.read(source)
     repository, _, digest = definition["image"].partition("@")
     key = f"{re.sub(r':[^/:]+$', '', repository)}@{digest}"
-    assert key in PREBUILT, (f"{definition['name']}: image {definition['image']} is in no table "
-                             "of tests/test_examples_start.py; add what it needs with its "
-                             "documentation")
-    return PREBUILT[key], None
+    assert key in IMAGES, (f"{definition['name']}: image {definition['image']} is not described "
+                           "in tests/image_needs.yaml; add what it needs with its documentation")
+    return IMAGES[key], None
 
 
 def uid(user: str) -> str:
@@ -226,10 +207,13 @@ def listening_port(definition: dict, needs: ImageNeeds, dockerfile: Dockerfile |
         assert dockerfile is not None and source is not None
         conf = nginx_conf(dockerfile)
         return nginx_listen_port(source / conf) if conf else needs.default_port
-    if needs.listens == "PORT":
+    if isinstance(needs.listens, dict) and "port" in needs.listens:
+        return int(needs.listens["port"])
+    if isinstance(needs.listens, dict) and "env" in needs.listens:
+        variable = needs.listens["env"]
         environment = {e["name"]: e["value"] for e in definition.get("environment", [])}
-        default = dockerfile.env.get("PORT") if dockerfile else None
-        port = environment.get("PORT", default)
+        default = dockerfile.env.get(variable) if dockerfile else None
+        port = environment.get(variable, default)
         return int(port) if port is not None else None
     return None
 
@@ -251,6 +235,17 @@ def test_every_container_runs_as_a_user_its_image_supports(recordings, where, st
                 f"{dockerfile.user}")
         if needs.user is not None:
             assert uid(user) == needs.user, f"{where_}: {needs.doc}"
+
+
+@pytest.mark.parametrize(("where", "stack"), every_container())
+def test_a_digest_of_one_platform_runs_on_that_platform(recordings, where, stack):
+    for task, definition, config, task_definition in containers_of(
+            recordings[(where, stack)], ROOTS[where]):
+        needs, _ = needs_of(definition, config["source"])
+        if needs.platform is not None:
+            assert task_definition["runtimePlatform"]["cpuArchitecture"] == needs.platform, (
+                f"{where}/{stack}/{task}/{definition['name']}: {definition['image']} is the "
+                f"{needs.platform} image")
 
 
 @pytest.mark.parametrize(("where", "stack"), every_container())
@@ -292,12 +287,13 @@ def test_every_path_the_image_writes_is_a_volume_its_user_may_write(recordings, 
                 f"{where_}: the image writes {path} ({needs.doc}); add it to scratch_paths")
         for mount in mounts:
             # Fargate copies a VOLUME's ownership; any other task volume is root's, mode 0755.
-            volumes = dockerfile.volumes if dockerfile else []
+            volumes = dockerfile.volumes if dockerfile else list(needs.volumes)
             assert mount in volumes, (
                 f"{where_}: {mount} is a task volume the image does not declare as a VOLUME, "
                 "so Fargate mounts it owned by root (0755) and the user cannot write it")
-            owner = dockerfile.owners.get(mount) if dockerfile else None
-            assert owner == uid(definition["user"]) or mount in needs.world_writable, (
+            owner = dockerfile.owners.get(mount) if dockerfile else needs.volumes.get(mount)
+            assert owner in (uid(definition["user"]), "any") \
+                or mount in needs.world_writable, (
                 f"{where_}: {mount} is owned by {owner or 'root'} in the image, the task "
                 f"runs as {definition['user']}")
 
