@@ -24,9 +24,10 @@ TRAFFIC_SHIFTING = ("BLUE_GREEN", "LINEAR", "CANARY")
 CIRCUIT_BREAKER_STRATEGIES = ("ROLLING", "BLUE_GREEN")
 MAX_BAKE_MINUTES = 1440
 ALIAS_RE = v.re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-SG_ID_RE = v.re.compile(r"^sg-[0-9a-f]{8,17}$")
-LAMBDA_ARN_RE = v.re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+$")
-HOSTED_ZONE_RE = v.re.compile(r"^Z[A-Z0-9]{1,31}$")
+# AWS's shapes (validation.SHAPES), by the names other modules match them with.
+SG_ID_RE = v.SHAPES["security_group_id"].pattern
+LAMBDA_ARN_RE = v.SHAPES["lambda_function_arn"].pattern
+HOSTED_ZONE_RE = v.SHAPES["route53_zone_id"].pattern
 DNS_NAME_RE = v.re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 STATISTICS = ("Average", "Minimum", "Maximum", "Sum", "SampleCount")
 # Keys of the nested settings (deployment's are _DEPLOYMENT_KEYS below).

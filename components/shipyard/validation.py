@@ -25,12 +25,7 @@ HEALTH_PATH_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,1023}$")
 CIDR_RE = re.compile(
     r"^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)/(?:3[0-2]|[12]?\d)$"
 )
-ACM_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
-SECRET_ARN_RE = re.compile(
-    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
-)
-IAM_POLICY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:policy/[A-Za-z0-9+=,.@_/-]+$")
-KMS_KEY_ARN_RE = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+# ARN and id shapes: SHAPES below (ACM_ARN_RE and the others are its patterns).
 
 # Longest suffix this component appends to a service name for an ELB resource ("-alb", "-tg").
 _LONGEST_ELB_ROLE_SUFFIX = len("-alb")
@@ -311,6 +306,13 @@ SHAPES: dict[str, Shape] = {
         "my-log-bucket", "S3 User Guide, bucket naming rules (3-63, lower case, digits, '.', '-')",
         max_length=63),
 }
+
+
+# The patterns by their older names, for code that matches them directly.
+ACM_ARN_RE = SHAPES["acm_certificate_arn"].pattern
+SECRET_ARN_RE = SHAPES["secret_arn"].pattern
+IAM_POLICY_ARN_RE = SHAPES["iam_policy_arn"].pattern
+KMS_KEY_ARN_RE = SHAPES["kms_key_arn"].pattern
 
 
 def check(shape_name: str, value: object, setting: str) -> str:
