@@ -157,7 +157,7 @@ def _days(config: pulumi.Config, key: str) -> int:
 REGION_BOUND_KEYS = frozenset({"certificate_arn"})
 
 
-def _check_regions(value: object, setting: str, region: str) -> None:
+def check_regions(value: object, setting: str, region: str) -> None:
     """Every region-bound ARN anywhere under `value` is in `region`."""
     if isinstance(value, Mapping):
         for key, inner in value.items():
@@ -167,10 +167,10 @@ def _check_regions(value: object, setting: str, region: str) -> None:
                 raise ConfigError(where, inner,
                                   f"a certificate in the stack's region {region}; a load "
                                   "balancer uses only ACM certificates of its own region")
-            _check_regions(inner, where, region)
+            check_regions(inner, where, region)
     elif isinstance(value, list):
         for index, inner in enumerate(value):
-            _check_regions(inner, f"{setting}[{index}]", region)
+            check_regions(inner, f"{setting}[{index}]", region)
 
 
 def _deploying_account() -> str:
@@ -216,7 +216,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
     for key, raw in (("service_defaults", defaults), ("services", raw_services),
                      ("load_balancer", _object(config, "load_balancer")),
                      ("internal_load_balancer", _object(config, "internal_load_balancer"))):
-        _check_regions(raw, f"{NAMESPACE}:{key}", str(region))
+        check_regions(raw, f"{NAMESPACE}:{key}", str(region))
     services: dict[str, dict[str, Any]] = {}
     specs: dict[str, ServiceSpec] = {}
     entries: list[tuple[str, str, dict[str, Any]]] = []

@@ -315,3 +315,22 @@ def test_a_secret_of_another_account_needs_its_customer_managed_key(account):
     assert parse_service_args("web", args, account_id="111122223333").containers[0].secrets
     own = container(secrets={"DB": {"arn": SECRET}})
     assert parse_service_args("web", own, account_id="111122223333").containers[0].secrets
+
+
+@given(st.sampled_from(known_regions()), st.sampled_from(known_regions()),
+       st.sampled_from(["shipyard:service_defaults", "shipyard:load_balancer",
+                        "shipyard:internal_load_balancer"]))
+def test_a_certificate_is_refused_in_any_region_but_the_stacks(stack_region, region, key):
+    from stack_settings import check_regions
+    certificate = f"arn:aws:acm:{region}:111122223333:certificate/0000-1"
+    document = {"certificate_arn": certificate}
+    if region == stack_region:
+        check_regions(document, key, stack_region)
+        check_regions([{"certificate_arn": certificate}], "shipyard:services", stack_region)
+        return
+    for where, value, named in ((key, document, f"{key}.certificate_arn"),
+                                ("shipyard:services", [{}, {"certificate_arn": certificate}],
+                                 "shipyard:services[1].certificate_arn")):
+        with pytest.raises(ConfigError) as raised:
+            check_regions(value, where, stack_region)
+        assert (raised.value.setting, raised.value.value) == (named, certificate)
