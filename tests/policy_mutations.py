@@ -339,7 +339,7 @@ def stack_baseline() -> list:
     alb_sg = recorded("aws:ec2/securityGroup:SecurityGroup", "alb-sg", {"description": "alb"})
     service_sg = recorded("aws:ec2/securityGroup:SecurityGroup", "svc-sg", {"description": "s"})
     bucket = recorded("aws:s3/bucket:Bucket", "logs", {})
-    lb = recorded(LB, "alb", {"securityGroups": ["sg-a"], "accessLogs": {
+    lb = recorded(LB, "alb", {"securityGroups": ["sg-aaaaaaaa"], "accessLogs": {
         "bucket": "logs", "enabled": True}},
         deps={"securityGroups": [alb_sg], "accessLogs": [bucket]})
     waf = recorded("aws:wafv2/webAclAssociation:WebAclAssociation", "waf",

@@ -48,6 +48,15 @@ ADOPTION_SUBSET = [
     "tests/test_day_two_drift_wiring.py",
     "tests/test_workflows.py",
     "tests/test_code_quality.py::test_ruff",
+    # Every container of the adopted stacks starts as its image documents it (the FireLens
+    # grant check needs the simulator's node_modules, which a fresh copy does not have).
+    *(f"tests/test_examples_start.py::{test}" for test in (
+        "test_every_container_runs_as_a_user_its_image_supports",
+        "test_a_digest_of_one_platform_runs_on_that_platform",
+        "test_the_declared_port_is_the_port_the_image_listens_on",
+        "test_every_path_the_image_writes_is_a_volume_its_user_may_write",
+        "test_every_log_destination_exists_in_the_same_stack",
+        "test_the_sample_app_answers_on_every_port_the_stacks_give_it_and_writes_nothing")),
 ]
 # How a test module reaches the root stack files: by path, through the stack config loader or
 # conftest's helpers (or role_stacks, which runs them), through the delivery program
@@ -63,6 +72,8 @@ READS_THE_STACKS = re.compile(
 READS_NO_STACK = {
     "tests/test_rules_table.py": "the policy pack's rules only",
     "tests/test_code_quality.py": "mypy checks the program's own files (pyproject [tool.mypy])",
+    "tests/test_refused_by_the_component.py": "a program of its own; runs the shipyard command "
+                                              "from the project directory",
 }
 # The README's step for the merge workflow: its path filter lists each source folder.
 WORKFLOW = ".github/workflows/main.yml"
@@ -89,10 +100,25 @@ SHOP_DOCKERFILE = textwrap.dedent(f'''\
     FROM python@{SHOP_IMAGE_DIGEST}
     WORKDIR /srv
     COPY main.py ./
+    RUN mkdir -p /var/cache/shop && chown 20001:20001 /var/cache/shop
     USER 20001:20001
+    VOLUME ["/var/cache/shop"]
     EXPOSE 9000
     CMD ["python", "main.py"]
     ''')
+
+
+IMAGE_NEEDS = textwrap.indent(textwrap.dedent(f"""\
+      shop:
+        doc: shop/Dockerfile and shop/main.py (the port in SHOP_PORT; writes /var/cache/shop)
+        listens: {{env: SHOP_PORT}}
+        writes: [/var/cache/shop]
+      {CATALOG_IMAGE}:
+        doc: the catalog team's image (listens on 3000; /tmp is a VOLUME, mode 1777)
+        listens: {{port: 3000}}
+        writes: [/tmp]
+        volumes: {{/tmp: any}}
+    """), "  ")
 
 
 def copy_repository(destination: Path) -> Path:
@@ -115,7 +141,7 @@ def shop_service(environment: str) -> list[dict]:
          "desired_count": 4 if prod else 1, "min_count": 4 if prod else 1,
          "max_count": 20 if prod else 3, "health_check_path": "/health",
          "containers": [{
-             "name": "shop", "source": "shop", "port": 9000,
+             "name": "shop", "source": "shop", "port": 9000, "user": "20001:20001",
              "scratch_paths": ["/var/cache/shop"],
              "environment": {"SHOP_PORT": "9000", "SHOP_MODE": "live"},
              "secrets": {"PAYMENT_KEY": {"config": "payment_key"}},
@@ -145,6 +171,9 @@ def adopt(repository: Path) -> None:
             del config[key]
         config["shipyard:payment_key"] = {"secure": "v1:REPLACE-WITH-pulumi-config-set-secret"}
         path.write_text(yaml.safe_dump(document, sort_keys=False))
+    # What the team's images need to start, for tests/test_examples_start.py.
+    with open(repository / "tests" / "image_needs.yaml", "a") as needs:
+        needs.write(IMAGE_NEEDS)
     workflow = repository / WORKFLOW
     text = workflow.read_text()
     assert text.count(SAMPLE_SOURCE_PATH) == 1, f"{WORKFLOW} no longer lists app/** once"

@@ -174,7 +174,7 @@ def test_vpc_flow_logs(pack):
     vpc = recorded("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"})
     assert stack_messages(pack, "vpc-flow-logs", [vpc]) == [
         ("vpc", "The VPC has no flow log; rejected and accepted traffic go unrecorded.")]
-    flow = recorded("aws:ec2/flowLog:FlowLog", "flow", {"vpcId": "vpc-1", "trafficType": "ALL"},
+    flow = recorded("aws:ec2/flowLog:FlowLog", "flow", {"vpcId": "vpc-11111111", "trafficType": "ALL"},
                     deps={"vpcId": [vpc]})
     assert stack_messages(pack, "vpc-flow-logs", [vpc, flow]) == []
 

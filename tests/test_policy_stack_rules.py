@@ -48,10 +48,10 @@ def service_graph(extra_rule_props=None, source="alb"):
     alb_sg = recorded(SG, "alb-sg", {"description": "alb"})
     other_sg = recorded(SG, "bastion-sg", {"description": "bastion"})
     service_sg = recorded(SG, "service-sg", {"description": "service"})
-    lb = recorded("aws:lb/loadBalancer:LoadBalancer", "alb", {"securityGroups": ["sg-a"]},
+    lb = recorded("aws:lb/loadBalancer:LoadBalancer", "alb", {"securityGroups": ["sg-aaaaaaaa"]},
                   deps={"securityGroups": [alb_sg]})
     rule_props = {"ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080,
-                  "referencedSecurityGroupId": "sg-a", "securityGroupId": "sg-s",
+                  "referencedSecurityGroupId": "sg-aaaaaaaa", "securityGroupId": "sg-55555555",
                   "description": "from alb", **(extra_rule_props or {})}
     source_sg = {"alb": alb_sg, "bastion": other_sg}.get(source)
     deps = {"securityGroupId": [service_sg]}
@@ -60,7 +60,7 @@ def service_graph(extra_rule_props=None, source="alb"):
     rule = recorded(RULE, "service-in", rule_props, deps=deps)
     service = recorded("aws:ecs/service:Service", "svc", {
         "loadBalancers": [{"containerPort": 8080, "containerName": "web"}],
-        "networkConfiguration": {"securityGroups": ["sg-s"], "subnets": ["s-1"]}},
+        "networkConfiguration": {"securityGroups": ["sg-55555555"], "subnets": ["s-1"]}},
         deps={"networkConfiguration": [service_sg]})
     return [alb_sg, other_sg, service_sg, lb, rule, service]
 

@@ -21,8 +21,8 @@ from shipyard.topology import CANARY_PERCENT_MIN, LINEAR_STEP_PERCENT_MIN, MAX_B
 SERVICE = "aws:ecs/service:Service"
 BASE = {"containers": [{"name": "web", "image": "public.ecr.aws/nginx/nginx@sha256:" + "a" * 64,
                         "port": 8080}],
-        "vpc_id": "vpc-1", "public_subnet_ids": ["subnet-a", "subnet-b"],
-        "private_subnet_ids": ["subnet-c", "subnet-d"]}
+        "vpc_id": "vpc-11111111", "public_subnet_ids": ["subnet-aaaaaaaa", "subnet-bbbbbbbb"],
+        "private_subnet_ids": ["subnet-cccccccc", "subnet-dddddddd"]}
 TEST_LISTENER = {"test_listener_port": 8443, "test_ingress_cidrs": ["203.0.113.0/24"]}
 
 

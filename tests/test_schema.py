@@ -275,10 +275,10 @@ def test_every_argument_type_requiredness_description_and_default(schema, schema
 
 def test_container_service_defaults_are_what_the_parser_applies():
     """The default a TypeScript user reads in the schema is the value a service gets."""
-    minimal = {"containers": [{"name": "web", "image": "public.ecr.aws/nginx/nginx:1.27",
+    minimal = {"containers": [{"name": "web", "image": "public.ecr.aws/nginx/nginx:1.27@sha256:" + "1" * 64,
                                "port": 8080}],
-               "vpc_id": "vpc-1", "public_subnet_ids": ["subnet-a"],
-               "private_subnet_ids": ["subnet-b"]}
+               "vpc_id": "vpc-11111111", "public_subnet_ids": ["subnet-aaaaaaaa"],
+               "private_subnet_ids": ["subnet-bbbbbbbb"]}
     spec = parse_service_args("web", minimal)
     documented = argument_docs.arguments(ContainerServiceArgs)
     with_value = {n: a.default for n, a in documented.items()

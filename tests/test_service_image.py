@@ -252,8 +252,8 @@ DEPLOY_PROGRAM = textwrap.dedent("""
     reference = pulumi.Output.from_input(pulumi.Config().require("image"))
     service = ContainerService("api", {
         "containers": [{"name": "api", "image": reference, "port": 8080}],
-        "vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a", "subnet-b"],
-        "private_subnet_ids": ["subnet-c", "subnet-d"],
+        "vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-aaaaaaaa", "subnet-bbbbbbbb"],
+        "private_subnet_ids": ["subnet-cccccccc", "subnet-dddddddd"],
     })
     pulumi.export("image_digests", service.image_digests)
 """)

@@ -30,7 +30,15 @@ from .service_connect import (
 )
 from .service_image import ServiceImage, docker_platform, lifecycle_policy
 from .shared_load_balancer import SharedLoadBalancer, attach_service
-from .spec import ContainerServiceArgs, ContainerSpec, SecretSpec, ServiceSpec, parse_service_args
+from .spec import (
+    FIRELENS_CLOUDWATCH_OUTPUT,
+    ContainerServiceArgs,
+    ContainerSpec,
+    SecretSpec,
+    ServiceSpec,
+    check_secret_accounts,
+    parse_service_args,
+)
 from .task_definition import ResolvedContainer, container_definitions, volumes
 from .topology import CIRCUIT_BREAKER_STRATEGIES
 from .waf import protect_load_balancer
@@ -84,6 +92,10 @@ class ContainerService(pulumi.ComponentResource):
     def __init__(self, name: str, args: ContainerServiceArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         spec = parse_service_args(name, args)
+        if any(s.arn is not None and s.kms_key_arn is None
+               for c in spec.containers for s in c.secrets):
+            # Whose a secret is, only the account can say: asked before anything is registered.
+            check_secret_accounts(spec.containers, "", _deploying_account(opts))
         family = task_definition_family(pulumi.get_project(), pulumi.get_stack(), name)
         # Named before anything is registered, so a name ECR refuses creates nothing.
         repository_names = {c.name: repository_name(pulumi.get_project(), pulumi.get_stack(),
@@ -157,7 +169,16 @@ class ContainerService(pulumi.ComponentResource):
         # retries only the legacy service-role error (terraform-provider-aws internal/service/
         # ecs/service.go, retryServiceCreate): the service waits for every policy of its roles.
         self._role_policies = [execution_policy]
-        if task_policy is not None:
+        if any(c.log_router_options is not None
+               and c.log_router_options["Name"] == FIRELENS_CLOUDWATCH_OUTPUT
+               for c in spec.containers):
+            # The FireLens router writes with the task role, to the service's own log group.
+            self._role_policies.append(aws.iam.RolePolicy(
+                f"{name}-task", role=task_role.id, policy=log_group.arn.apply(
+                    lambda arn: json.dumps(iam.task_role_policy(
+                        spec.task_role_statements, exec_enabled=spec.enable_execute_command,
+                        firelens_log_group_arn=arn))), opts=child))
+        elif task_policy is not None:
             self._role_policies.append(aws.iam.RolePolicy(
                 f"{name}-task", role=task_role.id, policy=json.dumps(task_policy), opts=child))
 
@@ -616,6 +637,17 @@ def redeploy_labelled(definitions: list[dict], token: str | None) -> list[dict]:
         return definitions
     return [{**d, "dockerLabels": {**d.get("dockerLabels", {}), REDEPLOY_LABEL: token}}
             for d in definitions]
+
+
+def _deploying_account(opts: pulumi.ResourceOptions | None) -> str:
+    """The account of the AWS provider this component will use (STS GetCallerIdentity)."""
+    provider = opts.provider if opts is not None else None
+    if provider is None and opts is not None and opts.providers:
+        candidates = (list(opts.providers.values()) if isinstance(opts.providers, dict)
+                      else list(opts.providers))
+        provider = next((p for p in candidates if isinstance(p, pulumi.ProviderResource)
+                         and p.package == "aws"), None)
+    return str(aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=provider)).account_id)
 
 
 def route_url(balancer: SharedLoadBalancer, route: Route) -> pulumi.Output[str]:

@@ -63,9 +63,17 @@ def execution_role_policy(*, repository_arns: Iterable[str], log_group_arn: str,
     return _document(statements)
 
 
-def task_role_policy(statements: Iterable[dict], *, exec_enabled: bool) -> dict | None:
-    """The application's own permissions; None when it needs none (the role stays empty)."""
+def task_role_policy(statements: Iterable[dict], *, exec_enabled: bool,
+                     firelens_log_group_arn: str | None = None) -> dict | None:
+    """The application's own permissions; None when it needs none (the role stays empty).
+    With `firelens_log_group_arn`, the FireLens router (which writes with the task role) may
+    create streams in and write to exactly that group: what Fluent Bit's `cloudwatch_logs`
+    output calls when the group exists (Fluent Bit manual, "Amazon CloudWatch")."""
     result = [dict(s) for s in statements]
+    if firelens_log_group_arn is not None:
+        result.append({"Sid": "FireLensToOwnLogGroup", "Effect": "Allow",
+                       "Action": LOG_WRITE_ACTIONS,
+                       "Resource": log_stream_arn(firelens_log_group_arn)})
     if exec_enabled:
         result.append({"Sid": "EcsExecChannel", "Effect": "Allow", "Action": EXEC_ACTIONS,
                        "Resource": "*"})

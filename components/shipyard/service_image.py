@@ -15,6 +15,7 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 from pulumi.output import contains_unknowns
 
+from . import validation as v
 from .aws_session import provider_identity
 from .change_guard import ChangeGuard
 from .errors import ConfigError
@@ -132,6 +133,8 @@ class ServiceImage(pulumi.ComponentResource):
         build_args = dict(args.get("build_args") or {})
         platform = docker_platform(architecture)
         # Before anything is registered: a name ECR refuses stops here, not half-way up.
+        if args.get("kms_key_arn") is not None:
+            v.check_input("kms_key_arn", args["kms_key_arn"], f"{name}.kms_key_arn")
         repository = checked_repository_name(
             args.get("repository_name")
             or f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}", f"{name}.repository_name")

@@ -3,7 +3,7 @@ resolved values it returns a list that tests check against botocore's ECS model.
 
 from dataclasses import dataclass
 
-from .spec import ContainerSpec
+from .spec import FIRELENS_CLOUDWATCH_OUTPUT, ContainerSpec
 
 LOG_STREAM_PREFIX = "ecs"
 # The container health check's timing (ECS API reference, HealthCheck); rollout_budget.py counts
@@ -71,8 +71,12 @@ def container_definitions(containers: list[ResolvedContainer], *, log_group: str
             },
         }
         if spec.log_router_options is not None:
-            definition["logConfiguration"] = {"logDriver": "awsfirelens",
-                                              "options": dict(spec.log_router_options)}
+            options = dict(spec.log_router_options)
+            if options["Name"] == FIRELENS_CLOUDWATCH_OUTPUT:
+                # The service's own log group (spec: the parser leaves these to us).
+                options.update(region=region, log_group_name=log_group,
+                               auto_create_group="false")
+            definition["logConfiguration"] = {"logDriver": "awsfirelens", "options": options}
         if spec.firelens is not None:
             definition["firelensConfiguration"] = dict(spec.firelens)
         start_order = _start_order(spec, router)
