@@ -12,6 +12,10 @@ from artifact_images import released_digests, with_artifact_images
 from stack_settings import load_stack_settings
 
 settings = load_stack_settings()
+# The internal load balancer's component name, which its ALB's name starts with: not
+# "internal", since AWS refuses a load balancer name beginning with "internal-" (ELBv2 API
+# reference, CreateLoadBalancer Name).
+INTERNAL_BALANCER = "private"
 
 # Default tags hold only what is constant for the stack: a per-commit value here would update
 # every resource on every deploy (see docs/stacks.md, "Tags").
@@ -37,7 +41,7 @@ log_prefixes = [name for name, args in settings.services.items()
 if topology.load_balancer is not None:
     log_prefixes.append("shared")
 if topology.internal_load_balancer is not None:
-    log_prefixes.append("internal")
+    log_prefixes.append(INTERNAL_BALANCER)
 access_logs = (AccessLogBucket("alb-logs", {"prefixes": log_prefixes,
                                             "expire_after_days": settings.access_log_expiry_days,
                                             "protect": settings.protect_stateful}, opts=opts)
@@ -77,7 +81,7 @@ for name in topology.order:
                            for caller in topology.callers[name]}
     if topology.balancer_of.get(name) == "internal":
         # Built here, once: its callers come first in topology.order (it admits their groups).
-        internal = internal or SharedLoadBalancer("internal", {
+        internal = internal or SharedLoadBalancer(INTERNAL_BALANCER, {
             **topology.internal_load_balancer,  # type: ignore[typeddict-item]
             "internal": True, "vpc_id": network.vpc_id,
             "private_subnet_ids": network.private_subnet_ids,

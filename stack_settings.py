@@ -30,7 +30,7 @@ ENVIRONMENT_RE = v.re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _PROGRAM_OWNED = frozenset({"vpc_id", "public_subnet_ids", "private_subnet_ids", "cluster_arn",
                             "cluster_name", "access_logs_bucket", "source_version",
                             "load_balancer", "service_connect_namespace"})
-_PLACEHOLDER_VPC = "vpc-validation-only"
+_PLACEHOLDER_VPC = "vpc-00000000000000000"
 # S3 lifecycle expiration takes a positive number of days; 100 years is beyond any retention.
 MAX_EXPIRY_DAYS = 36500
 
@@ -87,11 +87,11 @@ def source_versions(sources_by_service: Mapping[str, list[str]]) -> dict[str, st
             or "prebuilt-images" for name, sources in sources_by_service.items()}
 
 
-def _parse_network(raw: object) -> NetworkSpec:
+def _parse_network(raw: object, region: str) -> NetworkSpec:
     setting = f"{NAMESPACE}:network"
     if raw is not None and not isinstance(raw, Mapping):
         raise ConfigError(setting, raw, "a mapping of network settings")
-    return parse_network_args(raw, setting)
+    return parse_network_args(raw, setting, region=region)
 
 
 def _resolve_secrets(container: dict, config: pulumi.Config, setting: str) -> dict:
@@ -130,7 +130,7 @@ def _object(config: pulumi.Config, key: str) -> Any:
     try:
         return config.get_object(key)
     except (ValueError, pulumi.ConfigTypeError):
-        raise ConfigError(f"{NAMESPACE}:{key}", "<text>",
+        raise ConfigError(f"{NAMESPACE}:{key}", config.get(key),
                           "a YAML mapping or list (see Pulumi.yaml)") from None
 
 
@@ -150,14 +150,42 @@ def _days(config: pulumi.Config, key: str) -> int:
     return days
 
 
-def _check_certificate_region(args: Mapping, setting: str, region: str) -> None:
-    """An ALB can use only ACM certificates of its own region (ELB User Guide, "SSL
-    certificates for your Application Load Balancer")."""
-    arn = args.get("certificate_arn")
-    if isinstance(arn, str) and arn.startswith("arn:") and arn_region(arn) != region:
-        raise ConfigError(f"{setting}.certificate_arn", arn,
-                          f"a certificate in the stack's region {region}; a load balancer "
-                          "uses only ACM certificates of its own region")
+# Keys whose ARN names a resource the stack's own region must hold, wherever they appear in
+# the config (a service, the service defaults, either shared load balancer): a load balancer
+# uses only ACM certificates of its own region (ELB User Guide, "SSL certificates for your
+# Application Load Balancer").
+REGION_BOUND_KEYS = frozenset({"certificate_arn"})
+
+
+def check_regions(value: object, setting: str, region: str) -> None:
+    """Every region-bound ARN anywhere under `value` is in `region`."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            where = f"{setting}.{key}"
+            if key in REGION_BOUND_KEYS and isinstance(inner, str) and inner.startswith("arn:") \
+                    and arn_region(inner) != region:
+                raise ConfigError(where, inner,
+                                  f"a certificate in the stack's region {region}; a load "
+                                  "balancer uses only ACM certificates of its own region")
+            check_regions(inner, where, region)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            check_regions(inner, f"{setting}[{index}]", region)
+
+
+def _deploying_account() -> str:
+    """The account the stack's credentials act in (STS GetCallerIdentity, through the default
+    provider, before any resource is registered)."""
+    return str(aws.get_caller_identity().account_id)
+
+
+def _names_a_secret_arn(*documents: object) -> bool:
+    """Whether any container takes a secret by ARN (only then is the account asked)."""
+    def walk(value: object) -> bool:
+        if isinstance(value, Mapping):
+            return "arn" in value or any(walk(inner) for inner in value.values())
+        return isinstance(value, list) and any(walk(inner) for inner in value)
+    return any(walk(document) for document in documents)
 
 
 def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
@@ -171,7 +199,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
         raise ConfigError(f"{NAMESPACE}:environment", environment,
                           "an environment name such as dev, qa, staging or prod (lowercase "
                           "letters, digits and '-', at most 32)")
-    network = _parse_network(_object(config, "network"))
+    network = _parse_network(_object(config, "network"), str(region))
     defaults = _object(config, "service_defaults") or {}
     if not isinstance(defaults, Mapping):
         raise ConfigError(f"{NAMESPACE}:service_defaults", defaults, "a mapping of service settings")
@@ -185,6 +213,10 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
     if access_logs:
         # The log writer differs per region; a region it is not verified for is refused now.
         log_delivery_principal(region)
+    for key, raw in (("service_defaults", defaults), ("services", raw_services),
+                     ("load_balancer", _object(config, "load_balancer")),
+                     ("internal_load_balancer", _object(config, "internal_load_balancer"))):
+        check_regions(raw, f"{NAMESPACE}:{key}", str(region))
     services: dict[str, dict[str, Any]] = {}
     specs: dict[str, ServiceSpec] = {}
     entries: list[tuple[str, str, dict[str, Any]]] = []
@@ -209,7 +241,6 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
                                   if isinstance(c, Mapping) else c
                                   for i, c in enumerate(args["containers"])]
         args.setdefault("protect_stateful", protect)
-        _check_certificate_region(args, setting, str(region))
         if environment == "prod" and kind_of(args) == "public":
             if not args.get("certificate_arn"):
                 raise ConfigError(f"{setting}.certificate_arn", args.get("certificate_arn"),
@@ -218,6 +249,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
             args.setdefault("waf", {"enabled": True})
         services[name] = args
         entries.append((setting, name, args))
+    account = _deploying_account() if _names_a_secret_arn(raw_services, defaults) else None
     services, probes, topology = prepare(entries, _object(config, "load_balancer"), defaults,
                                          str(environment),
                                          _object(config, "internal_load_balancer"))
@@ -227,7 +259,7 @@ def load_stack_settings(config: pulumi.Config | None = None) -> StackSettings:
         probe: ContainerServiceArgs = {
             **probes[name], "vpc_id": _PLACEHOLDER_VPC,  # type: ignore[typeddict-item]
             "public_subnet_ids": [], "private_subnet_ids": []}
-        specs[name] = parse_service_args(name, probe, setting)
+        specs[name] = parse_service_args(name, probe, setting, account_id=account)
         for container in specs[name].containers:
             if container.source is not None:  # its ECR repository's name, as the component does
                 repository_name(pulumi.get_project(), pulumi.get_stack(), name, container.name,

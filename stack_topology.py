@@ -41,7 +41,7 @@ BALANCERS = (PUBLIC, INTERNAL)
 _INHERITED_BY_LOAD_BALANCER = ("certificate_arn", "ingress_cidrs", "deletion_protection")
 _INHERITED_BY_INTERNAL = ("deletion_protection",)
 _PLACEHOLDER_SG = "sg-00000000"
-_PLACEHOLDER_NAMESPACE = "arn:aws:servicediscovery:validation-only"
+_PLACEHOLDER_NAMESPACE = "arn:aws:servicediscovery:eu-west-1:000000000000:namespace/ns-0000000000000000"
 _PLACEHOLDER_URL = "http://validation-only"
 
 
@@ -219,12 +219,12 @@ def prepare(entries: list[tuple[str, str, dict[str, Any]]], load_balancer: objec
         balancer_args = _load_balancer_args(load_balancer, defaults, environment)
         balancer_args["routes"] = raw_routes[PUBLIC]
         checked = parse_shared_load_balancer_args(
-            {**balancer_args, "vpc_id": "vpc-validation-only", "public_subnet_ids": []},
+            {**balancer_args, "vpc_id": "vpc-00000000000000000", "public_subnet_ids": []},
             f"{NAMESPACE}:load_balancer")
         probe_balancers[PUBLIC] = ProbeBalancer({r.service: r for r in routes[PUBLIC]},
                                                 public_priorities, checked.test_listener_port)
     elif load_balancer is not None:
-        raise ConfigError(f"{NAMESPACE}:load_balancer", "<set>",
+        raise ConfigError(f"{NAMESPACE}:load_balancer", load_balancer,
                           "only used when a service of topology shared is routed on it; remove "
                           "it or route a service on it")
     if routes[INTERNAL]:
@@ -234,7 +234,7 @@ def prepare(entries: list[tuple[str, str, dict[str, Any]]], load_balancer: objec
                                                      environment)
         internal_args["routes"] = raw_routes[INTERNAL]
         parse_shared_load_balancer_args(
-            {**internal_args, "internal": True, "vpc_id": "vpc-validation-only",
+            {**internal_args, "internal": True, "vpc_id": "vpc-00000000000000000",
              "private_subnet_ids": [], "callers": {c: _PLACEHOLDER_SG for c in internal_callers}},
             f"{NAMESPACE}:internal_load_balancer")
         probe_balancers[INTERNAL] = ProbeBalancer({r.service: r for r in routes[INTERNAL]},
@@ -272,7 +272,7 @@ def _internal_callers(raw: object, names: list[str], balancer_of: Mapping[str, s
     setting = f"{NAMESPACE}:internal_load_balancer"
     if not routed:
         if raw is not None:
-            raise ConfigError(setting, "<set>",
+            raise ConfigError(setting, raw,
                               "only used when a service of topology shared has routing "
                               "{load_balancer: internal}; remove it or route a service on it")
         return ()

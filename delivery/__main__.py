@@ -59,6 +59,11 @@ for stack in settings.stacks:
                         f"{trust.PULUMI_ISSUER_HOST}", org=org, project=project,
         stack=stack.name), f"deploy-{stack.name}.assumeRolePolicy")
 
+# The workload boundary of every account, built (and refused if IAM would refuse it) before
+# anything is registered.
+boundary_documents = {account: permissions.workload_boundary(settings, account, app_stacks)
+                      for account in settings.accounts}
+
 # One provider per account a stack deploys to; the delivery stack's own account uses the default.
 providers: dict[str, pulumi.ResourceOptions] = {settings.aws_account_id: pulumi.ResourceOptions()}
 for stack in settings.stacks:
@@ -82,7 +87,7 @@ for account, opts in providers.items():
     boundaries[account] = aws.iam.Policy(
         f"workload-boundary{suffix}", name=f"{project}-workload-boundary",
         description="The most any role created by the shipyard program may do",
-        policy=json.dumps(permissions.workload_boundary(settings, account, app_stacks)), opts=opts)
+        policy=json.dumps(boundary_documents[account]), opts=opts)
 
 # GitHub's OIDC provider in every account a workflow acts in (pull-request previews read each
 # stack's account; the artifacts builder acts in the delivery account).

@@ -7,9 +7,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import decode_once
+import sdk_guard
 from guardrails import ALL_POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack
 
+sdk_guard.install()
 decode_once.install()
 
 PolicyPack(

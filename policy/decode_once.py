@@ -21,7 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pulumi_policy.policy as sdk
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi_policy.version import VERSION
 
 # The versions whose Analyze/AnalyzeStack/_get_provider_resource build properties as
@@ -54,8 +54,9 @@ class _Deserialized(dict):
 
 
 class _Memo:
-    def __init__(self, to_dict: Any, deserialize: Any, proxy: Any) -> None:
+    def __init__(self, to_dict: Any, deserialize: Any, proxy: Any, json_module: Any) -> None:
         self._to_dict, self._deserialize, self._proxy = to_dict, deserialize, proxy
+        self._json_module = json_module
         self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
         # Struct object -> its bytes. Every rule of one Analyze call, and every stack rule of one
         # AnalyzeStack call, reads the same message object; holding it keeps its id unique.
@@ -119,11 +120,12 @@ def install() -> bool:
         return True
     if not VERSION.startswith(_READ_VERSIONS):
         return False
-    memo = _Memo(json_format.MessageToDict, sdk.deserialize_properties,
-                 sdk.unknown_checking_proxy)
+    # Built on whatever the SDK binds now (sdk_guard's versions when it is installed first).
+    memo = _Memo(sdk.json_format.MessageToDict, sdk.deserialize_properties,
+                 sdk.unknown_checking_proxy, sdk.json_format)
     # Only pulumi_policy.policy's own bindings change; json_format itself is left alone.
-    shim = SimpleNamespace(**{name: getattr(json_format, name) for name in dir(json_format)
-                              if not name.startswith("__")})
+    shim = SimpleNamespace(**{name: getattr(sdk.json_format, name)
+                              for name in dir(sdk.json_format) if not name.startswith("__")})
     shim.MessageToDict = memo.message_to_dict
     sdk.json_format = shim  # type: ignore[assignment]
     sdk.deserialize_properties = memo.deserialize_properties  # type: ignore[assignment]
@@ -137,7 +139,7 @@ def uninstall() -> None:
     memo = getattr(sdk, "_decode_once", None)
     if not isinstance(memo, _Memo):
         return
-    sdk.json_format = json_format  # type: ignore[assignment]
+    sdk.json_format = memo._json_module  # type: ignore[assignment]
     sdk.deserialize_properties = memo._deserialize  # type: ignore[assignment]
     sdk.unknown_checking_proxy = memo._proxy  # type: ignore[assignment]
     del sdk._decode_once  # type: ignore[attr-defined]

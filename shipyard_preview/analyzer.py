@@ -29,6 +29,24 @@ LEVELS = {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY
 LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 SEVERITY_NAMES = {0: "unspecified", 1: "low", 2: "medium", 3: "high", 4: "critical"}
 _START_TIMEOUT_SECONDS = 60
+_ANSWER_TIMEOUT_SECONDS = 120
+"""How long one Analyze or AnalyzeStack answer may take. The pack answers in milliseconds; one
+that does not answer is reported (exit 2), instead of the preview waiting for ever."""
+
+
+def _answer(call: Any, what: str) -> Any:
+    """A pack answer, or a one-line error naming what was being judged (the CLI shows a pack
+    that fails an Analyzer call as an error too, and stops)."""
+    try:
+        return call.result(timeout=_ANSWER_TIMEOUT_SECONDS)
+    except grpc.FutureTimeoutError:
+        raise ConfigError("policy pack", what, f"it did not answer within "
+                          f"{_ANSWER_TIMEOUT_SECONDS} s") from None
+    except grpc.RpcError as error:
+        details = error.details() if hasattr(error, "details") else str(error)
+        raise ConfigError("policy pack", what,
+                          f"the pack failed to judge it: {str(details).splitlines()[-1:]}") \
+            from None
 
 
 def configure_request(levels: dict[str, str],
@@ -265,7 +283,8 @@ class PackSession:
 
     def analyze_resource(self, resource: RecordedResource,
                          by_urn: dict[str, RecordedResource]) -> tuple[list[Verdict], list[Skipped]]:
-        return self.collect(resource, self.stub.Analyze(_analyze_request(resource, by_urn)))
+        return self.collect(resource, _answer(
+            self.stub.Analyze.future(_analyze_request(resource, by_urn)), resource.urn))
 
     def collect(self, resource: RecordedResource, response: analyzer_pb2.AnalyzeResponse
                 ) -> tuple[list[Verdict], list[Skipped]]:
@@ -279,8 +298,8 @@ class PackSession:
         by_urn = {r.urn: r for r in resources}
         verdicts: list[Verdict] = []
         skipped: list[Skipped] = []
-        response = self.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(
-            resources=[analyzer_resource(r, by_urn) for r in resources]))
+        response = _answer(self.stub.AnalyzeStack.future(analyzer_pb2.AnalyzeStackRequest(
+            resources=[analyzer_resource(r, by_urn) for r in resources])), "the stack")
         _collect(response, "", self.by_name, verdicts, skipped)
         return verdicts, skipped
 
@@ -298,7 +317,7 @@ class PackSession:
         verdicts: list[Verdict] = []
         skipped: list[Skipped] = []
         for resource in resources:
-            v, s = self.collect(resource, pending[resource.urn].result())
+            v, s = self.collect(resource, _answer(pending[resource.urn], resource.urn))
             verdicts += v
             skipped += s
         v, s = self.analyze_stack(resources)

@@ -45,6 +45,8 @@ class RecordedResource:
     id: str = ""
     aliases: list[dict] = field(default_factory=list)
     """Alias specs as sent to the engine (e.g. {"spec": {"parentUrn": ...}})."""
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    """The customTimeouts option as sent to the engine (create/update/delete, e.g. "39m")."""
 
 
 @dataclass
@@ -87,7 +89,10 @@ class RecordingMonitor(mocks.MockMonitor):
                                        if request.deleteBeforeReplaceDefined else None),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 provider=request.provider, properties=properties, id=response.id,
-                aliases=[json_format.MessageToDict(a) for a in request.aliases])
+                aliases=[json_format.MessageToDict(a) for a in request.aliases],
+                custom_timeouts={op: getattr(request.customTimeouts, op)
+                                 for op in ("create", "update", "delete")
+                                 if getattr(request.customTimeouts, op)})
             self.recorded.append(recorded)
             if self.on_register is not None:
                 self.on_register(recorded)

@@ -66,6 +66,10 @@ KEY_SETTINGS: dict[str, dict[str, str]] = {
 
 
 DYNAMIC_PROVIDER = "[dynamic provider code]"
+# A docker.Image is registered only when its source tag is missing from the repository
+# (components/shipyard/service_image.py): the plan lists what `up` does (docs/deploying.md).
+BUILT_IF_MISSING = ("built if missing: the repository lacks this source tag, so `up` builds "
+                    "and pushes it")
 
 
 def clean(value: Any) -> Any:
@@ -114,6 +118,10 @@ def key_settings(resource: RecordedResource, props: dict) -> dict:
                 for label, path in KEY_SETTINGS.get(resource.type, {}).items()}
     if resource.type == "aws:ecs/taskDefinition:TaskDefinition":
         settings["containers"] = _containers(props)
+    if resource.type == "docker:index/image:Image":
+        settings["build"] = BUILT_IF_MISSING
+    if resource.custom_timeouts:
+        settings["timeouts"] = dict(resource.custom_timeouts)
     return {k: v for k, v in settings.items() if v is not None}
 
 

@@ -6,9 +6,44 @@ from pathlib import Path
 
 from .analyzer import PackSession, running_pack
 
+READS_TAG = "reads:"
+"""The pack tags each rule with what it reads ("reads:<id>: <what it does>"): the normalizations
+and the IAM semantics it relies on."""
+
 
 def _controls(tags: list[str]) -> str:
-    return ", ".join(tag.split(":", 1)[1] for tag in tags) or "product rule"
+    return ", ".join(tag.split(":", 1)[1] for tag in tags
+                     if not tag.startswith(READS_TAG)) or "product rule"
+
+
+def _readings(tags: list[str]) -> list[tuple[str, str]]:
+    found = []
+    for tag in tags:
+        if tag.startswith(READS_TAG):
+            key, _, description = tag[len(READS_TAG):].partition(": ")
+            found.append((key, description))
+    return found
+
+
+def _reads_section(policies: list, raw: dict) -> list[str]:
+    legend: dict[str, str] = {}
+    rows = []
+    for p in policies:
+        readings = _readings(list(raw[p.name].tags))
+        legend.update(readings)
+        rows.append(f"| [`{p.name}`](#{p.name}) | "
+                    f"{', '.join(f'`{k}`' for k, _ in readings) or 'as given'} |")
+    lines = ["", "## What each rule reads, and how", "",
+             ("Every rule reads its properties through one normalizing layer "
+              "(`guardrails/normalize.py`): the value the provider and AWS act on, not the "
+              "spelling. IAM rules rely on the matcher and condition semantics that "
+              "`tests/test_policy_iam_differential.py` holds to a maintained IAM simulator. "
+              "`tests/test_policy_normalization.py` checks that each rule lists exactly what "
+              "it uses."), "",
+             "| reading | what it does |", "|---|---|"]
+    lines += [f"| `{key}` | {legend[key]} |" for key in sorted(legend)]
+    lines += ["", "| rule | reads |", "|---|---|", *rows]
+    return lines
 
 
 def render_rules_table(policy_dir: Path) -> str:
@@ -40,6 +75,7 @@ def render_rules_table(policy_dir: Path) -> str:
         lines.append(f"| <a id=\"{p.name}\"></a>[`{p.name}`]({p.url}) | {kind} | "
                      f"{p.enforcement_level} | {p.severity} | {p.description}{config} | {why} | "
                      f"{controls} | {p.remediation} |")
+    lines += _reads_section(session.policies, raw)
     scope = policy_dir / "SCOPE.md"
     tail = ["", scope.read_text().rstrip()] if scope.exists() else []
     return "\n".join(lines + tail) + "\n"

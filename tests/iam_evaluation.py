@@ -10,9 +10,10 @@ What it implements, with the page of the IAM User Guide each rule comes from:
   "AWS account principals").
 - Action / NotAction (reference_policies_elements_action.html, _notaction.html): service prefix
   and action name are case-insensitive; `*` and `?` wildcards.
-- Resource / NotResource (reference_policies_elements_resource.html, _notresource.html): ARNs are
-  case-sensitive; wildcards match within an ARN segment (partition, service, region, account),
-  and the resource segment (which may hold `:` and `/`) is matched as one string.
+- Resource / NotResource (reference_policies_elements_resource.html, _notresource.html): see
+  `arn_matches`, the reading the maintained IAM simulator implements (wildcards within the
+  partition, service, region and account segments; the resource type literally; the rest, which
+  may hold `:` and `/`, as one string); what the documentation leaves open is refused.
 - Principal / NotPrincipal for resource-based policies (reference_policies_elements_principal.html):
   `"*"` or `{"AWS": "*"}` is everyone; `{"Service": ...}` is a service principal.
 - Condition (reference_policies_elements_condition_operators.html and
@@ -29,7 +30,9 @@ IfExists. An operator it does not know raises UnsupportedPolicy: a test must nev
 the evaluator skipped a condition it could not read (fail closed).
 
 Not modelled (none of the project's documents use them): permissions boundaries, SCPs/RCPs,
-session policies, cross-account evaluation, policy variables, Date/IpAddress/Binary operators.
+session policies, cross-account evaluation, policy variables (refused), Date/IpAddress/Binary
+operators. For those, ask the IAM simulator (shipyard_preview/iam_simulator.py); where this
+evaluator answers, test_iam_evaluator_agrees.py holds it to the simulator's answer.
 """
 
 import re
@@ -83,15 +86,73 @@ def action_matches(pattern: str, action: str) -> bool:
     return wildcard_match(pattern, action, ignore_case=True)
 
 
+def _arn_parts(arn: str) -> tuple[list[str], str] | None:
+    """(partition, service, region, account), resource part; None for what is not a full ARN."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    return parts[1:5], ":".join(parts[5:])
+
+
+def _product(segments: list[str], resource: str) -> str:
+    """The resource part's type prefix up to its first `/` or `:` (`repository/`, `log-group:`),
+    "" when it has neither or for S3's bucket and object ARNs (no region, no account)."""
+    if segments[1] == "s3" and not segments[2] and not segments[3]:
+        return ""
+    cuts = [i for i in (resource.find("/"), resource.find(":")) if i >= 0]
+    return resource[:min(cuts) + 1] if cuts else ""
+
+
+def _refuse_variables(pattern: str) -> None:
+    if "${" in pattern:
+        raise UnsupportedPolicy(f"policy variables ({pattern!r})")
+
+
 def arn_matches(pattern: str, arn: str) -> bool:
-    """Segment-wise ARN match: `*` in the region segment cannot swallow the account."""
+    """The Resource element as IAM matches it (reference_policies_elements_resource.html and
+    reference-arns.html), in the reading the IAM simulator implements, so the two cannot drift
+    (test_iam_evaluator_agrees.py): partition, service, region and account match segment by
+    segment, wildcards inside their segment, without regard to case; the resource part's type
+    prefix (`repository/`, `log-group:`) literally; the rest with `*` and `?` spanning `/` and
+    `:`. A request on `*` (an action without resource-level permissions) is named only by `*`.
+    Where IAM's documentation leaves the meaning open the pattern is refused: fewer than six
+    segments (a "trailing" wildcard standing for the missing ones), a wildcard in the service
+    segment or in the resource type, policy variables."""
     if pattern == "*":
         return True
-    pattern_parts = pattern.split(":", 5)
-    arn_parts = arn.split(":", 5)
-    if len(pattern_parts) != 6 or len(arn_parts) != 6:
-        return wildcard_match(pattern, arn)
-    return all(wildcard_match(p, a) for p, a in zip(pattern_parts, arn_parts, strict=True))
+    _refuse_variables(pattern)
+    policy = _arn_parts(pattern)
+    if policy is None:
+        raise UnsupportedPolicy(f"Resource {pattern!r} is not a full ARN")
+    segments, resource = policy
+    product = _product(segments, resource)
+    if any(c in segments[1] + product for c in "*?"):
+        raise UnsupportedPolicy(f"Resource {pattern!r}: a wildcard in the service or the "
+                                "resource type")
+    request = _arn_parts(arn)
+    if request is None:
+        return False
+    if not all(wildcard_match(p, a, ignore_case=True)
+               for p, a in zip(segments, request[0], strict=True)):
+        return False
+    return request[1].startswith(product) and wildcard_match(resource[len(product):],
+                                                             request[1][len(product):])
+
+
+def arn_condition_matches(pattern: str, value: str) -> bool:
+    """ArnEquals / ArnLike (reference_policies_elements_condition_operators.html, ARN): each of
+    the six segments matched with its wildcards, the resource part as one string, case
+    sensitive. A value that is not a full ARN never matches; a pattern that is not one is
+    refused."""
+    _refuse_variables(pattern)
+    policy = _arn_parts(pattern)
+    if policy is None:
+        raise UnsupportedPolicy(f"ARN condition value {pattern!r} is not a full ARN")
+    request = _arn_parts(value)
+    if request is None:
+        return False
+    return all(wildcard_match(p, a) for p, a in zip(
+        [*policy[0], policy[1]], [*request[0], request[1]], strict=True))
 
 
 _ACCOUNT_ROOT = re.compile(r"^(?:arn:aws[a-z-]*:iam::)?(\d{12})(?::root)?$")
@@ -144,7 +205,7 @@ def _string_like(policy: str, request: Any) -> bool:
 
 def _arn_equals_or_like(policy: str, request: Any) -> bool:
     # ArnEquals and ArnLike behave the same: both honour wildcards, segment by segment.
-    return isinstance(request, str) and arn_matches(policy, request)
+    return isinstance(request, str) and arn_condition_matches(policy, request)
 
 
 def _bool(policy: Any, request: Any) -> bool:
@@ -354,5 +415,5 @@ def is_allowed(request: Request, **policies: Any) -> bool:
     return evaluate(request, **policies) is Decision.ALLOW
 
 
-__all__ = ["Decision", "Request", "UnsupportedPolicy", "action_matches", "arn_matches",
-           "conditions_hold", "evaluate", "is_allowed", "wildcard_match"]
+__all__ = ["Decision", "Request", "UnsupportedPolicy", "action_matches", "arn_condition_matches",
+           "arn_matches", "conditions_hold", "evaluate", "is_allowed", "wildcard_match"]

@@ -5,7 +5,7 @@ rule would flag. Run through the real pack process; `python tests/policy_mutatio
     killed K/N, false alarms F/M, crashes C
 
 A mutant is killed when its rule reports it; a false alarm is any violation on a compliant
-baseline or variant; a crash is an Analyzer call that returns an RPC error."""
+baseline or variant; a crash is an Analyzer call that returns an RPC error or does not answer."""
 
 import json
 import sys
@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import POLICY_DIR, recorded
+from shipyard.errors import ConfigError
 
 from shipyard_preview.analyzer import PackSession, running_pack
 
@@ -86,6 +85,10 @@ BASELINES: dict[str, dict] = {
     "aws:cloudwatch/logGroup:LogGroup": {"retentionInDays": 30, "kmsKeyId": KEY},
     "aws:kms/key:Key": {"enableKeyRotation": True},
     "aws:lambda/function:Function": {"packageType": "Image", "imageUri": f"repo/fn@{DIGEST}"},
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": {"vpcId": "vpc-1"},
+    "aws:ec2/securityGroupRule:SecurityGroupRule": {
+        "type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443,
+        "cidrBlocks": ["0.0.0.0/0"], "description": "HTTPS"},
 }
 
 
@@ -105,10 +108,33 @@ def trust(condition: dict | None, principal: Any = None) -> dict:
     return {"assumeRolePolicy": doc(statement)}
 
 
+ECR_IMAGE = f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/app"
+JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0."
+       "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U")
+DEEP = "[" * 300 + "]" * 300
+
+
+def env(name: str, value: str) -> dict:
+    return container(environment=[{"name": name, "value": value}])
+
+
+def ingress(protocol: Any, from_port: Any, to_port: Any, cidr: str = "0.0.0.0/0") -> dict:
+    return {"ingress": [{"protocol": protocol, "fromPort": from_port, "toPort": to_port,
+                         "cidrBlocks": [cidr], "description": "rule"}]}
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"leaf": "x"}
+    for _ in range(depth):
+        value = {"x": value}
+    return value
+
+
 TD, SVC, LB, LST = ("aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service",
                     "aws:lb/loadBalancer:LoadBalancer", "aws:lb/listener:Listener")
 RP, ROLE, REPOSITORY = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/role:Role",
                         "aws:ecr/repository:Repository")
+SG = "aws:ec2/securityGroup:SecurityGroup"
 # (rule, type, change to the baseline): each must be reported by `rule`.
 MUTANTS: list[tuple[str, str, dict]] = [
     ("image-no-latest", TD, container(image="nginx:latest")),
@@ -178,6 +204,68 @@ MUTANTS: list[tuple[str, str, dict]] = [
     ("log-retention", "aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 7}),
     ("log-kms", "aws:cloudwatch/logGroup:LogGroup", {"kmsKeyId": None}),
     ("kms-rotation", "aws:kms/key:Key", {"enableKeyRotation": False}),
+    # Issue 16: a run image's tag pins nothing where tags can move.
+    ("image-no-latest", TD, container(image="nginx:1.27")),
+    ("image-no-latest", TD, container(image="public.ecr.aws/x/y:v1")),
+    # Class 1: the value the provider normalizes is judged.
+    ("http-redirects-to-https", LST, {"protocol": "http", "port": 80}),
+    ("ecs-service-no-public-ip", SVC, {"networkConfiguration": {"assignPublicIp": "true"}}),
+    ("ecs-service-no-public-ip", SVC, {"networkConfiguration": {"assignPublicIp": 1}}),
+    ("sg-public-ingress-80-443-only", SG, ingress("ALL", 443, 443)),
+    ("sg-public-ingress-80-443-only", SG, ingress("50", 443, 443)),
+    ("sg-public-ingress-80-443-only", SG, ingress(-1, 443, 443)),
+    ("sg-public-ingress-80-443-only", SG, ingress(6, "22", "22")),
+    ("ecs-task-role-separate", TD, {"taskRoleArn": "EXEC",
+                                    "executionRoleArn": "arn:aws:iam::1:role/exec"}),
+    ("log-retention", "aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": "7"}),
+    ("kms-rotation", "aws:kms/key:Key", {"enableKeyRotation": "false"}),
+    ("ecs-deployment-safety", SVC, {"deploymentCircuitBreaker": {"enable": "true",
+                                                                 "rollback": "0"}}),
+    ("ecs-non-privileged", TD, container(privileged="true")),
+    # Class 2: IAM wildcards as IAM reads them (a short ARN is padded with '*').
+    ("iam-no-wildcard-ecr-resource", RP, policy(allow("ecr:BatchGetImage",
+                                                      "arn:aws:ecr:eu-west-1:*"))),
+    ("iam-no-wildcard-ecr-resource", RP, policy(allow("ecr:BatchGetImage", "arn:aws:ecr"))),
+    ("iam-kms-decrypt-scoped", RP, policy(allow("kms:Decrypt", "arn:aws:kms:eu-west-1:*"))),
+    ("iam-no-wildcard-resource", RP, policy(allow(
+        "secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:*"))),
+    # Class 3: conditions judged by what they admit.
+    ("iam-trust-scoped", ROLE, trust({"StringLike": {"aws:SourceAccount": "1111*"}})),
+    ("iam-trust-scoped", ROLE, trust({"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}})),
+    ("iam-trust-scoped", ROLE, trust({"ForAllValues:StringEquals": {
+        "aws:SourceAccount": ACCOUNT}})),
+    ("iam-trust-scoped", ROLE, trust(
+        {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:org/app*"},
+         "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}},
+        {"Federated": GITHUB})),
+    ("ecr-repo-policy-not-public", "aws:ecr/repositoryPolicy:RepositoryPolicy", policy(
+        {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Principal": "*"},
+        {"Effect": "Deny", "Action": "ecr:PutImage", "Principal": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}})),
+    ("iam-no-wildcard-resource", RP, policy(allow(
+        "iam:PassRole", "*", Condition={"StringLike": {"aws:ResourceTag/team": "*"}}))),
+    # Class 4: inputs that crashed or hung the pack get a verdict.
+    ("sg-public-ingress-80-443-only", SG, ingress("tcp", 0, 10**12)),
+    ("iam-no-wildcard-ecr-resource", RP, policy(allow(
+        "ecr:BatchGetImage", "arn:aws:ecr:eu-west-1:1:repository/" + "a*" * 400 + "b"))),
+    ("log-retention", "aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": float("nan")}),
+    ("image-no-latest", TD, {"containerDefinitions": DEEP}),
+    # Class 5: credentials by value and by name.
+    ("ecs-no-secrets-in-env", TD, env("PGPASSWORD", "x")),
+    ("ecs-no-secrets-in-env", TD, env("GH", "ghp_" + "a" * 36)),
+    ("ecs-no-secrets-in-env", TD, env("SESSION", JWT)),
+    ("ecs-no-secrets-in-env", TD, env("KEY", "-----BEGIN OPENSSH PRIVATE KEY-----\nabc")),
+    ("ecs-no-secrets-in-env", TD, env("HOOK", "https://hooks.slack.com/services/T0001/B0002/"
+                                              "abcdefghijkl")),
+    ("ecs-no-secrets-in-env", TD, env("PAYMENTS", "sk_live_" + "a" * 24)),
+    ("ecs-no-secrets-in-env", TD, env("CACHE", "redis://:hunter2@cache:6379")),
+    # Class 6: what was not judged at all.
+    ("vpc-default-security-group-closed", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+     ingress("tcp", 443, 443, "10.0.0.0/8")),
+    ("sg-public-ingress-80-443-only", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+     ingress("tcp", 22, 22)),
+    ("sg-public-ingress-80-443-only", "aws:ec2/securityGroupRule:SecurityGroupRule",
+     {"protocol": "ALL"}),
 ]
 # Compliant variants a naive rule flags (each must draw no violation at all).
 COMPLIANT: list[tuple[str, dict]] = [
@@ -193,6 +281,50 @@ COMPLIANT: list[tuple[str, dict]] = [
     ("aws:kms/key:Key", {"enableKeyRotation": None, "customKeyStoreId": "cks-1"}),
     ("aws:kms/key:Key", {"enableKeyRotation": None, "customerMasterKeySpec": "RSA_2048"}),
     (LST, {"sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"}),
+    # Class 1: spellings the provider reads as the compliant value.
+    (LST, {"protocol": "https"}),
+    (SVC, {"networkConfiguration": {"assignPublicIp": "false", "subnets": ["s-1"]}}),
+    (SVC, {"deploymentCircuitBreaker": {"enable": "true", "rollback": "True"}}),
+    (LB, {"dropInvalidHeaderFields": "true", "enableDeletionProtection": "1"}),
+    (SG, ingress("TCP", "443", "443")),
+    (SG, ingress(6, 80.0, 80.0)),
+    ("aws:kms/key:Key", {"enableKeyRotation": "true"}),
+    ("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": "30", "kmsKeyId": KEY}),
+    (TD, {"taskRoleArn": "arn:aws:iam::1:role/task", "executionRoleArn": "exec"}),
+    # Class 2: exact resources however the action is spelled.
+    (RP, policy(allow("ECR:batchGETimage", REPO))),
+    # Class 3: equivalent confining spellings.
+    (ROLE, trust({"stringEquals": {"AWS:SOURCEACCOUNT": ACCOUNT}})),
+    (ROLE, trust({"ForAnyValue:StringEquals": {"aws:SourceAccount": [ACCOUNT]}})),
+    (ROLE, trust({"StringLike": {"aws:SourceAccount": "*"},
+                  "StringEquals": {"aws:SourceAccount": ACCOUNT}})),
+    (ROLE, trust({"ArnEquals": {"aws:SourceArn": f"arn:aws:ecs:eu-west-1:{ACCOUNT}:*"}})),
+    (ROLE, trust({"StringLike": {"aws:SourceAccount": ACCOUNT}})),
+    ("aws:ecr/repositoryPolicy:RepositoryPolicy", policy(
+        {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Principal": "*"},
+        {"Effect": "Deny", "Action": "ecr:*", "Principal": "*",
+         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}})),
+    (RP, policy(allow("kms:Decrypt", f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/*",
+                      Condition={"StringEqualsIgnoreCase": {"aws:resourcetag/project": "x"}}))),
+    # Class 4: what the SDK used to fail on, in properties no rule reads.
+    ("aws:kms/key:Key", {"tags": nested(250)}),
+    ("aws:kms/key:Key", {"deletionWindowInDays": float("inf")}),
+    # Class 5: look-alikes of credentials.
+    (TD, env("SESSION_COOKIE_SECURE", "true")),
+    (TD, env("TOKEN_BUCKET_SIZE", "100")),
+    (TD, env("PASSWORD_FILE", "/run/secrets/db")),
+    (TD, env("STRIPE_PUBLISHABLE", "pk_live_" + "a" * 24)),
+    (TD, env("CA_BUNDLE", "-----BEGIN CERTIFICATE-----\nabc")),
+    (TD, env("DATABASE_URL", "postgres://app@db:5432/app")),
+    # Issue 16: a digest pins any registry.
+    (TD, container(image=f"public.ecr.aws/x/y:v1@{DIGEST}")),
+    # Paths the baselines do not take.
+    (LST, {"protocol": "HTTP", "port": 80, "sslPolicy": None, "certificateArn": None,
+           "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS"}}]}),
+    ("aws:ecr/repositoryPolicy:RepositoryPolicy", policy(
+        {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Principal": "*"},
+        {"Effect": "Deny", "Action": "*", "Principal": {"AWS": "*"}, "Resource": "*",
+         "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalAccount": ACCOUNT}}})),
 ]
 
 
@@ -207,7 +339,7 @@ def stack_baseline() -> list:
     alb_sg = recorded("aws:ec2/securityGroup:SecurityGroup", "alb-sg", {"description": "alb"})
     service_sg = recorded("aws:ec2/securityGroup:SecurityGroup", "svc-sg", {"description": "s"})
     bucket = recorded("aws:s3/bucket:Bucket", "logs", {})
-    lb = recorded(LB, "alb", {"securityGroups": ["sg-a"], "accessLogs": {
+    lb = recorded(LB, "alb", {"securityGroups": ["sg-aaaaaaaa"], "accessLogs": {
         "bucket": "logs", "enabled": True}},
         deps={"securityGroups": [alb_sg], "accessLogs": [bucket]})
     waf = recorded("aws:wafv2/webAclAssociation:WebAclAssociation", "waf",
@@ -240,20 +372,53 @@ def stack_baseline() -> list:
     http_rule = recorded("aws:lb/listenerRule:ListenerRule", "http-rule", {
         "priority": 10, "actions": [{"type": "redirect", "redirect": {"protocol": "HTTPS"}}]},
         deps={"listenerArn": [http]})
+    acl = recorded("aws:wafv2/webAcl:WebAcl", "acl", {"scope": "REGIONAL"})
+    waf_logs = recorded("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
+                        "waf-logs", {"resourceArn": "arn", "logDestinationConfigs": ["arn"],
+                                     "redactedFields": [{"singleHeader": {"name": "authorization"}},
+                                                        {"singleHeader": {"name": "Cookie"}}]},
+                        deps={"resourceArn": [acl]})
+    prefix_list = recorded("aws:ec2/managedPrefixList:ManagedPrefixList", "office", {
+        "addressFamily": "IPv4", "maxEntries": 2,
+        "entries": [{"cidr": "203.0.113.0/24", "description": "office"}]})
+    office_ssh = recorded("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+                          "office-ssh", {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
+                                         "prefixListId": "pl-1", "description": "office ssh"},
+                          deps={"prefixListId": [prefix_list]})
+    task = recorded(TD, "task", {"containerDefinitions": json.dumps(
+        [{**CONTAINER, "image": f"{ECR_IMAGE}:src-1"}])})
+    scanning = recorded("aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration",
+                        "scanning", {"scanType": "ENHANCED", "rules": [
+                            {"scanFrequency": "CONTINUOUS_SCAN",
+                             "repositoryFilters": [{"filter": "vendor-*",
+                                                    "filterType": "WILDCARD"}]}]})
+    legacy = recorded("aws:ec2/securityGroupRule:SecurityGroupRule", "svc-in-legacy", {
+        "type": "ingress", "protocol": "tcp", "fromPort": 8080, "toPort": 8080,
+        "description": "from alb"},
+        deps={"securityGroupId": [service_sg], "sourceSecurityGroupId": [alb_sg]})
     return [repo, lifecycle, cluster, alb_sg, service_sg, bucket, lb, waf, rule, service, secret,
-            rotation, block, tls, expiry, vpc, flow, http, http_rule]
+            rotation, block, tls, expiry, vpc, flow, http, http_rule, acl, waf_logs, prefix_list,
+            office_ssh, task, scanning, legacy]
 
 
 def _without(name: str) -> Callable[[list], list]:
     return lambda graph: [r for r in graph if r.name != name]
 
 
-def _replace(name: str, props: dict) -> Callable[[list], list]:
+def _replace(name: str, props: dict, *, keep_deps: bool = True) -> Callable[[list], list]:
     def change(graph: list) -> list:
         return [recorded(r.type, r.name, props,
                          deps={k: [x for x in graph if x.urn in v]
-                               for k, v in r.property_dependencies.items()})
+                               for k, v in r.property_dependencies.items()} if keep_deps else {})
                 if r.name == name else r for r in graph]
+    return change
+
+
+def _chain(*changes: Callable[[list], list]) -> Callable[[list], list]:
+    def change(graph: list) -> list:
+        for step in changes:
+            graph = step(graph)
+        return graph
     return change
 
 
@@ -269,6 +434,28 @@ STACK_MUTANTS: list[tuple[str, Callable[[list], list]]] = [
     ("vpc-flow-logs", _without("flow")),
     ("http-listener-rules-redirect", _replace("http-rule", {
         "priority": 10, "actions": [{"type": "forward", "targetGroupArn": "tg"}]})),
+    ("http-listener-rules-redirect", _chain(
+        _replace("http", {"protocol": "http", "port": 80}),
+        _replace("http-rule", {"priority": 10, "actions": [{"type": "Forward"}]}))),
+    ("waf-logging", _without("waf-logs")),
+    ("waf-logging", _replace("waf-logs", {"resourceArn": "arn", "logDestinationConfigs": ["arn"],
+                                          "redactedFields": [
+                                              {"singleHeader": {"name": "authorization"}}]})),
+    ("sg-prefix-list-ingress-80-443-only", _replace("office", {
+        "addressFamily": "IPv4", "maxEntries": 2, "entries": [{"cidr": "0.0.0.0/0"}]})),
+    ("image-tag-immutable-repository", _replace("repo", {
+        "name": "app", "imageTagMutability": "MUTABLE",
+        "imageScanningConfiguration": {"scanOnPush": True}})),
+    ("image-tag-immutable-repository", _replace("task", {"containerDefinitions": json.dumps(
+        [{**CONTAINER, "image": f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/other:v1"}])})),
+    ("s3-log-bucket-hardened", _replace("bp", {"policy": doc(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": "arn:aws:s3:::zzprobe-bucket",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}})})),
+    ("s3-log-bucket-hardened", _replace("pab", {k: "false" for k in (
+        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")})),
+    ("secret-rotation", _replace("rotation", {"secretId": "some-other-secret"},
+                                 keep_deps=False)),
 ]
 
 
@@ -299,7 +486,7 @@ def run(pack: PackSession) -> Summary:
         try:
             verdicts, _ = call()
             return verdicts
-        except grpc.RpcError:
+        except ConfigError:  # the driver's report of an Analyzer call that failed or hung
             summary.crashes += 1
             return None
 

@@ -40,23 +40,40 @@ ADOPTION_SUBSET = [
     "tests/test_delivery_input.py",
     "tests/test_delivery_run.py",
     "tests/test_iam_seams.py",
+    "tests/test_effective_permissions.py",
+    "tests/test_role_ordering.py",
+    "tests/test_iam_evaluator_agrees.py",
+    "tests/test_workload_boundary.py",
     "tests/test_no_churn.py",
+    "tests/test_day_two_drift_wiring.py",
     "tests/test_workflows.py",
     "tests/test_code_quality.py::test_ruff",
+    # Every container of the adopted stacks starts as its image documents it (the FireLens
+    # grant check needs the simulator's node_modules, which a fresh copy does not have).
+    *(f"tests/test_examples_start.py::{test}" for test in (
+        "test_every_container_runs_as_a_user_its_image_supports",
+        "test_a_digest_of_one_platform_runs_on_that_platform",
+        "test_the_declared_port_is_the_port_the_image_listens_on",
+        "test_every_path_the_image_writes_is_a_volume_its_user_may_write",
+        "test_every_log_destination_exists_in_the_same_stack",
+        "test_the_sample_app_answers_on_every_port_the_stacks_give_it_and_writes_nothing")),
 ]
 # How a test module reaches the root stack files: by path, through the stack config loader or
-# conftest's helpers, through the delivery program (delivery_mocks.delivery_run), the artifacts
-# program or the shipyard_delivery package (app_stacks reads the stack files beside the
-# program), or by copying the repository (git ls-files).
+# conftest's helpers (or role_stacks, which runs them), through the delivery program
+# (delivery_mocks.delivery_run), the artifacts program or the shipyard_delivery package
+# (app_stacks reads the stack files beside the program), or by copying the repository (git
+# ls-files).
 READS_THE_STACKS = re.compile(
     r"PROJECT\s*/\s*f?[\"']Pulumi\.(?:\{|staging|prod)|load_stack_config\(\s*PROJECT"
     r"|\bcommitted_stack_config\b|\bbuilt_from_source\b|def test_\w+\([^)]*\bcommitted\b"
-    r"|\bdelivery_run\b|\bdelivery_mocks\b|\bshipyard_delivery\b"
+    r"|\bdelivery_run\b|\bdelivery_mocks\b|\bshipyard_delivery\b|\brole_stacks\b"
     r"|PROJECT\s*/\s*[\"'](?:artifacts|delivery)\b|\bls-files\b|cwd=PROJECT")
 # Modules that run in the project directory but read no stack file.
 READS_NO_STACK = {
     "tests/test_rules_table.py": "the policy pack's rules only",
     "tests/test_code_quality.py": "mypy checks the program's own files (pyproject [tool.mypy])",
+    "tests/test_refused_by_the_component.py": "a program of its own; runs the shipyard command "
+                                              "from the project directory",
 }
 # The README's step for the merge workflow: its path filter lists each source folder.
 WORKFLOW = ".github/workflows/main.yml"
@@ -83,10 +100,25 @@ SHOP_DOCKERFILE = textwrap.dedent(f'''\
     FROM python@{SHOP_IMAGE_DIGEST}
     WORKDIR /srv
     COPY main.py ./
+    RUN mkdir -p /var/cache/shop && chown 20001:20001 /var/cache/shop
     USER 20001:20001
+    VOLUME ["/var/cache/shop"]
     EXPOSE 9000
     CMD ["python", "main.py"]
     ''')
+
+
+IMAGE_NEEDS = textwrap.indent(textwrap.dedent(f"""\
+      shop:
+        doc: shop/Dockerfile and shop/main.py (the port in SHOP_PORT; writes /var/cache/shop)
+        listens: {{env: SHOP_PORT}}
+        writes: [/var/cache/shop]
+      {CATALOG_IMAGE}:
+        doc: the catalog team's image (listens on 3000; /tmp is a VOLUME, mode 1777)
+        listens: {{port: 3000}}
+        writes: [/tmp]
+        volumes: {{/tmp: any}}
+    """), "  ")
 
 
 def copy_repository(destination: Path) -> Path:
@@ -109,7 +141,7 @@ def shop_service(environment: str) -> list[dict]:
          "desired_count": 4 if prod else 1, "min_count": 4 if prod else 1,
          "max_count": 20 if prod else 3, "health_check_path": "/health",
          "containers": [{
-             "name": "shop", "source": "shop", "port": 9000,
+             "name": "shop", "source": "shop", "port": 9000, "user": "20001:20001",
              "scratch_paths": ["/var/cache/shop"],
              "environment": {"SHOP_PORT": "9000", "SHOP_MODE": "live"},
              "secrets": {"PAYMENT_KEY": {"config": "payment_key"}},
@@ -139,6 +171,9 @@ def adopt(repository: Path) -> None:
             del config[key]
         config["shipyard:payment_key"] = {"secure": "v1:REPLACE-WITH-pulumi-config-set-secret"}
         path.write_text(yaml.safe_dump(document, sort_keys=False))
+    # What the team's images need to start, for tests/test_examples_start.py.
+    with open(repository / "tests" / "image_needs.yaml", "a") as needs:
+        needs.write(IMAGE_NEEDS)
     workflow = repository / WORKFLOW
     text = workflow.read_text()
     assert text.count(SAMPLE_SOURCE_PATH) == 1, f"{WORKFLOW} no longer lists app/** once"
@@ -160,6 +195,9 @@ def commit(repository: Path) -> None:
 @pytest.fixture(scope="module")
 def adopted(tmp_path_factory) -> Path:
     repository = copy_repository(tmp_path_factory.mktemp("adopted") / "shipyard")
+    # The IAM simulator's installed packages, like the Python environment, are this worktree's.
+    (repository / "iam-simulator" / "node_modules").symlink_to(
+        PROJECT / "iam-simulator" / "node_modules")
     adopt(repository)
     commit(repository)
     return repository
@@ -206,7 +244,7 @@ def test_the_guard_sees_each_way_a_module_reaches_the_stacks():
                  'built = built_from_source("prod")', 'config = committed_stack_config(s)',
                  'load_stack_config(PROJECT, "prod")', '(PROJECT / "Pulumi.prod.yaml")',
                  'PROJECT / f"Pulumi.{stack}.yaml"', 'git ls-files', 'cwd=PROJECT',
-                 'def test_x(committed):'):
+                 'def test_x(committed):', 'from role_stacks import recording'):
         assert READS_THE_STACKS.search(line), line
     for line in ('load_stack_config(SAMPLE, "prod")', 'run_stack("staging")',
                  '(SAMPLE / "Pulumi.staging.yaml")'):

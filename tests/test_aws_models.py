@@ -31,7 +31,7 @@ def problems(request: dict) -> str:
 def sidecar_stack():
     services = services_of("staging")
     services[0]["containers"].append({
-        "name": "proxy", "image": "public.ecr.aws/nginx/nginx:1.27", "essential": False,
+        "name": "proxy", "image": "public.ecr.aws/nginx/nginx:1.27@sha256:" + "1" * 64, "essential": False,
         "command": ["nginx", "-g", "daemon off;"], "scratch_paths": ["/var/cache/nginx"],
         "health_check_command": ["curl", "-f", "http://localhost/"]})
     return run_stack("staging", shipyard__services=services)

@@ -328,6 +328,9 @@ def test_outputs(staging):
     assert web["execute_command"] is False
 
 
+OTEL = "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0@sha256:" + "e" * 64
+
+
 def test_several_services_with_sidecars_and_existing_secrets():
     services = services_of("staging") + [{
         "name": "api", "cpu": 512, "memory": 1024, "desired_count": 1, "min_count": 1,
@@ -340,8 +343,7 @@ def test_several_services_with_sidecars_and_existing_secrets():
                  "arn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:db",
                  "json_key": "password",
                  "kms_key_arn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab"}}},
-            {"name": "otel", "essential": False, "image": "public.ecr.aws/aws-observability/"
-                                                          "aws-otel-collector:v0.40.0"},
+            {"name": "otel", "essential": False, "image": OTEL},
         ]}]
     recording = run_stack("staging", shipyard__services=services)
     api = json.loads(one(recording, TD, "api-task")["containerDefinitions"])
@@ -349,7 +351,7 @@ def test_several_services_with_sidecars_and_existing_secrets():
     assert api[0]["secrets"] == [{"name": "DB_PASSWORD", "valueFrom":
                                   "arn:aws:secretsmanager:eu-west-1:111122223333:secret:db"
                                   ":password::"}]
-    assert api[1]["image"] == "public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0"
+    assert api[1]["image"] == OTEL
     assert api[1]["essential"] is False and api[1]["portMappings"] == []
     statements = execution_policy(recording, "api-execution")["Statement"]
     by_sid = {s["Sid"]: s for s in statements}
@@ -397,14 +399,14 @@ def test_ecs_exec_with_a_read_only_root_and_no_agent_folders_is_refused():
 
 def test_existing_network_is_used_as_given():
     recording = run_stack("staging", shipyard__network={
-        "vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
-        "private_subnet_ids": ["subnet-a2", "subnet-b2"]})
+        "vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-0a1a1a1a", "subnet-0b1b1b1b"],
+        "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-0b2b2b2b"]})
     assert not inputs(recording, "aws:ec2/vpc:Vpc")
     assert not inputs(recording, "aws:ec2/subnet:Subnet")
     service = one(recording, "aws:ecs/service:Service")
-    assert service["networkConfiguration"]["subnets"] == ["subnet-a2", "subnet-b2"]
+    assert service["networkConfiguration"]["subnets"] == ["subnet-0a2a2a2a", "subnet-0b2b2b2b"]
     assert one(recording, "aws:lb/loadBalancer:LoadBalancer")["subnets"] == [
-        "subnet-a1", "subnet-b1"]
+        "subnet-0a1a1a1a", "subnet-0b1b1b1b"]
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])

@@ -40,7 +40,7 @@ def sample() -> list[dict]:
             desiredCount=2, capacityProviderStrategies=[{"capacityProvider": "FARGATE_SPOT",
                                                          "weight": 1}]),
         res("aws:lb/loadBalancer:LoadBalancer", "api-alb", api["urn"], internal=False,
-            subnets=["subnet-a", "subnet-b"]),
+            subnets=["subnet-aaaaaaaa", "subnet-bbbbbbbb"]),
         res("aws:kms/key:Key", "api-key", api["urn"]),
         res("aws:secretsmanager/secret:Secret", "api-token", api["urn"]),
         res("aws:cloudwatch/logGroup:LogGroup", "api-logs", api["urn"], retentionInDays=30),

@@ -161,9 +161,11 @@ def test_deploy_role_creates_roles_only_under_the_boundary_and_never_retrusts(de
     assert attached == {f"shipyard-{n}" for n in inputs(delivery, "aws:iam/policy:Policy")
                         if n.startswith(f"deploy-{stack}-")}
     boundary_doc = _policy(delivery, "workload-boundary")
+    # A part per role kind (tests/test_effective_permissions.py evaluates what each allows).
     assert {s["Sid"] for s in boundary_doc["Statement"]} == {
         "EcrToken", "PullOwnImages", "WriteOwnLogs", "ReadOwnSecrets", "DecryptProjectKeys",
-        "EcsExecChannel"}
+        "EcsExecChannel", "ReadLoadBalancerState", "MoveTasksBetweenProjectTargetGroups",
+        "ShiftTrafficOnProjectRules", "FindLogGroups", "DescribeProjectLogStreams"}
 
 
 def test_deployment_settings(delivery):

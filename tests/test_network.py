@@ -43,8 +43,8 @@ def test_network_args_typeddict_is_the_list_of_keys():
         "public_subnet_ids", "private_subnet_ids"}
 
 
-EXISTING = {"vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
-            "private_subnet_ids": ["subnet-a2", "subnet-b2"]}
+EXISTING = {"vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-0a1a1a1a", "subnet-0b1b1b1b"],
+            "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-0b2b2b2b"]}
 
 
 @pytest.mark.parametrize("args,message", [
@@ -66,10 +66,19 @@ EXISTING = {"vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"
     ({"flow_log_retention_days": 10},
      "network.flow_log_retention_days: 10 is not valid; one of 1, 3, 5, 7, 14, 30, 60, 90, 120, "
      "150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"),
-    ({**EXISTING, "vpc_id": "0123"}, "network.vpc_id: '0123' is not valid; a VPC id (vpc-...)"),
-    ({**EXISTING, "private_subnet_ids": ["subnet-a2"]},
-     "network.private_subnet_ids: ['subnet-a2'] is not valid; at least two subnet ids "
-     "(subnet-...) in different AZs"),
+    ({**EXISTING, "vpc_id": "0123"},
+     "network.vpc_id: '0123' is not valid; a VPC id such as vpc-0123456789abcdef0"),
+    ({**EXISTING, "vpc_id": "vpc-123"},
+     "network.vpc_id: 'vpc-123' is not valid; a VPC id such as vpc-0123456789abcdef0"),
+    ({**EXISTING, "private_subnet_ids": ["subnet-0a2a2a2a"]},
+     "network.private_subnet_ids: ['subnet-0a2a2a2a'] is not valid; at least 2 distinct subnet "
+     "ids in different Availability Zones"),
+    ({**EXISTING, "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-0a2a2a2a"]},
+     "network.private_subnet_ids: 'subnet-0a2a2a2a' is not valid; each id at most once (two "
+     "subnets must be in distinct Availability Zones)"),
+    ({**EXISTING, "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-xyz"]},
+     "network.private_subnet_ids[1]: 'subnet-xyz' is not valid; a subnet id such as "
+     "subnet-0123456789abcdef0"),
 ])
 def test_bad_network_args_are_refused(args, message):
     with pytest.raises(ConfigError) as raised:
@@ -144,6 +153,8 @@ def test_prod_flow_logs_least_privilege(prod):
     policy = json.loads(inputs(prod, "aws:iam/rolePolicy:RolePolicy")["network-flow-logs"][
         "policy"])
     assert policy["Statement"] == [
+        {"Sid": "FindTheGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
+         "Resource": "*"},
         {"Sid": "DescribeThisGroupsStreams", "Effect": "Allow",
          "Action": "logs:DescribeLogStreams", "Resource": group_arn},
         {"Sid": "WriteThisGroupsStreams", "Effect": "Allow",
@@ -170,7 +181,8 @@ def test_flow_log_policy_actions_exist_in_aws_iam_data():
         for action in actions:
             details = data.actions.get_action_details("logs", action.split(":")[1])
             types = [t["name"] for t in details["resourceTypes"]]
-            assert [expected_type[t] for t in types] == [statement["Resource"]], action
+            # An action with no resource type takes only "*".
+            assert ([expected_type[t] for t in types] or ["*"]) == [statement["Resource"]], action
     trust = flow_log_trust_policy(account_id=ACCOUNT_ID, region=REGION)
     assert set(trust["Statement"][0]["Condition"]) == {"StringEquals", "ArnLike"}
 
@@ -178,7 +190,7 @@ def test_flow_log_policy_actions_exist_in_aws_iam_data():
 def test_existing_vpc_creates_no_vpc_resources():
     recording = run_stack("staging", shipyard__network={**EXISTING, "flow_logs": True})
     assert not inputs(recording, "aws:ec2/vpc:Vpc") and not inputs(recording, SUBNET)
-    assert inputs(recording, "aws:ec2/flowLog:FlowLog")["network-flow-log"]["vpcId"] == "vpc-0123"
+    assert inputs(recording, "aws:ec2/flowLog:FlowLog")["network-flow-log"]["vpcId"] == "vpc-01230123"
 
 
 def test_vpc_is_aliased_to_its_old_awsx_parent(prod):

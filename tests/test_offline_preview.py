@@ -40,9 +40,11 @@ def plans(tmp_path_factory):
 
 
 # Prod: blue/green (second target group, listener rules, test listener, infrastructure role,
-# alarms on both groups), WAF and a versioned log bucket; staging: rolling with two rollback
-# alarms. Both: the ServiceImage component and the rollout check.
-@pytest.mark.parametrize("stack,count,listeners", [("staging", 57, 2), ("prod", 101, 3)])
+# alarms on both groups), WAF with its request logs (key, group, delivery policy, logging) and a
+# versioned log bucket; staging: rolling with two rollback alarms. Both: the ServiceImage
+# component, the rollout check, the drift check and two change guards (the repository's
+# identity, the load-balancer wiring).
+@pytest.mark.parametrize("stack,count,listeners", [("staging", 60, 2), ("prod", 108, 3)])
 def test_preview_of_each_stack(plans, stack, count, listeners):
     text, plan = plans[stack]
     assert text.returncode == 0, text.stderr
@@ -207,7 +209,7 @@ def test_cost_delta_against_the_other_stack(plans, tmp_path):
 
 
 def _example_copy(tmp_path, **config):
-    for name in ("Pulumi.yaml", "__main__.py"):
+    for name in ("Pulumi.yaml", "__main__.py", "site"):
         (tmp_path / name).symlink_to(EXAMPLE / name)
     lines = ["config:", "  aws:region: eu-west-1"]
     lines += [f"  own-program:{k}: {v}" for k, v in config.items()]
@@ -220,16 +222,19 @@ CERT = "arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-0000-0000-0
 
 
 @pytest.mark.parametrize("config,stderr", [
-    ({"certificate_arn": CERT},
-     "error: Missing required configuration variable 'own-program:image'\n"
-     "\tplease set a value using the command `pulumi config set own-program:image <value>`\n"),
+    ({"image": IMAGE},
+     "error: Missing required configuration variable 'own-program:certificate_arn'\n"
+     "\tplease set a value using the command `pulumi config set own-program:certificate_arn "
+     "<value>`\n"),
     ({"image": IMAGE, "certificate_arn": CERT, "replicas": "two"},
      # the stack file is checked against the types its Pulumi.yaml declares, before the run
      "error: own-program:replicas: 'two' is not valid; an integer (declared type integer in "
      "Pulumi.yaml)\n"),
     ({"image": "nginx:latest", "certificate_arn": CERT},
-     "error: containers[0].image: 'nginx:latest' is not valid; pin it by digest "
-     "(repo@sha256:<64 hex>) or by an explicit immutable tag other than 'latest'\n"),
+     "error: containers[0].image: 'nginx:latest' is not valid; a prebuilt image must be pinned "
+     "by digest, repo[:tag]@sha256:<64 hex> (a tag, even an explicit one, can be moved to "
+     "another image; find the digest with `docker buildx imagetools inspect <repo>:<tag>` or "
+     "`crane digest <repo>:<tag>`), or build it from a folder with `source`\n"),
 ])
 def test_own_program_config_errors_exit_2_without_traceback(tmp_path, config, stderr):
     project = _example_copy(tmp_path, **config)

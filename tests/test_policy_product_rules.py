@@ -19,9 +19,20 @@ IMAGE_CASES = [
     # (reference, expected message or None for compliant)
     (f"repo/app@{DIGEST}", None),
     (f"repo/app:latest@{DIGEST}", None),  # a digest pins even with a mutable tag beside it
-    ("registry.local:5000/app:1.2", None),
-    ("localhost:5000/team/app:v1", None),
-    ("ghcr.io/org/app:1.0.0", None),
+    # A tag pins a run image only in a private ECR repository (immutable ones: the stack rule).
+    ("registry.local:5000/app:1.2", "Container 'web' uses 'registry.local:5000/app:1.2', a tag in "
+                                    "registry.local:5000, where tags can be repointed; pin it by "
+                                    "digest (@sha256:...)."),
+    ("localhost:5000/team/app:v1", "Container 'web' uses 'localhost:5000/team/app:v1', a tag in "
+                                   "localhost:5000, where tags can be repointed; pin it by digest "
+                                   "(@sha256:...)."),
+    ("ghcr.io/org/app:1.0.0", "Container 'web' uses 'ghcr.io/org/app:1.0.0', a tag in ghcr.io, "
+                              "where tags can be repointed; pin it by digest (@sha256:...)."),
+    ("nginx:1.27", "Container 'web' uses 'nginx:1.27', a tag in docker.io, where tags can be "
+                   "repointed; pin it by digest (@sha256:...)."),
+    ("public.ecr.aws/nginx/nginx:1.27", "Container 'web' uses 'public.ecr.aws/nginx/nginx:1.27', a "
+                                        "tag in public.ecr.aws, where tags can be repointed; pin it "
+                                        "by digest (@sha256:...)."),
     ("111122223333.dkr.ecr.eu-west-1.amazonaws.com/app:src-abc", None),
     ("registry.local:5000/app", "Container 'web' uses 'registry.local:5000/app', which has no "
                                 "tag and so means 'latest'."),

@@ -107,18 +107,18 @@ CASES = [
       "credential."]),
     ("ecs-no-secrets-in-env", TD,
      with_container(environment=[{"name": "AWS_KEY_ID", "value": "AKIAABCDEFGHIJKLMNOP"}]),
-     ["Container 'web' passes a credential-like value in 'AWS_KEY_ID'."]),
+     ["Container 'web' passes an AWS access key id in plain environment ('AWS_KEY_ID')."]),
     ("ecs-no-secrets-in-env", TD,
      with_container(environment=[{"name": "DATABASE_URL",
                                   "value": "postgres://app:pw@db:5432/app"}]),
-     ["Container 'web' passes a credential-like value in 'DATABASE_URL'."]),
+     ["Container 'web' passes a URL with a password in plain environment ('DATABASE_URL')."]),
     ("ecs-no-host-pid", TD, {"pidMode": "host"},
      ["pidMode is 'host'; tasks must not share the host's process namespace."]),
     ("ecs-awsvpc-network", TD, {"networkMode": "bridge"},
      ["networkMode is 'bridge'; use 'awsvpc' (one ENI and security group per task)."]),
     ("ecs-task-role-separate", TD, {"taskRoleArn": "arn:aws:iam::1:role/exec"},
-     ["taskRoleArn equals executionRoleArn; the application would hold the agent's pull and "
-      "secret-read permissions."]),
+     ["taskRoleArn and executionRoleArn name the same role; the application would hold the "
+      "agent's pull and secret-read permissions."]),
     ("ecs-service-no-public-ip", SERVICE,
      {"networkConfiguration": {"assignPublicIp": True, "subnets": ["s-1"]}},
      ["networkConfiguration.assignPublicIp is true; run tasks in private subnets."]),
@@ -268,22 +268,23 @@ CASES = [
      [GITHUB_ANY_SUB]),
     ("sg-public-ingress-80-443-only", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      {"fromPort": 22, "toPort": 22},
-     ["rule opens ports 22-22 to 0.0.0.0/0; only 80, 443 may be public."]),
+     ["rule opens tcp port 22 to 0.0.0.0/0; only tcp/udp ports 80, 443 may be public."]),
     ("sg-public-ingress-80-443-only", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      {"ipProtocol": "-1", "fromPort": None, "toPort": None, "cidrIpv4": None,
       "cidrIpv6": "::/0"},
-     ["rule opens all ports to ::/0; only 80, 443 may be public."]),
+     ["rule opens all traffic to ::/0; only tcp/udp ports 80, 443 may be public."]),
     ("sg-public-ingress-80-443-only", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
      {"fromPort": 0, "toPort": 65535},
-     ["rule opens ports 0-65535 to 0.0.0.0/0; only 80, 443 may be public."]),
+     ["rule opens tcp ports 0-65535 to 0.0.0.0/0; only tcp/udp ports 80, 443 may be public."]),
     ("sg-public-ingress-80-443-only", "aws:ec2/securityGroup:SecurityGroup",
      {"ingress": [{"protocol": "tcp", "fromPort": 5432, "toPort": 5432,
                    "cidrBlocks": ["10.0.0.0/8", "0.0.0.0/0"], "description": "db"}]},
-     ["ingress[0] opens ports 5432-5432 to 0.0.0.0/0; only 80, 443 may be public."]),
+     ["ingress[0] opens tcp port 5432 to 0.0.0.0/0; only tcp/udp ports 80, 443 may be "
+      "public."]),
     ("sg-public-ingress-80-443-only", "aws:ec2/securityGroupRule:SecurityGroupRule",
      {"type": "ingress", "protocol": "tcp", "fromPort": 3389, "toPort": 3389,
       "cidrBlocks": ["0.0.0.0/0"], "description": "rdp"},
-     ["rule opens ports 3389-3389 to 0.0.0.0/0; only 80, 443 may be public."]),
+     ["rule opens tcp port 3389 to 0.0.0.0/0; only tcp/udp ports 80, 443 may be public."]),
     ("sg-descriptions", "aws:ec2/securityGroup:SecurityGroup",
      {"description": "Managed by Pulumi"},
      ["The security group has no description of its purpose."]),
@@ -360,7 +361,7 @@ def test_policy_config_sets_public_ports(pack):
                     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
                     props_for("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
                               {"fromPort": 80, "toPort": 80})) == [
-        "rule opens ports 80-80 to 0.0.0.0/0; only 443 may be public."]
+        "rule opens tcp port 80 to 0.0.0.0/0; only tcp/udp ports 443 may be public."]
 
 
 def test_policy_config_is_validated_against_the_rule_schema(pack):
@@ -374,7 +375,12 @@ def test_policy_config_is_validated_against_the_rule_schema(pack):
 
 
 def test_every_rule_has_metadata(pack):
-    assert len(pack.policies) == 43
+    import sys
+
+    from conftest import POLICY_DIR
+    sys.path.insert(0, str(POLICY_DIR))
+    from guardrails import ALL_POLICIES
+    assert [p.name for p in pack.policies] == [p.name for p in ALL_POLICIES]
     for policy in pack.policies:
         assert policy.description and policy.remediation, policy.name
         assert policy.severity != "unspecified"

@@ -166,15 +166,15 @@ def test_one_unknown_ingress_rule_does_not_hide_an_open_port(pack):
         UNKNOWN, {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"],
                   "description": "ssh"}]}
     assert messages(pack, "sg-public-ingress-80-443-only", "aws:ec2/securityGroup:SecurityGroup",
-                    props) == ["ingress[1] opens ports 22-22 to 0.0.0.0/0; only 80, 443 may be "
-                               "public."]
+                    props) == ["ingress[1] opens tcp port 22 to 0.0.0.0/0; only tcp/udp ports 80, "
+                               "443 may be public."]
 
 
 def test_vpc_flow_logs(pack):
     vpc = recorded("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"})
     assert stack_messages(pack, "vpc-flow-logs", [vpc]) == [
         ("vpc", "The VPC has no flow log; rejected and accepted traffic go unrecorded.")]
-    flow = recorded("aws:ec2/flowLog:FlowLog", "flow", {"vpcId": "vpc-1", "trafficType": "ALL"},
+    flow = recorded("aws:ec2/flowLog:FlowLog", "flow", {"vpcId": "vpc-11111111", "trafficType": "ALL"},
                     deps={"vpcId": [vpc]})
     assert stack_messages(pack, "vpc-flow-logs", [vpc, flow]) == []
 
@@ -276,8 +276,8 @@ def test_unknown_container_definitions_still_skip(pack):
 def test_an_input_a_rule_cannot_read_is_a_cannot_verify_violation(pack):
     props = {"description": "web", "egress": "not a list of rules"}
     assert messages(pack, "sg-descriptions", "aws:ec2/securityGroup:SecurityGroup", props) == [
-        "Cannot verify: the rule could not read this input (AttributeError: 'str' object has no "
-        "attribute 'get')."]
+        "Cannot verify: egress[0] is not an object (got str). Fix the document so the rule can "
+        "read it."]
     assert messages(pack, "iam-no-admin", ROLE_POLICY, {"policy": json.dumps(
         {"Statement": [{"Effect": "Allow", "Action": [None], "Resource": "*"}]})}) == [
         "Cannot verify: policy Action holds a NoneType, not a string. Fix the document so the "
@@ -366,8 +366,8 @@ def test_halves_of_the_internet_are_the_internet(pack):
         {"protocol": "tcp", "fromPort": 22, "toPort": 22, "description": "ssh",
          "cidrBlocks": ["0.0.0.0/1", "128.0.0.0/1"]}]}
     assert messages(pack, "sg-public-ingress-80-443-only", "aws:ec2/securityGroup:SecurityGroup",
-                    props) == ["ingress[0] opens ports 22-22 to 0.0.0.0/1, 128.0.0.0/1; only 80, "
-                               "443 may be public."]
+                    props) == ["ingress[0] opens tcp port 22 to 0.0.0.0/1, 128.0.0.0/1; only tcp/udp "
+                               "ports 80, 443 may be public."]
     props["ingress"][0]["cidrBlocks"] = ["10.0.0.0/8"]
     assert messages(pack, "sg-public-ingress-80-443-only", "aws:ec2/securityGroup:SecurityGroup",
                     props) == []

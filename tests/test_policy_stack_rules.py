@@ -48,10 +48,10 @@ def service_graph(extra_rule_props=None, source="alb"):
     alb_sg = recorded(SG, "alb-sg", {"description": "alb"})
     other_sg = recorded(SG, "bastion-sg", {"description": "bastion"})
     service_sg = recorded(SG, "service-sg", {"description": "service"})
-    lb = recorded("aws:lb/loadBalancer:LoadBalancer", "alb", {"securityGroups": ["sg-a"]},
+    lb = recorded("aws:lb/loadBalancer:LoadBalancer", "alb", {"securityGroups": ["sg-aaaaaaaa"]},
                   deps={"securityGroups": [alb_sg]})
     rule_props = {"ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080,
-                  "referencedSecurityGroupId": "sg-a", "securityGroupId": "sg-s",
+                  "referencedSecurityGroupId": "sg-aaaaaaaa", "securityGroupId": "sg-55555555",
                   "description": "from alb", **(extra_rule_props or {})}
     source_sg = {"alb": alb_sg, "bastion": other_sg}.get(source)
     deps = {"securityGroupId": [service_sg]}
@@ -60,7 +60,7 @@ def service_graph(extra_rule_props=None, source="alb"):
     rule = recorded(RULE, "service-in", rule_props, deps=deps)
     service = recorded("aws:ecs/service:Service", "svc", {
         "loadBalancers": [{"containerPort": 8080, "containerName": "web"}],
-        "networkConfiguration": {"securityGroups": ["sg-s"], "subnets": ["s-1"]}},
+        "networkConfiguration": {"securityGroups": ["sg-55555555"], "subnets": ["s-1"]}},
         deps={"networkConfiguration": [service_sg]})
     return [alb_sg, other_sg, service_sg, lb, rule, service]
 
@@ -86,7 +86,7 @@ def test_service_group_admitting_a_cidr(pack):
 def test_service_group_admitting_a_port_range(pack):
     graph = service_graph({"fromPort": 0, "toPort": 65535})
     assert stack_messages(pack, "sg-service-from-alb-only", graph) == [
-        ("service-in", "The service's security group admits ports 0-65535; only the container "
+        ("service-in", "The service's security group admits tcp ports 0-65535; only the container "
                        "port 8080 is needed.")]
 
 
@@ -155,6 +155,8 @@ def test_log_bucket_hardened(pack):
     assert stack_messages(pack, "s3-log-bucket-hardened", log_bucket_graph(block=False)) == [
         ("logs", "The access-log bucket does not block all public access.")]
     assert stack_messages(pack, "s3-log-bucket-hardened", log_bucket_graph(tls=False)) == [
-        ("logs", "The access-log bucket does not deny requests without TLS.")]
+        ("logs", "The access-log bucket does not deny every request without TLS (a Deny of s3:* to "
+                 "every principal on the bucket and its objects when aws:SecureTransport is "
+                 "false).")]
     assert stack_messages(pack, "s3-log-bucket-hardened", log_bucket_graph(expiry=False)) == [
         ("logs", "The access-log bucket never expires old logs.")]

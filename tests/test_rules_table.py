@@ -35,9 +35,12 @@ def test_every_control_id_from_the_brief_is_a_rule():
 
 
 def test_every_rule_row_says_why_and_which_controls():
+    import sys
+    sys.path.insert(0, str(POLICY_DIR))
+    from guardrails import ALL_POLICIES
     rows = [line for line in (POLICY_DIR / "RULES.md").read_text().splitlines()
             if line.startswith("| <a id=")]
-    assert len(rows) == 43
+    assert len(rows) == len(ALL_POLICIES)
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split(" | ")]
         assert len(cells) == 8, row
@@ -53,6 +56,20 @@ def test_every_rule_row_says_why_and_which_controls():
                     f"{service.lower()}-controls.html#{service.lower()}-{number})") in rule, rule
         else:
             assert "(https://docs.aws.amazon.com/" in rule, rule
+
+
+def test_every_rule_says_what_it_reads():
+    import sys
+    sys.path.insert(0, str(POLICY_DIR))
+    from guardrails import ALL_POLICIES
+    from guardrails.normalize import READINGS
+    table = (POLICY_DIR / "RULES.md").read_text()
+    for policy in ALL_POLICIES:
+        reads = ", ".join(f"`{key}`" for key in policy.reads) or "as given"
+        assert f"| [`{policy.name}`](#{policy.name}) | {reads} |" in table, policy.name
+    for key, description in READINGS.items():
+        if any(key in p.reads for p in ALL_POLICIES):
+            assert f"| `{key}` | {description} |" in table, key
 
 
 def test_out_of_scope_is_listed():

@@ -74,6 +74,7 @@ CONTAINER_SERVICE_INPUTS = {
     "scanTimeoutSeconds": "integer",
     "permissionsBoundaryArn": "string",
     "tags": "map<string>",
+    "redeployToken": "string",
     "topology": "string",
     "loadBalancer": "any",
     "serviceConnectNamespace": "input string",
@@ -236,7 +237,7 @@ def test_container_service_arguments_required_and_optional(schema):
     assert service["requiredInputs"] == CONTAINER_SERVICE_REQUIRED
     optional = sorted(set(inputs) - set(CONTAINER_SERVICE_REQUIRED))
     # The counts the issue's closing note reports.
-    assert (len(service["requiredInputs"]), len(optional)) == (4, 41)
+    assert (len(service["requiredInputs"]), len(optional)) == (4, 42)
 
 
 @pytest.mark.parametrize(("schema_type", "args_type", "expected"), [
@@ -274,10 +275,10 @@ def test_every_argument_type_requiredness_description_and_default(schema, schema
 
 def test_container_service_defaults_are_what_the_parser_applies():
     """The default a TypeScript user reads in the schema is the value a service gets."""
-    minimal = {"containers": [{"name": "web", "image": "public.ecr.aws/nginx/nginx:1.27",
+    minimal = {"containers": [{"name": "web", "image": "public.ecr.aws/nginx/nginx:1.27@sha256:" + "1" * 64,
                                "port": 8080}],
-               "vpc_id": "vpc-1", "public_subnet_ids": ["subnet-a"],
-               "private_subnet_ids": ["subnet-b"]}
+               "vpc_id": "vpc-11111111", "public_subnet_ids": ["subnet-aaaaaaaa"],
+               "private_subnet_ids": ["subnet-bbbbbbbb"]}
     spec = parse_service_args("web", minimal)
     documented = argument_docs.arguments(ContainerServiceArgs)
     with_value = {n: a.default for n, a in documented.items()
@@ -301,7 +302,8 @@ def test_container_service_defaults_are_what_the_parser_applies():
         assert (list(applied) if isinstance(applied, tuple) else applied) == value, name
     assert absent == ["access_logs_bucket", "callers", "certificate_arn", "cluster_arn",
                       "cluster_name", "deployment", "dns", "egress", "extra_security_group_ids",
-                      "load_balancer", "permissions_boundary_arn", "scaling_metric",
+                      "load_balancer", "permissions_boundary_arn", "redeploy_token",
+                      "scaling_metric",
                       "service_connect_alias", "service_connect_namespace", "waf"]
     for name in absent:
         if name not in applied_by_topology and hasattr(spec, name):

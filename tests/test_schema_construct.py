@@ -60,8 +60,8 @@ def wire_inputs(**changes) -> dict:
             "secrets": {"API_TOKEN": {"value": secret_output("s3cr3t-from-typescript")}},
         }],
         "vpcId": "vpc-0123456789abcdef0",
-        "publicSubnetIds": ["subnet-0a", "subnet-0b"],
-        "privateSubnetIds": ["subnet-1a", "subnet-1b"],
+        "publicSubnetIds": ["subnet-0a0a0a0a", "subnet-0b0b0b0b"],
+        "privateSubnetIds": ["subnet-1a1a1a1a", "subnet-1b1b1b1b"],
         "cpu": 512.0, "memory": 1024.0, "minCount": 1.0, "desiredCount": 1.0,
         "certificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/abc-123",
     }

@@ -252,8 +252,8 @@ DEPLOY_PROGRAM = textwrap.dedent("""
     reference = pulumi.Output.from_input(pulumi.Config().require("image"))
     service = ContainerService("api", {
         "containers": [{"name": "api", "image": reference, "port": 8080}],
-        "vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a", "subnet-b"],
-        "private_subnet_ids": ["subnet-c", "subnet-d"],
+        "vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-aaaaaaaa", "subnet-bbbbbbbb"],
+        "private_subnet_ids": ["subnet-cccccccc", "subnet-dddddddd"],
     })
     pulumi.export("image_digests", service.image_digests)
 """)
@@ -303,12 +303,38 @@ def test_an_image_output_that_is_not_digest_pinned_is_refused(tmp_path, referenc
 
 
 
-def test_first_preview_asks_nothing_of_a_repository_that_does_not_exist(registry):
-    """At a first preview the repository's name is unknown: no ListImages call (it would fail
-    on a missing repository), no image registered yet, the reference unknown until `up`."""
+def test_first_preview_shows_the_build_a_new_repository_needs(registry):
+    """At a first preview the repository does not exist: no ListImages call (it would fail on a
+    missing repository), yet the image is in the plan, because a new repository holds no tags
+    and `up` will build it. So the plan lists the same create `up` performs, and an update plan
+    (`pulumi up --plan`) holds."""
     from conftest import stack_config
     recording = engine.run_program(PROJECT, stack_config("staging"), preview_unknowns=True)
     assert registry.asked == []
-    assert inputs(recording, IMAGE) == {}
+    image = one(recording, IMAGE)
+    assert image["imageName"] == "[unknown]"
+    assert (image["buildOnPreview"], image["skipPush"]) == (False, False)
     assert recording.outputs["web_image_digests"] == "[unknown until deploy]"
     assert "web-web-scan-gate" in inputs(recording, "pulumi-python:dynamic:Resource")
+    # `up` of the same stack (the repository now exists, empty) registers the same image.
+    deployed = run_stack("staging")
+    assert [r.urn for r in deployed.resources if r.type == IMAGE] == \
+        [r.urn for r in recording.resources if r.type == IMAGE]
+
+
+def test_the_plan_says_the_image_is_built_if_missing(registry):
+    """The plan document and its text view name the condition, and the service's timeouts."""
+    from conftest import stack_config
+
+    from shipyard_preview.plan import BUILT_IF_MISSING, build_plan
+    from shipyard_preview.render import render_text
+    plan = build_plan(engine.run_program(PROJECT, stack_config("staging"),
+                                         preview_unknowns=True), None)
+    image = next(r for r in plan["resources"] if r["type"] == IMAGE)
+    assert image["keySettings"]["build"] == BUILT_IF_MISSING
+    assert BUILT_IF_MISSING.startswith("built if missing:")
+    service = next(r for r in plan["resources"] if r["type"] == "aws:ecs/service:Service")
+    assert service["keySettings"]["timeouts"] == {"create": "23m", "update": "23m",
+                                                  "delete": "20m"}
+    text = render_text(plan)
+    assert f"      build: {BUILT_IF_MISSING}\n" in text

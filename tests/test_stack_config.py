@@ -47,7 +47,7 @@ def test_arm64_on_spot_is_accepted():
 def test_long_service_name():
     name = "payments-reconciliation"
     assert str(failure(shipyard__services=with_service(name=name))) == (
-        f"shipyard:services[0] name: '{name}' is not valid; at most 20 characters, because the "
+        f"shipyard:services[0].name: '{name}' is not valid; at most 20 characters, because the "
         f"load balancer name '{name}-alb' plus Pulumi's 8-character suffix must fit AWS's "
         "32-character limit")
 
@@ -56,8 +56,21 @@ def test_latest_image():
     services = with_service()
     services[0]["containers"][0] = {"name": "web", "image": "nginx:latest", "port": 8080}
     assert str(failure(shipyard__services=services)) == (
-        "shipyard:services[0].containers[0].image: 'nginx:latest' is not valid; pin it by "
-        "digest (repo@sha256:<64 hex>) or by an explicit immutable tag other than 'latest'")
+        "shipyard:services[0].containers[0].image: 'nginx:latest' is not valid; a prebuilt "
+        "image must be pinned by digest, repo[:tag]@sha256:<64 hex> (a tag, even an explicit "
+        "one, can be moved to another image; find the digest with `docker buildx imagetools "
+        "inspect <repo>:<tag>` or `crane digest <repo>:<tag>`), or build it from a folder with "
+        "`source`")
+
+
+@pytest.mark.parametrize("image", ["nginx:1.27", "public.ecr.aws/nginx/nginx:1.27",
+                                   "public.ecr.aws/aws-observability/aws-for-fluent-bit:v1"])
+def test_a_movable_tag_is_refused_naming_the_container_setting(image):
+    services = with_service()
+    services[0]["containers"].append({"name": "proxy", "image": image})
+    error = failure(shipyard__services=services)
+    assert (error.setting, error.value) == ("shipyard:services[0].containers[1].image", image)
+    assert "must be pinned by digest" in str(error)
 
 
 def test_secret_stored_in_plain_text_is_refused_without_echo():
@@ -97,8 +110,8 @@ def test_unknown_service_key():
 
 
 def test_program_owned_key_in_config():
-    assert str(failure(shipyard__services=with_service(vpc_id="vpc-1"))) == (
-        "shipyard:services[0].vpc_id: 'vpc-1' is not valid; set by the program from the "
+    assert str(failure(shipyard__services=with_service(vpc_id="vpc-11111111"))) == (
+        "shipyard:services[0].vpc_id: 'vpc-11111111' is not valid; set by the program from the "
         "network and cluster; configure shipyard:network instead")
 
 
@@ -110,8 +123,8 @@ def test_unknown_network_key():
 
 
 def test_partial_existing_network():
-    assert str(failure(shipyard__network={"vpc_id": "vpc-1"})) == (
-        "shipyard:network.vpc_id: 'vpc-1' is not valid; an existing network needs vpc_id, "
+    assert str(failure(shipyard__network={"vpc_id": "vpc-11111111"})) == (
+        "shipyard:network.vpc_id: 'vpc-11111111' is not valid; an existing network needs vpc_id, "
         "public_subnet_ids and private_subnet_ids together")
 
 
@@ -266,7 +279,7 @@ def test_certificate_from_another_region(tmp_path, capsys):
         "    certificate_arn: arn:aws:acm:eu-west-1:111122223333:certificate/00000000-0000-0000-"
         "0000-000000000001\n": f"    certificate_arn: {other}\n"})
     assert refused(tmp_path, capsys, text) == (
-        f"shipyard:services[0].certificate_arn: '{other}' is not valid; a certificate in the "
+        f"shipyard:service_defaults.certificate_arn: '{other}' is not valid; a certificate in the "
         "stack's region eu-west-1; a load balancer uses only ACM certificates of its own region")
 
 
@@ -280,7 +293,7 @@ def test_certificate_from_another_region(tmp_path, capsys):
                                        "shipyard:environment"),
     ("config:\n  aws:region: eu-west-1\n  shipyard:environment: staging\n"
      "  shipyard:services: just text\n",
-     "shipyard:services: '<text>' is not valid; a YAML mapping or list (see Pulumi.yaml)"),
+     "shipyard:services: 'just text' is not valid; a YAML mapping or list (see Pulumi.yaml)"),
     ("config:\n  aws:region: eu-west-1\n  shipyard:environment: [staging]\n",
      "shipyard:environment: ['staging'] is not valid; a string (declared type string in "
      "Pulumi.yaml)"),

@@ -6,6 +6,7 @@ committed stacks with values replaced by arbitrary data at any depth."""
 import contextlib
 import copy
 import io
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,17 @@ def preview(project: Path, text: str) -> tuple[int, str]:
     return code, err.getvalue()
 
 
+# A refusal names the config key (full path) and the value found there.
+NAMES_KEY_AND_VALUE = re.compile(
+    r"^error: (?:Pulumi\.[\w.-]+\.yaml(?:: [\w:]+)?|(?:shipyard|aws):[\w\[\].:-]*[\w\]])"
+    r": .+ is not valid; ")
+
+
 def assert_clean_outcome(code: int, err: str) -> None:
     assert code in (0, 2), err
     if code == 2:
         assert err.startswith("error: ") and err.count("\n") == 1, err
+        assert NAMES_KEY_AND_VALUE.match(err), err
     assert "Traceback" not in err
 
 

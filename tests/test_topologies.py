@@ -258,16 +258,18 @@ def test_app_nginx_and_log_router_task(fullstack):
     assert "dependsOn" not in by_name["log-router"]
     assert by_name["log-router"]["firelensConfiguration"] == {"type": "fluentbit"}
     assert by_name["log-router"]["logConfiguration"]["logDriver"] == "awslogs"
+    # FireLens writes to the service's own log group (it exists, with retention and KMS).
+    own_group = fullstack.outputs["services"]["frontend"]["log_group_name"]
     assert by_name["app"]["logConfiguration"] == {"logDriver": "awsfirelens", "options": {
-        "Name": "cloudwatch_logs", "region": "eu-west-1",
-        "log_group_name": "/shipyard/fullstack/frontend", "log_stream_prefix": "app-",
-        "auto_create_group": "false"}}
+        "Name": "cloudwatch_logs", "region": "eu-west-1", "log_group_name": own_group,
+        "log_stream_prefix": "app-", "auto_create_group": "false"}}
     assert [p["containerPort"] for p in by_name["nginx"]["portMappings"]] == [8080]
     assert by_name["app"]["portMappings"] == [] == by_name["log-router"]["portMappings"]
     assert {e["name"]: e["value"] for e in by_name["app"]["environment"]}["BACKEND_URL"] == \
         "http://backend:8080"
-    assert all(d["readonlyRootFilesystem"] and d["user"] == "10001:10001"
-               for d in definitions)
+    assert all(d["readonlyRootFilesystem"] for d in definitions)
+    assert {d["name"]: d["user"] for d in definitions} == {
+        "nginx": "101:101", "app": "10001:10001", "log-router": "10001:10001"}
 
 
 def test_every_task_definition_matches_the_ecs_model(fullstack):
@@ -436,10 +438,10 @@ import pulumi
 from shipyard import ContainerService
 from shipyard.shared_load_balancer import SharedLoadBalancer
 
-network = {"vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
-           "private_subnet_ids": ["subnet-a2", "subnet-b2"]}
+network = {"vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-0a1a1a1a", "subnet-0b1b1b1b"],
+           "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-0b2b2b2b"]}
 edge = SharedLoadBalancer("edge", {
-    "vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
+    "vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-0a1a1a1a", "subnet-0b1b1b1b"],
     "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0000-9",
     "routes": {"web": {"paths": ["/web/*"]}, "docs": {"paths": ["/docs/*"]},
                "admin": {"hosts": ["admin.example.com"], "paths": ["/admin/*"]}}})
@@ -447,7 +449,7 @@ for name, path_port in (("web", 8080), ("docs", 8081), ("admin", 8082)):
     service = ContainerService(name, {
         **network, "topology": "shared", "load_balancer": edge, "desired_count": 1,
         "min_count": 1, "max_count": 1,
-        "containers": [{"name": name, "image": "public.ecr.aws/nginx/nginx:1.27",
+        "containers": [{"name": name, "image": "public.ecr.aws/nginx/nginx:1.27@sha256:" + "1" * 64,
                         "port": path_port, "scratch_paths": ["/tmp"],
                         "environment": {"EDGE": edge.url}}]})
     pulumi.export(f"{name}_url", service.url)
@@ -481,17 +483,17 @@ INTERNAL_PROGRAM = '''
 from shipyard import ContainerService
 from shipyard.shared_load_balancer import SharedLoadBalancer
 
-network = {"vpc_id": "vpc-0123", "public_subnet_ids": ["subnet-a1", "subnet-b1"],
-           "private_subnet_ids": ["subnet-a2", "subnet-b2"]}
+network = {"vpc_id": "vpc-01230123", "public_subnet_ids": ["subnet-0a1a1a1a", "subnet-0b1b1b1b"],
+           "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-0b2b2b2b"]}
 internal = SharedLoadBalancer("inside", {
-    "vpc_id": "vpc-0123", "internal": True, "private_subnet_ids": ["subnet-a2", "subnet-b2"],
+    "vpc_id": "vpc-01230123", "internal": True, "private_subnet_ids": ["subnet-0a2a2a2a", "subnet-0b2b2b2b"],
     "callers": {"frontend": "sg-0aaaaaaaaaaaaaaaa"},
     "certificate_arn": "arn:aws:acm:eu-west-1:111122223333:certificate/0000-9",
     "routes": {"orders": {"paths": ["/orders/*"]}}})
 ContainerService("orders", {
     **network, "topology": "shared", "load_balancer": internal, "desired_count": 1,
     "min_count": 1, "max_count": 1,
-    "containers": [{"name": "orders", "image": "public.ecr.aws/nginx/nginx:1.27", "port": 8080,
+    "containers": [{"name": "orders", "image": "public.ecr.aws/nginx/nginx:1.27@sha256:" + "1" * 64, "port": 8080,
                     "scratch_paths": ["/tmp"]}]})
 '''
 
@@ -513,7 +515,7 @@ def test_internal_load_balancer_admits_only_its_callers(tmp_path):
     project = component_project(tmp_path, INTERNAL_PROGRAM)
     recording = run_program(project, load_stack_config(project, "t"))
     balancer = one(recording, "aws:lb/loadBalancer:LoadBalancer")
-    assert balancer["internal"] is True and balancer["subnets"] == ["subnet-a2", "subnet-b2"]
+    assert balancer["internal"] is True and balancer["subnets"] == ["subnet-0a2a2a2a", "subnet-0b2b2b2b"]
     groups = by_id(recording, "aws:ec2/securityGroup:SecurityGroup")
     ingress = inputs(recording, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     egress = inputs(recording, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
@@ -544,7 +546,7 @@ def test_internal_load_balancer_admits_only_its_callers(tmp_path):
 def test_internal_load_balancer_refusals(change, message):
     from shipyard.errors import ConfigError
     from shipyard.shared_load_balancer import parse_shared_load_balancer_args
-    args = {"vpc_id": "vpc-0123", "internal": True, "private_subnet_ids": ["subnet-a2"],
+    args = {"vpc_id": "vpc-01230123", "internal": True, "private_subnet_ids": ["subnet-0a2a2a2a"],
             "callers": {"frontend": "sg-0aaaaaaaaaaaaaaaa"},
             "routes": {"orders": {"paths": ["/orders/*"]}}, **change}
     args = {k: val for k, val in args.items() if val is not None}

@@ -335,5 +335,6 @@ def test_shared_load_balancer_settings_are_checked(change, message):
 
 def test_load_balancer_config_without_shared_services_is_refused():
     assert failure("staging", shipyard__load_balancer={"test_listener_port": 8443}) == (
-        "shipyard:load_balancer: '<set>' is not valid; only used when a service of topology "
+        "shipyard:load_balancer: {'test_listener_port': 8443} is not valid; only used when a "
+        "service of topology "
         "shared is routed on it; remove it or route a service on it")

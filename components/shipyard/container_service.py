@@ -11,23 +11,46 @@ from . import iam
 from .alarms import rollback_alarms
 from .aws_session import provider_identity
 from .blue_green import SMOKE_TEST_STAGE, infrastructure_role, smoke_test_role
+from .change_guard import ChangeGuard
 from .cluster import FargateCluster
 from .dns import alias_record
+from .drift import DriftCheck
 from .image import ecr_repository_arn, validate_digest_pinned
 from .load_balancer import create_service_edge, rollout_bound_seconds
 from .repository_names import repository_name
 from .rollout import RolloutCheck, task_definition_family
+from .rollout_budget import rollout_budget
 from .routing import Route
+from .scaling import requests_per_serving_target
 from .scan_gate import ScanGate
-from .service_connect import service_connect_configuration, service_connect_url
+from .service_connect import (
+    ServiceConnectCleanup,
+    service_connect_configuration,
+    service_connect_url,
+)
 from .service_image import ServiceImage, docker_platform, lifecycle_policy
 from .shared_load_balancer import SharedLoadBalancer, attach_service
-from .spec import ContainerServiceArgs, ContainerSpec, SecretSpec, ServiceSpec, parse_service_args
+from .spec import (
+    FIRELENS_CLOUDWATCH_OUTPUT,
+    ContainerServiceArgs,
+    ContainerSpec,
+    SecretSpec,
+    ServiceSpec,
+    check_secret_accounts,
+    parse_service_args,
+)
 from .task_definition import ResolvedContainer, container_definitions, volumes
 from .topology import CIRCUIT_BREAKER_STRATEGIES
 from .waf import protect_load_balancer
 
 TYPE_TOKEN = "shipyard:index:ContainerService"
+REDEPLOY_LABEL = "shipyard.redeploy"
+WIRING_REMEDY = (
+    "Whether traffic shifts between two target groups, and for such a service its container, "
+    "port, target groups, listener rules and ECS role, are fixed once it exists: ECS decides "
+    "which group serves production and the component never sends the load balancers again "
+    "(terraform-provider-aws#45678). Revert the change, or move to a new service "
+    "(docs/topologies.md, \"Changing a blue/green service\").")
 __all__ = ["ContainerService", "docker_platform", "lifecycle_policy"]
 
 
@@ -54,8 +77,8 @@ class ContainerService(pulumi.ComponentResource):
     rollout_bound_seconds: int
     """Health-check time to healthy plus draining: the floor of a one-task swap, in seconds."""
     log_group_name: pulumi.Output[str]
-    """The CloudWatch log group every container of the task logs to (awslogs stream prefix:
-    the container name)."""
+    """The CloudWatch log group every container of the task logs to with awslogs (streams
+    `ecs/<container>/<task id>`)."""
     task_definition_family: str
     """The task definition family (`<project>-<stack>-<service>`): every revision the service
     ran stays registered in it."""
@@ -69,6 +92,10 @@ class ContainerService(pulumi.ComponentResource):
     def __init__(self, name: str, args: ContainerServiceArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         spec = parse_service_args(name, args)
+        if any(s.arn is not None and s.kms_key_arn is None
+               for c in spec.containers for s in c.secrets):
+            # Whose a secret is, only the account can say: asked before anything is registered.
+            check_secret_accounts(spec.containers, "", _deploying_account(opts))
         family = task_definition_family(pulumi.get_project(), pulumi.get_stack(), name)
         # Named before anything is registered, so a name ECR refuses creates nothing.
         repository_names = {c.name: repository_name(pulumi.get_project(), pulumi.get_stack(),
@@ -125,7 +152,7 @@ class ContainerService(pulumi.ComponentResource):
             f"{name}-execution", description=f"ECS agent for {name}: pull, log, read secrets",
             assume_role_policy=ecs_tasks_trust,
             permissions_boundary=spec.permissions_boundary_arn, tags=tags, opts=child)
-        aws.iam.RolePolicy(
+        execution_policy = aws.iam.RolePolicy(
             f"{name}-execution", role=execution_role.id,
             policy=pulumi.Output.all(
                 repository_arns, log_group.arn, secret_iam_arns, kms_keys,
@@ -138,9 +165,22 @@ class ContainerService(pulumi.ComponentResource):
             permissions_boundary=spec.permissions_boundary_arn, tags=tags, opts=child)
         task_policy = iam.task_role_policy(spec.task_role_statements,
                                            exec_enabled=spec.enable_execute_command)
-        if task_policy is not None:
-            aws.iam.RolePolicy(f"{name}-task", role=task_role.id, policy=json.dumps(task_policy),
-                               opts=child)
+        # ECS uses each role the moment CreateService (or a deployment) starts, and the provider
+        # retries only the legacy service-role error (terraform-provider-aws internal/service/
+        # ecs/service.go, retryServiceCreate): the service waits for every policy of its roles.
+        self._role_policies = [execution_policy]
+        if any(c.log_router_options is not None
+               and c.log_router_options["Name"] == FIRELENS_CLOUDWATCH_OUTPUT
+               for c in spec.containers):
+            # The FireLens router writes with the task role, to the service's own log group.
+            self._role_policies.append(aws.iam.RolePolicy(
+                f"{name}-task", role=task_role.id, policy=log_group.arn.apply(
+                    lambda arn: json.dumps(iam.task_role_policy(
+                        spec.task_role_statements, exec_enabled=spec.enable_execute_command,
+                        firelens_log_group_arn=arn))), opts=child))
+        elif task_policy is not None:
+            self._role_policies.append(aws.iam.RolePolicy(
+                f"{name}-task", role=task_role.id, policy=json.dumps(task_policy), opts=child))
 
         if spec.cluster_arn is None:
             cluster = FargateCluster(f"{name}-cluster", {}, opts=child)
@@ -157,10 +197,10 @@ class ContainerService(pulumi.ComponentResource):
         definitions = pulumi.Output.all(
             [images[c.name] for c in ordered], [value_froms[c.name] for c in ordered],
             log_group.name, region, environments,
-        ).apply(lambda a: json.dumps(container_definitions(
+        ).apply(lambda a: json.dumps(redeploy_labelled(container_definitions(
             [ResolvedContainer(c, image, froms, env)
              for c, image, froms, env in zip(ordered, a[0], a[1], a[4])],
-            log_group=a[2], region=a[3])))
+            log_group=a[2], region=a[3]), spec.redeploy_token)))
         task_definition = aws.ecs.TaskDefinition(
             f"{name}-task", family=family, cpu=str(spec.cpu), memory=str(spec.memory),
             network_mode="awsvpc", requires_compatibilities=["FARGATE"],
@@ -179,10 +219,20 @@ class ContainerService(pulumi.ComponentResource):
 
         topology = spec.topology
         strategy = topology.deployment.strategy
+        budget = rollout_budget(spec)
         alarms = (rollback_alarms(
             service=name, target_group_arn_suffixes=[g.arn_suffix for g in edge.target_groups],
             load_balancer_arn_suffix=edge.load_balancer_arn_suffix, tags=tags, parent=self)
             if topology.rollback_alarms and edge.load_balancer_arn_suffix is not None else [])
+        # Before the service: they create its traffic and smoke-test roles (self._role_policies)
+        # and register what the service waits for (edge.before_service).
+        load_balancers = self._load_balancers(spec, edge, tags)
+        deployment_configuration = self._deployment_configuration(spec, tags)
+        service_connect = self._service_connect(spec, log_group.name, region, invoke, edge)
+        # Before the service: an emergency rollback stops the update here (drift.py).
+        drift = DriftCheck(f"{name}-drift", service=name, cluster=cluster_arn, family=family,
+                           service_prefix=f"{name}-service-", images=pulumi.Output.all(**images),
+                           identity=provider_identity(invoke), opts=child)
         service = aws.ecs.Service(
             f"{name}-service", cluster=cluster_arn, task_definition=task_definition.arn,
             desired_count=spec.desired_count, platform_version="LATEST",
@@ -193,13 +243,13 @@ class ContainerService(pulumi.ComponentResource):
                 security_groups=[edge.service_security_group.id,
                                  *topology.extra_security_group_ids],
                 assign_public_ip=False),
-            load_balancers=self._load_balancers(spec, edge, tags) or None,
+            load_balancers=load_balancers or None,
             deployment_circuit_breaker=(aws.ecs.ServiceDeploymentCircuitBreakerArgs(
                 enable=True, rollback=True) if strategy in CIRCUIT_BREAKER_STRATEGIES else None),
-            deployment_configuration=self._deployment_configuration(spec, tags),
+            deployment_configuration=deployment_configuration,
             alarms=(aws.ecs.ServiceAlarmsArgs(alarm_names=[a.name for a in alarms], enable=True,
                                               rollback=True) if alarms else None),
-            service_connect_configuration=self._service_connect(spec, log_group.name, region),
+            service_connect_configuration=service_connect,
             deployment_maximum_percent=200, deployment_minimum_healthy_percent=100,
             # ECS accepts a grace period only for services behind a load balancer.
             health_check_grace_period_seconds=(spec.health_check_grace_period_seconds
@@ -207,13 +257,17 @@ class ContainerService(pulumi.ComponentResource):
             availability_zone_rebalancing="ENABLED", propagate_tags="SERVICE",
             enable_ecs_managed_tags=True, enable_execute_command=spec.enable_execute_command,
             wait_for_steady_state=True, tags=tags,
-            # Autoscaling owns the running count after creation.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=edge.listeners,
-                                        ignore_changes=["desiredCount"]))
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*edge.listeners, *edge.before_service, *self._role_policies, drift],
+                ignore_changes=ecs_owned_service_fields(topology.deployment.shifts_traffic),
+                # The provider's wait covers the whole deployment (rollout_budget.py).
+                custom_timeouts=budget.custom_timeouts()))
         # `up` fails when ECS rolled the deployment back (the service's steady-state wait does
         # not: terraform-provider-aws #20858).
         RolloutCheck(f"{name}-rollout", cluster=cluster_arn, service_arn=service.id,
                      task_definition_arn=task_definition.arn, identity=provider_identity(invoke),
+                     timeout_seconds=budget.wait_seconds,
                      # Other changes that start a new deployment: check those rollouts too.
                      deployment_settings=pulumi.Output.json_dumps({
                          "capacity": service.capacity_provider_strategies,
@@ -308,7 +362,7 @@ class ContainerService(pulumi.ComponentResource):
             url = own.url
             if topology.waf is not None:
                 protect_load_balancer(name, own.load_balancer.arn, topology.waf.rate_limit, tags,
-                                      self)
+                                      self, protect_logs=spec.protect_stateful)
             if topology.dns is not None:
                 alias_record(name, topology.dns, own.load_balancer.dns_name,
                              own.load_balancer.zone_id, self)
@@ -418,15 +472,26 @@ class ContainerService(pulumi.ComponentResource):
         web = spec.web_container
         assert web.port is not None
         advanced = None
+        wiring: dict[str, pulumi.Input[object]] = {"traffic": "rolling"}
         if spec.topology.deployment.shifts_traffic:
-            role = infrastructure_role(
+            role, policy = infrastructure_role(
                 name=spec.name, target_groups=edge.target_groups, rules=edge.rules,
                 permissions_boundary=spec.permissions_boundary_arn, tags=tags, parent=self)
+            self._role_policies.append(policy)
             advanced = aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
                 alternate_target_group_arn=edge.target_groups[1].arn,
                 production_listener_rule=edge.rules[0].arn,
                 test_listener_rule=edge.rules[1].arn if len(edge.rules) > 1 else None,
                 role_arn=role.arn)
+            wiring = {
+                "traffic": "shifting", "container": web.name, "port": web.port,
+                "target_groups": pulumi.Output.all(*[g.arn for g in edge.target_groups]).apply(
+                    sorted),
+                "listener_rules": pulumi.Output.all(*[r.arn for r in edge.rules]).apply(sorted),
+                "role": role.arn}
+        edge.before_service.append(ChangeGuard(
+            f"{spec.name}-lb-wiring", subject=f"the load-balancer wiring of service {spec.name}",
+            fixed=wiring, remedy=WIRING_REMEDY, opts=pulumi.ResourceOptions(parent=self)))
         return [aws.ecs.ServiceLoadBalancerArgs(
             target_group_arn=edge.target_groups[0].arn, container_name=web.name,
             container_port=web.port, advanced_configuration=advanced)]
@@ -438,9 +503,10 @@ class ContainerService(pulumi.ComponentResource):
             return None  # ROLLING, the API's default: nothing to send
         hooks = None
         if deployment.smoke_test_lambda_arn is not None:
-            role = smoke_test_role(name=spec.name, function_arn=deployment.smoke_test_lambda_arn,
-                                   permissions_boundary=spec.permissions_boundary_arn,
-                                   tags=tags, parent=self)
+            role, policy = smoke_test_role(
+                name=spec.name, function_arn=deployment.smoke_test_lambda_arn,
+                permissions_boundary=spec.permissions_boundary_arn, tags=tags, parent=self)
+            self._role_policies.append(policy)
             hooks = [aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs(
                 lifecycle_stages=[SMOKE_TEST_STAGE], target_type="AWS_LAMBDA",
                 hook_target_arn=deployment.smoke_test_lambda_arn, role_arn=role.arn)]
@@ -459,7 +525,7 @@ class ContainerService(pulumi.ComponentResource):
             lifecycle_hooks=hooks)
 
     def _service_connect(self, spec: ServiceSpec, log_group: pulumi.Output[str],
-                         region: pulumi.Output[str]
+                         region: pulumi.Output[str], invoke: pulumi.InvokeOptions, edge: "Edge"
                          ) -> aws.ecs.ServiceServiceConnectConfigurationArgs | None:
         topology = spec.topology
         if topology.service_connect_namespace is None:
@@ -469,6 +535,13 @@ class ContainerService(pulumi.ComponentResource):
             web = spec.web_container
             assert web.port is not None and topology.service_connect_alias is not None
             server = (topology.service_connect_alias, web.name, web.port)
+            # ECS publishes the alias as a Cloud Map service of its own: on destroy, the
+            # namespace goes only once ECS removed it (service_connect.py).
+            edge.before_service.append(ServiceConnectCleanup(
+                f"{spec.name}-service-connect-cleanup",
+                namespace=topology.service_connect_namespace,
+                discovery_name=topology.service_connect_alias,
+                identity=provider_identity(invoke), opts=pulumi.ResourceOptions(parent=self)))
         return service_connect_configuration(namespace=topology.service_connect_namespace,
                                              log_group=log_group, region=region, server=server)
 
@@ -514,12 +587,67 @@ class ContainerService(pulumi.ComponentResource):
                                         name=k, value=val)
                                     for k, val in sorted(metric.dimensions.items())] or None)),
                 opts=opts)
+        elif edge.load_balancer_arn_suffix is not None and len(edge.target_groups) > 1:
+            # ECS moves production between the two groups: read both (scaling.py).
+            aws.appautoscaling.Policy(
+                f"{spec.name}-requests", policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.
+                PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=spec.requests_per_target, scale_in_cooldown=120,
+                    scale_out_cooldown=60,
+                    customized_metric_specification=requests_per_serving_target(
+                        load_balancer_arn_suffix=edge.load_balancer_arn_suffix,
+                        target_group_arn_suffixes=[g.arn_suffix for g in edge.target_groups])),
+                opts=opts)
         elif edge.load_balancer_arn_suffix is not None:
-            # Requests per task of the production target group; during a blue/green shift the
-            # alternate group's share is not counted (CPU tracking still covers it).
+            # One target group serves every request: the predefined per-target metric.
             track("requests", spec.requests_per_target, "ALBRequestCountPerTarget",
                   pulumi.Output.concat(edge.load_balancer_arn_suffix, "/",
                                        edge.target_groups[0].arn_suffix))
+
+
+def ecs_owned_service_fields(shifts_traffic: bool) -> list[str]:
+    """Service inputs that ECS changes after creation, which the program must not send back.
+
+    desiredCount: autoscaling owns the running count. loadBalancers, for a service whose
+    traffic shifts between two target groups: after each deployment ECS reports the group that
+    now serves production as `targetGroupArn` and the other as `alternateTargetGroupArn`, and
+    the provider stores that from DescribeServices (terraform-provider-aws
+    internal/service/ecs/service.go: resourceServiceRead, flattenServiceLoadBalancers). The
+    program declares group 0 as primary, so every other deployment the provider would see a
+    change and send `loadBalancers` back in UpdateService (resourceServiceUpdate sends it only
+    `if d.HasChange("load_balancer")`), telling ECS that the idle group is production
+    (terraform-provider-aws#45678). Ignored, the bridge drops it from the diff it hands the
+    provider (pulumi-terraform-bridge pkg/tfbridge/provider.go, Update: IgnoreChanges), so ECS
+    keeps alternating. The wiring itself is fixed for the life of the service: a ChangeGuard
+    refuses changes to it (change_guard.py)."""
+    return ["desiredCount", "loadBalancers"] if shifts_traffic else ["desiredCount"]
+
+
+def redeploy_labelled(definitions: list[dict], token: str | None) -> list[dict]:
+    """The container definitions with the redeploy token as a Docker label on each container.
+    A new label is a new revision (container definitions cannot change in place), and only a
+    new task definition makes the provider send `taskDefinition` to ECS: a forced deployment
+    (`triggers` with `force_new_deployment`) redeploys whatever revision the service runs,
+    which after a rollback is the old one (resourceServiceUpdate sends TaskDefinition only
+    `if d.HasChange("task_definition")`)."""
+    if token is None:
+        return definitions
+    return [{**d, "dockerLabels": {**d.get("dockerLabels", {}), REDEPLOY_LABEL: token}}
+            for d in definitions]
+
+
+def _deploying_account(opts: pulumi.ResourceOptions | None) -> str:
+    """The account of the AWS provider this component will use (STS GetCallerIdentity)."""
+    provider = opts.provider if opts is not None else None
+    if provider is None and opts is not None and opts.providers:
+        candidates = (list(opts.providers.values()) if isinstance(opts.providers, dict)
+                      else list(opts.providers))
+        provider = next((p for p in candidates if isinstance(p, pulumi.ProviderResource)
+                         and p.package == "aws"), None)
+    return str(aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=provider)).account_id)
 
 
 def route_url(balancer: SharedLoadBalancer, route: Route) -> pulumi.Output[str]:
@@ -540,3 +668,6 @@ class Edge:
     load_balancer_arn_suffix: pulumi.Output[str] | None
     url: pulumi.Output[str]
     rules: list[aws.lb.ListenerRule] = field(default_factory=list)
+    before_service: list[pulumi.Resource] = field(default_factory=list)
+    """What the service depends on besides its listeners: the load-balancer wiring guard, and
+    the Service Connect cleanup (deleted after the service, before the namespace)."""

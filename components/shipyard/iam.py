@@ -3,10 +3,19 @@ so they are exactly what the program sends under the real engine and under mocks
 
 from collections.abc import Iterable
 
-IMAGE_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
-                      "ecr:GetDownloadUrlForLayer"]
-LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
-# ECS Exec's data channel; AWS offers no resource-level scope for ssmmessages.
+from . import managed_policies
+
+# What the ECS agent calls with the execution role: the actions of the AWS managed policy for
+# the job (granted there on "*"), each here on the resource it acts on: the registry token has
+# no resource-level permission; the pulls act on repositories, the awslogs calls on log streams.
+# tests/test_managed_policies.py fails when a new version holds an action placed nowhere.
+EXECUTION_MANAGED_POLICY = "AmazonECSTaskExecutionRolePolicy"
+_AGENT = managed_policies.actions(EXECUTION_MANAGED_POLICY)
+ECR_TOKEN_ACTION = "ecr:GetAuthorizationToken"
+IMAGE_PULL_ACTIONS = [a for a in _AGENT if a.startswith("ecr:") and a != ECR_TOKEN_ACTION]
+LOG_WRITE_ACTIONS = [a for a in _AGENT if a.startswith("logs:")]
+# ECS Exec's data channel (ECS Developer Guide, "Monitor Amazon ECS containers with ECS Exec");
+# AWS offers no resource-level scope for ssmmessages.
 EXEC_ACTIONS = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
                 "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
 
@@ -35,8 +44,7 @@ def execution_role_policy(*, repository_arns: Iterable[str], log_group_arn: str,
     """What the ECS agent needs to start the task, and nothing on `*` but the ECR token."""
     statements: list[dict] = [{
         # ecr:GetAuthorizationToken has no resource-level permissions in AWS.
-        "Sid": "EcrAuthToken", "Effect": "Allow",
-        "Action": "ecr:GetAuthorizationToken", "Resource": "*",
+        "Sid": "EcrAuthToken", "Effect": "Allow", "Action": ECR_TOKEN_ACTION, "Resource": "*",
     }]
     repositories = sorted(set(repository_arns))
     if repositories:
@@ -55,9 +63,17 @@ def execution_role_policy(*, repository_arns: Iterable[str], log_group_arn: str,
     return _document(statements)
 
 
-def task_role_policy(statements: Iterable[dict], *, exec_enabled: bool) -> dict | None:
-    """The application's own permissions; None when it needs none (the role stays empty)."""
+def task_role_policy(statements: Iterable[dict], *, exec_enabled: bool,
+                     firelens_log_group_arn: str | None = None) -> dict | None:
+    """The application's own permissions; None when it needs none (the role stays empty).
+    With `firelens_log_group_arn`, the FireLens router (which writes with the task role) may
+    create streams in and write to exactly that group: what Fluent Bit's `cloudwatch_logs`
+    output calls when the group exists (Fluent Bit manual, "Amazon CloudWatch")."""
     result = [dict(s) for s in statements]
+    if firelens_log_group_arn is not None:
+        result.append({"Sid": "FireLensToOwnLogGroup", "Effect": "Allow",
+                       "Action": LOG_WRITE_ACTIONS,
+                       "Resource": log_stream_arn(firelens_log_group_arn)})
     if exec_enabled:
         result.append({"Sid": "EcsExecChannel", "Effect": "Allow", "Action": EXEC_ACTIONS,
                        "Resource": "*"})

@@ -31,23 +31,34 @@ def split_image_reference(reference: str) -> tuple[str, str | None, str | None]:
     return name, None, digest or None
 
 
+# Why a tag is not enough: a registry's tags move (nginx rebuilds `1.27` for every patch and base
+# image; nginx-unprivileged's README: "the image that gets replaced will become untagged ... use
+# the specific image digest instead of the tag"). Only a tag of an IMMUTABLE repository is fixed,
+# and the one such repository this component knows is the one it creates for a `source` build,
+# whose image it deploys by digest anyway. So a prebuilt reference names its digest; a tag may
+# stand before it for the reader (`repo:1.2.3@sha256:...`, the digest decides).
+HOW_TO_PIN = ("a prebuilt image must be pinned by digest, repo[:tag]@sha256:<64 hex> (a tag, "
+              "even an explicit one, can be moved to another image; find the digest with "
+              "`docker buildx imagetools inspect <repo>:<tag>` or `crane digest <repo>:<tag>`), "
+              "or build it from a folder with `source`")
+
+
 def validate_prebuilt_image(reference: object, setting: str) -> str:
-    """A prebuilt image must be pinned: by digest (preferred) or by an explicit tag other than
-    `latest`. An untagged reference means `latest` to every container runtime."""
-    allowed = ("pin it by digest (repo@sha256:<64 hex>) or by an explicit immutable tag other "
-               "than 'latest'")
+    """A prebuilt image must be pinned by digest. An untagged reference means `latest` to every
+    container runtime, and any tag of a registry can be moved."""
     if not isinstance(reference, str) or not reference or reference != reference.strip():
-        raise ConfigError(setting, reference, allowed)
+        raise ConfigError(setting, reference, HOW_TO_PIN)
     repository, tag, digest = split_image_reference(reference)
-    if not repository or repository.endswith("/"):
-        raise ConfigError(setting, reference, allowed)
-    if digest is not None:
-        if not _DIGEST_RE.match(digest):
-            raise ConfigError(setting, reference, "a digest must be sha256: followed by 64 "
-                              "lowercase hex characters")
-        return reference
-    if tag is None or tag == "latest" or not _TAG_RE.match(tag):
-        raise ConfigError(setting, reference, allowed)
+    if not repository or repository.endswith("/") or " " in reference:
+        raise ConfigError(setting, reference, HOW_TO_PIN)
+    if tag is not None and not _TAG_RE.match(tag):
+        raise ConfigError(setting, reference, "a tag of letters, digits, '_', '.' and '-' (at "
+                          "most 128, not starting with '.' or '-') before the digest")
+    if digest is None:
+        raise ConfigError(setting, reference, HOW_TO_PIN)
+    if not _DIGEST_RE.match(digest):
+        raise ConfigError(setting, reference, "a digest must be sha256: followed by 64 "
+                          "lowercase hex characters")
     return reference
 
 

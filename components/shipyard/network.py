@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from . import validation as v
 from .errors import ConfigError
 from .iam import logs_key_policy
+from .regions import ZONE_SOURCE, usable_zone_count
 
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 NAT_STRATEGIES = ("none", "single", "one_per_az")
@@ -132,18 +133,18 @@ def subnet_layout(cidr_block: str, az_count: int) -> list[SubnetPlan]:
 
 
 def _subnet_ids(value: Any, setting: str) -> Any:
-    if isinstance(value, (pulumi.Output, str)) or not isinstance(value, Sequence):
-        if isinstance(value, pulumi.Output):
-            return value
+    """At least two well-formed subnet ids, each once. That they lie in distinct zones only
+    the account can tell (a load balancer takes one subnet per zone)."""
+    if isinstance(value, str) or not isinstance(value, (Sequence, pulumi.Output)):
         raise ConfigError(setting, value, "at least two subnet ids (subnet-...) in different AZs")
-    if len(value) < 2 or not all(isinstance(i, pulumi.Output) or (
-            isinstance(i, str) and i.startswith("subnet-")) for i in value):
-        raise ConfigError(setting, value, "at least two subnet ids (subnet-...) in different AZs")
-    return list(value)
+    return v.check_id_list("subnet_id", value if isinstance(value, pulumi.Output) else list(value),
+                           setting, minimum=2)
 
 
-def parse_network_args(raw: Mapping[str, Any] | None, setting: str = "network") -> NetworkSpec:
-    """Validate network arguments (from Python or stack config) before anything is created."""
+def parse_network_args(raw: Mapping[str, Any] | None, setting: str = "network",
+                       region: str | None = None) -> NetworkSpec:
+    """Validate network arguments (from Python or stack config) before anything is created.
+    With `region`, a new VPC may span at most the zones an account can use there."""
     args = dict(raw or {})
     v.reject_unknown_keys(args, NETWORK_KEYS, setting)
     existing = [k for k in _EXISTING if args.get(k) is not None]
@@ -157,11 +158,14 @@ def parse_network_args(raw: Mapping[str, Any] | None, setting: str = "network") 
             raise ConfigError(f"{setting}.{ignored[0]}", args[ignored[0]],
                               "only for a new VPC; with an existing VPC (vpc_id) its own AZs, "
                               "NAT gateways and CIDR apply: remove the setting")
-        vpc_id = args["vpc_id"]
-        if not isinstance(vpc_id, pulumi.Output) and not (
-                isinstance(vpc_id, str) and vpc_id.startswith("vpc-")):
-            raise ConfigError(f"{setting}.vpc_id", vpc_id, "a VPC id (vpc-...)")
+        v.check_input("vpc_id", args["vpc_id"], f"{setting}.vpc_id")
     az_count = v.validate_int_range(args.get("az_count", 2), f"{setting}.az_count", 2, 6)
+    if region is not None and not existing:
+        zones = usable_zone_count(region)
+        if az_count > zones:
+            raise ConfigError(f"{setting}.az_count", az_count,
+                              f"at most {zones}: the Availability Zones an account can use in "
+                              f"{region} ({ZONE_SOURCE})")
     nat = v.validate_choice(args.get("nat_gateways", "single"), f"{setting}.nat_gateways",
                             NAT_STRATEGIES)
     cidr = args.get("cidr_block", "10.0.0.0/16")
@@ -181,11 +185,8 @@ def parse_network_args(raw: Mapping[str, Any] | None, setting: str = "network") 
     retention = v.validate_choice(args.get("flow_log_retention_days", 365),
                                   f"{setting}.flow_log_retention_days", _RETENTION_DAYS)
     boundary = args.get("permissions_boundary_arn")
-    if boundary is not None and not (isinstance(boundary, str)
-                                     and boundary.startswith("arn:aws:iam::")
-                                     and ":policy/" in boundary):
-        raise ConfigError(f"{setting}.permissions_boundary_arn", boundary,
-                          "an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)")
+    if boundary is not None:
+        v.check("iam_policy_arn", boundary, f"{setting}.permissions_boundary_arn")
     return NetworkSpec(
         az_count=int(az_count), nat_gateways=str(nat), cidr_block=cidr,
         vpc_endpoints=flags["vpc_endpoints"], flow_logs=flags["flow_logs"],
@@ -194,8 +195,19 @@ def parse_network_args(raw: Mapping[str, Any] | None, setting: str = "network") 
         vpc_id=args.get("vpc_id"),
         public_subnet_ids=(_subnet_ids(args["public_subnet_ids"], f"{setting}.public_subnet_ids")
                            if existing else None),
-        private_subnet_ids=(_subnet_ids(args["private_subnet_ids"],
-                                        f"{setting}.private_subnet_ids") if existing else None))
+        private_subnet_ids=(_private_subnet_ids(args, setting) if existing else None))
+
+
+def _private_subnet_ids(args: Mapping[str, Any], setting: str) -> Any:
+    private = _subnet_ids(args["private_subnet_ids"], f"{setting}.private_subnet_ids")
+    public = args["public_subnet_ids"]
+    if isinstance(private, list) and isinstance(public, (list, tuple)):
+        shared = sorted(set(private) & {s for s in public if isinstance(s, str)}, key=str)
+        if shared:
+            raise ConfigError(f"{setting}.private_subnet_ids", shared[0],
+                              "a subnet that is not also one of public_subnet_ids: tasks run "
+                              "privately, the load balancer publicly")
+    return private
 
 
 def flow_log_trust_policy(*, account_id: str, region: str, partition: str = "aws") -> dict:
@@ -211,12 +223,22 @@ def flow_log_trust_policy(*, account_id: str, region: str, partition: str = "aws
                         f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*"}}}]}
 
 
+FLOW_LOG_WITHHELD = {
+    "logs:CreateLogGroup": "the group exists before the flow log does (this component creates "
+                           "it, encrypted with its own key and with its retention); a group the "
+                           "service created itself would have neither",
+}
+"""Actions the VPC User Guide lists for the delivery role that this role does not get, and why."""
+
+
 def flow_log_delivery_policy(log_group_arn: str) -> dict:
-    """Write access to one log group's streams. The guide's example also grants
-    CreateLogGroup and DescribeLogGroups on `*`; the group exists already (this component
-    creates it) and DescribeLogGroups has no resource scope (Service Authorization Reference),
-    so neither is granted."""
+    """The permissions the VPC User Guide lists for the delivery role ("IAM role for publishing
+    flow logs to CloudWatch Logs", all on `*` there), each on the one group this component made:
+    DescribeLogGroups has no resource-level permission (Service Authorization Reference, Amazon
+    CloudWatch Logs), so it stays on `*`; CreateLogGroup is withheld (FLOW_LOG_WITHHELD)."""
     return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "FindTheGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
+         "Resource": "*"},
         {"Sid": "DescribeThisGroupsStreams", "Effect": "Allow",
          "Action": "logs:DescribeLogStreams", "Resource": log_group_arn},
         {"Sid": "WriteThisGroupsStreams", "Effect": "Allow",
@@ -246,7 +268,7 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        spec = parse_network_args(args, f"{name}.args")
+        spec = parse_network_args(args, f"{name}.args", region=aws.config.region)
         super().__init__("shipyard:index:Network", name, None, opts)
         self._name = name
         self._spec = spec
@@ -384,12 +406,14 @@ class Network(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.all(self._account, self._region).apply(
                 lambda a: json.dumps(flow_log_trust_policy(account_id=a[0], region=a[1]))),
             permissions_boundary=spec.permissions_boundary_arn, opts=child)
-        aws.iam.RolePolicy(
+        delivery = aws.iam.RolePolicy(
             f"{name}-flow-logs", role=role.id,
             policy=group_arn.apply(lambda arn: json.dumps(flow_log_delivery_policy(arn))),
             opts=child)
+        # The flow log names the role, not its policy: without the edge it can start publishing
+        # before the role may write.
         aws.ec2.FlowLog(
             f"{name}-flow-log", vpc_id=self.vpc_id, traffic_type="ALL",
             log_destination_type="cloud-watch-logs", log_destination=group.arn,
             iam_role_arn=role.arn, max_aggregation_interval=600,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[group]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[group, delivery]))

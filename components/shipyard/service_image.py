@@ -13,8 +13,11 @@ from typing import Any, TypedDict
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
+from pulumi.output import contains_unknowns
 
+from . import validation as v
 from .aws_session import provider_identity
+from .change_guard import ChangeGuard
 from .errors import ConfigError
 from .fargate import CPU_ARCHITECTURES
 from .image import SOURCE_TAG_PREFIX, source_fingerprint, source_tag
@@ -24,6 +27,20 @@ from .scan_gate import ScanGate, Thresholds
 TYPE_TOKEN = "shipyard:index:ServiceImage"
 UNTAGGED_IMAGE_EXPIRY_DAYS = 1
 DOCKER_PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+# What ECR cannot change on an existing repository, with the CloudFormation registry's name for
+# it (AWS::ECR::Repository createOnlyProperties; terraform-provider-aws marks the same ForceNew):
+# a change replaces the repository. tests/test_repository_identity.py checks this list against
+# the schema.
+REPOSITORY_CREATE_ONLY = {"name": "/properties/RepositoryName",
+                          "encryption_type": "/properties/EncryptionConfiguration/EncryptionType",
+                          "kms_key": "/properties/EncryptionConfiguration/KmsKey"}
+REPOSITORY_REMEDY = (
+    "ECR cannot rename or re-encrypt a repository, so the engine would replace it: that fails "
+    "while the repository holds images (force_delete is off) and would drop the images that "
+    "rollback redeploys. Its name comes from the project, the stack, the service and the "
+    "container (a stack or project rename changes it), its key is the service's own. Revert the "
+    "change, or move deliberately: copy the images you need, then `pulumi state delete` the old "
+    "repository and this guard (docs/deploying.md, \"Images and rollback\").")
 
 
 class ServiceImageArgs(TypedDict, total=False):
@@ -116,6 +133,8 @@ class ServiceImage(pulumi.ComponentResource):
         build_args = dict(args.get("build_args") or {})
         platform = docker_platform(architecture)
         # Before anything is registered: a name ECR refuses stops here, not half-way up.
+        if args.get("kms_key_arn") is not None:
+            v.check_input("kms_key_arn", args["kms_key_arn"], f"{name}.kms_key_arn")
         repository = checked_repository_name(
             args.get("repository_name")
             or f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}", f"{name}.repository_name")
@@ -128,6 +147,11 @@ class ServiceImage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, aliases=aliases)
         invoke = pulumi.InvokeOptions(parent=self)
         kms_key = args.get("kms_key_arn")
+        identity = ChangeGuard(
+            f"{name}-repo-identity", subject=f"ECR repository {repository}",
+            fixed={"name": repository, "encryption_type": "KMS",
+                   "kms_key": kms_key if kms_key is not None else "the AWS-managed ECR key"},
+            remedy=REPOSITORY_REMEDY, opts=pulumi.ResourceOptions(parent=self))
         self._repository = aws.ecr.Repository(
             f"{name}-repo", name=repository, image_tag_mutability="IMMUTABLE",
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
@@ -137,7 +161,7 @@ class ServiceImage(pulumi.ComponentResource):
             # Released images are the rollback path: never delete a repository that holds them.
             force_delete=False, tags=args.get("tags"),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
-                protect=bool(args.get("protect", False)))))
+                protect=bool(args.get("protect", False)), depends_on=[identity])))
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle", repository=self._repository.name,
             policy=json.dumps(lifecycle_policy(int(args.get("images_to_keep", 20)))), opts=child)
@@ -170,24 +194,32 @@ class ServiceImage(pulumi.ComponentResource):
         (pulumi-docker provider.go, Check), so a docker.Image that exists in the program is
         rebuilt and pushed again on a machine whose file modes or untracked files differ, and
         the IMMUTABLE repository refuses the same tag. Not registering it is the only way
-        round. The lookup needs the repository's name: on a first deploy the repository does
-        not exist at preview, the name is unknown and nothing is decided until `up` created it
-        (ListImages on a missing repository is an error in the provider's data source,
-        terraform-provider-aws internal/service/ecr/images_data_source.go)."""
+        round.
+
+        The preview decides as `up` will, so the plan shows what happens and an update plan
+        (`pulumi preview --save-plan`, then `pulumi up --plan`) holds: the engine refuses a
+        create the plan does not list ("create is not allowed by the plan") and a planned one
+        that does not happen (pulumi/pulumi pkg/engine/lifecycletest/update_plan_test.go,
+        TestUnplannedCreate, TestExpectedCreate). The lookup cannot run at the preview of a new
+        repository (its registry id is not known yet, and ListImages on a missing repository
+        fails: terraform-provider-aws internal/service/ecr/images_data_source.go), but a new
+        repository holds no tags: the image is registered, to be built and pushed."""
         repository = self._repository
         listing = aws.ecr.get_images_output(repository_name=repository.name,
                                             registry_id=repository.registry_id, opts=invoke)
         tag = self.tag
 
-        def decide(values: list) -> pulumi.Output[str] | str:
-            image_ids, url = values
-            found = existing_digest(image_ids, tag)
-            if found is not None:
-                return f"{url}@{found}"
+        def decide(values: Any) -> pulumi.Output[str] | str:
+            if not contains_unknowns(values):
+                image_ids, url = values
+                found = existing_digest(image_ids, tag)
+                if found is not None:
+                    return f"{url}@{found}"
             token = aws.ecr.get_authorization_token_output(
                 registry_id=repository.registry_id, opts=invoke)
             image = docker.Image(
-                f"{name}-image", image_name=f"{url}:{tag}",
+                f"{name}-image", image_name=pulumi.Output.concat(
+                    repository.repository_url, ":", tag),
                 build=docker.DockerBuildArgs(context=source, dockerfile=f"{source}/{dockerfile}",
                                              platform=platform, args=build_args or None),
                 registry=docker.RegistryArgs(server=token.proxy_endpoint,
@@ -199,4 +231,6 @@ class ServiceImage(pulumi.ComponentResource):
                     ignore_changes=["build"])))
             return image.repo_digest
 
-        return pulumi.Output.all(listing.image_ids, repository.repository_url).apply(decide)
+        # With unknowns: the decision above must also be taken while the repository is new.
+        return pulumi.Output.all(listing.image_ids, repository.repository_url).apply(
+            decide, run_with_unknowns=True)

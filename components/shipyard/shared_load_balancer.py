@@ -101,12 +101,18 @@ def parse_shared_load_balancer_args(args: dict, setting: str) -> SharedLoadBalan
     for key in ("vpc_id", subnets_key):
         if args.get(key) is None:
             raise ConfigError(f"{setting}.{key}", None, "required")
+    v.check_input("vpc_id", args["vpc_id"], f"{setting}.vpc_id")
+    v.check_id_list("subnet_id", args[subnets_key], f"{setting}.{subnets_key}")
+    if args.get("access_logs_bucket") is not None:
+        v.check_input("s3_bucket_name", args["access_logs_bucket"], f"{setting}.access_logs_bucket")
     if internal:
         callers = args.get("callers")
         if not isinstance(callers, dict) or not callers:
             raise ConfigError(f"{setting}.callers", callers,
                               "an internal load balancer admits only declared callers: a mapping "
                               "of caller name to its security group id")
+        for caller, group in callers.items():
+            v.check_input("security_group_id", group, f"{setting}.callers.{caller}")
         for key in ("ingress_cidrs", "waf", "test_listener_port"):
             if args.get(key) is not None:
                 raise ConfigError(f"{setting}.{key}", args[key],
@@ -116,8 +122,7 @@ def parse_shared_load_balancer_args(args: dict, setting: str) -> SharedLoadBalan
                           "only with internal: true; an internet-facing ALB admits ingress_cidrs")
     certificate = args.get("certificate_arn")
     if certificate is not None:
-        v.validate_arn(certificate, f"{setting}.certificate_arn", v.ACM_ARN_RE,
-                       "arn:aws:acm:<region>:<account>:certificate/<id>")
+        v.check("acm_certificate_arn", certificate, f"{setting}.certificate_arn")
     cidrs = tuple(v.validate_cidrs(args.get("ingress_cidrs", ["0.0.0.0/0"]),
                                    f"{setting}.ingress_cidrs"))
     protection = args.get("deletion_protection", False)
@@ -180,6 +185,7 @@ class SharedLoadBalancer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SharedLoadBalancerArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        v.validate_elb_names(name, f"{name} (the SharedLoadBalancer's name)")
         spec = parse_shared_load_balancer_args(dict(args), name)
         super().__init__(TYPE_TOKEN, name, None, opts)
         tags = dict(args.get("tags") or {})
@@ -270,7 +276,9 @@ class SharedLoadBalancer(pulumi.ComponentResource):
                 opts=child)
             self.test_listener_arn = test.arn
         if spec.waf is not None:
-            protect_load_balancer(name, balancer.arn, spec.waf.rate_limit, tags, self)
+            # The WAF's request logs are kept as long as the balancer they record is.
+            protect_load_balancer(name, balancer.arn, spec.waf.rate_limit, tags, self,
+                                  protect_logs=spec.deletion_protection)
         if spec.dns is not None:
             alias_record(name, spec.dns, balancer.dns_name, balancer.zone_id, self)
             self.url = pulumi.Output.from_input(

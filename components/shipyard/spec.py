@@ -6,6 +6,7 @@ names the setting the same way whether it came from YAML or from Python."""
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -27,6 +28,7 @@ _ROOT_USERS = ("root", "0", "0:0", "root:root")
 # (aws/amazon-ecs-agent#4697, aws/containers-roadmap#2122).
 _FIRELENS_USER_RE = v.re.compile(r"^[0-9]+(:[0-9A-Za-z_][0-9A-Za-z_.-]*)?$")
 _SCRATCH_PATH_RE = v.re.compile(r"^/[A-Za-z0-9._/-]+$")
+_REDEPLOY_TOKEN_RE = v.re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class SecretArgs(TypedDict):
@@ -56,9 +58,9 @@ class ContainerArgs(TypedDict):
     build_args: NotRequired[dict[str, str]]
     """With `source`: Docker build args; they take part in the image tag. Default: {}."""
     image: NotRequired[pulumi.Input[str]]
-    """A prebuilt image pinned by digest or by an immutable tag (never `latest`); exactly one of
-    `source` or `image`. An Output (e.g. a digest another stack exported) must resolve to a
-    digest-pinned reference. Default: none."""
+    """A prebuilt image pinned by digest, `repo[:tag]@sha256:<64 hex>` (a registry's tags can
+    move); exactly one of `source` or `image`. An Output (e.g. a digest another stack exported)
+    must resolve to a digest-pinned reference. Default: none."""
     port: NotRequired[int]
     """Container port the ALB forwards to (1024-65535). Default: none (a sidecar)."""
     command: NotRequired[list[str]]
@@ -87,8 +89,11 @@ class ContainerArgs(TypedDict):
     options?: {...}}`. Default: none."""
     log_router_options: NotRequired[dict[str, str]]
     """Send this container's logs through the task's FireLens router (log driver
-    awsfirelens) with these output options, e.g. `{Name: cloudwatch_logs, ...}`. The container
-    then starts after the router. Default: none (awslogs to the service's log group)."""
+    awsfirelens) with these output options, e.g. `{Name: cloudwatch_logs, log_stream_prefix:
+    app-}`. With `cloudwatch_logs` the router writes to the service's own log group (retention,
+    KMS), which the task role may write to: `log_group_name`, `region` and `auto_create_group`
+    are the component's. The container then starts after the router. Default: none (awslogs to
+    the service's log group)."""
 
 
 class ContainerServiceArgs(TypedDict):
@@ -167,6 +172,11 @@ class ContainerServiceArgs(TypedDict):
     role enforces one). Default: none."""
     tags: NotRequired[dict[str, str]]
     """Tags added to every child resource. Default: {}."""
+    redeploy_token: NotRequired[str]
+    """Change it to deploy the same source again, e.g. after ECS rolled a deployment back for
+    a cause outside the source: it labels the containers (`shipyard.redeploy`), which registers
+    a new task definition revision that the service deploys and the rollout check judges.
+    Letters, digits and `._:-`, at most 64. Default: none."""
     topology: NotRequired[str]
     """"public" (its own internet-facing ALB), "shared" (routed on the stack's
     SharedLoadBalancer), "private" (no load balancer; reachable by its callers through ECS
@@ -274,6 +284,7 @@ class ServiceSpec:
     scan_timeout_seconds: int
     permissions_boundary_arn: str | None
     tags: dict[str, str]
+    redeploy_token: str | None = None
     topology: TopologySpec = field(default_factory=TopologySpec)
 
     @property
@@ -337,15 +348,16 @@ def _parse_secret(env_name: str, raw: object, setting: str) -> SecretSpec:
             if key in raw:
                 raise ConfigError(f"{setting}.{key}", raw[key], "only allowed together with 'arn'")
         return SecretSpec(env_name, value=pulumi.Output.secret(value))
-    arn = v.validate_arn(raw["arn"], f"{setting}.arn", v.SECRET_ARN_RE,
-                         "arn:aws:secretsmanager:<region>:<account>:secret:<name>")
+    arn = v.check("secret_arn", raw["arn"], f"{setting}.arn")
     json_key = raw.get("json_key")
     if json_key is not None and (not isinstance(json_key, str) or not json_key or ":" in json_key):
         raise ConfigError(f"{setting}.json_key", json_key, "a non-empty JSON key without ':'")
     kms_key_arn = raw.get("kms_key_arn")
     if kms_key_arn is not None:
-        v.validate_arn(kms_key_arn, f"{setting}.kms_key_arn", v.KMS_KEY_ARN_RE,
-                       "arn:aws:kms:<region>:<account>:key/<id>")
+        v.check("kms_key_arn", kms_key_arn, f"{setting}.kms_key_arn")
+        # A secret is encrypted under a key of its own region (Secrets Manager API reference,
+        # CreateSecret KmsKeyId).
+        v.check_arn_region(kms_key_arn, f"{setting}.kms_key_arn", arn.split(":")[3])
     return SecretSpec(env_name, arn=arn, json_key=json_key, kms_key_arn=kms_key_arn)
 
 
@@ -376,6 +388,14 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
     dockerfile = raw.get("dockerfile", CONTAINER_DEFAULTS["dockerfile"])
     if not isinstance(dockerfile, str) or not dockerfile or dockerfile.startswith("/"):
         raise ConfigError(f"{setting}.dockerfile", dockerfile, "a relative path inside 'source'")
+    if isinstance(source, str):  # a string here: checked above
+        # Checked here, not when the image is built, so that nothing is registered first.
+        if not Path(source).is_dir():
+            raise ConfigError(f"{setting}.source", source,
+                              f"a folder with a Dockerfile, relative to {Path.cwd()}")
+        if not (Path(source) / dockerfile).is_file():
+            raise ConfigError(f"{setting}.dockerfile", dockerfile,
+                              f"a file inside the source folder {source}")
     port = raw.get("port")
     if port is not None:
         v.validate_container_port(port, f"{setting}.port")
@@ -423,7 +443,8 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
         firelens = {"type": firelens.get("type", "fluentbit"),
                     **({"options": _plain_map(firelens["options"], f"{setting}.firelens.options")}
                        if "options" in firelens else {})}
-    router_options = (_plain_map(raw["log_router_options"], f"{setting}.log_router_options")
+    router_options = (_parse_router_options(raw["log_router_options"],
+                                            f"{setting}.log_router_options")
                       if raw.get("log_router_options") is not None else None)
     if firelens is not None and not _FIRELENS_USER_RE.match(user):
         raise ConfigError(f"{setting}.user", user,
@@ -441,6 +462,36 @@ def _parse_container(raw: object, setting: str) -> ContainerSpec:
                                  f"{setting}.essential"),
         health_check_command=health, depends_on=depends_on, firelens=firelens,
         log_router_options=router_options)
+
+
+# Fluent Bit's CloudWatch Logs output (the C plugin `cloudwatch_logs`; Fluent Bit manual,
+# "Amazon CloudWatch"): `log_group_name` and `region` say where, `auto_create_group` (default
+# false) whether it may create the group. The component points it at the service's own log
+# group, which exists with its retention and KMS key, and grants the task role (the router's
+# identity) exactly that group, so a destination that nothing creates cannot be configured.
+FIRELENS_CLOUDWATCH_OUTPUT = "cloudwatch_logs"
+FIRELENS_OWNED_OPTIONS = ("log_group_name", "region", "auto_create_group")
+
+
+def _parse_router_options(raw: object, setting: str) -> dict[str, str]:
+    options = _plain_map(raw, setting)
+    if "Name" not in options:
+        raise ConfigError(f"{setting}.Name", None, "the FireLens output plugin, e.g. "
+                          f"{FIRELENS_CLOUDWATCH_OUTPUT} (CloudWatch Logs, the service's own "
+                          "log group)")
+    if options["Name"] == "cloudwatch":
+        raise ConfigError(f"{setting}.Name", "cloudwatch",
+                          f"{FIRELENS_CLOUDWATCH_OUTPUT}: the Go plugin 'cloudwatch' is "
+                          "superseded by the C plugin (Fluent Bit manual, Amazon CloudWatch)")
+    if options["Name"] == FIRELENS_CLOUDWATCH_OUTPUT:
+        for key in FIRELENS_OWNED_OPTIONS:
+            if key in options:
+                raise ConfigError(f"{setting}.{key}", options[key],
+                                  "left out: the router writes to the service's own log group "
+                                  "in the stack's region (it exists, with retention and KMS, "
+                                  "and the task role may write exactly there); choose the "
+                                  "stream with log_stream_prefix or log_stream_name")
+    return options
 
 
 def _runs_as_root(user: str) -> bool:
@@ -560,10 +611,48 @@ def _parse_statements(raw: object, setting: str) -> tuple[dict, ...]:
     return tuple(dict(s) for s in raw)
 
 
-def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") -> ServiceSpec:
-    """Validate every argument of one service, or raise ConfigError naming the first bad one."""
+def _check_network_inputs(values: Mapping[str, Any], prefix: str) -> None:
+    """The VPC, subnets, cluster and bucket the program hands in, when given as plain values."""
+    v.check_input("vpc_id", values["vpc_id"], f"{prefix}vpc_id")
+    public, private = (v.check_id_list("subnet_id", values[key], f"{prefix}{key}")
+                       for key in ("public_subnet_ids", "private_subnet_ids"))
+    if isinstance(public, list) and isinstance(private, list):
+        shared = sorted(set(public) & set(private), key=str)
+        if shared:
+            raise ConfigError(f"{prefix}private_subnet_ids", shared[0],
+                              "a subnet that is not also one of public_subnet_ids: tasks run "
+                              "privately, the load balancer publicly")
+    for key, shape in (("cluster_arn", "ecs_cluster_arn"), ("cluster_name", "ecs_cluster_name"),
+                       ("access_logs_bucket", "s3_bucket_name")):
+        if values.get(key) is not None:
+            v.check_input(shape, values[key], f"{prefix}{key}")
+
+
+def check_secret_accounts(containers: tuple[ContainerSpec, ...], prefix: str,
+                           account_id: str) -> None:
+    """A secret of another account needs its customer-managed key: the AWS-managed key
+    `aws/secretsmanager` cannot be used from another account (Secrets Manager User Guide,
+    "Access AWS Secrets Manager secrets from a different account")."""
+    for index, container in enumerate(containers):
+        for secret in container.secrets:
+            if secret.arn is None or secret.kms_key_arn is not None:
+                continue
+            owner = secret.arn.split(":")[4]
+            if owner != account_id:
+                raise ConfigError(
+                    f"{prefix}containers[{index}].secrets.{secret.env_name}.arn", secret.arn,
+                    f"a secret of account {owner}, not the deploying account {account_id}: "
+                    "give its customer-managed key as kms_key_arn (another account cannot "
+                    "decrypt under the AWS-managed key)")
+
+
+def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "",
+                       account_id: str | None = None) -> ServiceSpec:
+    """Validate every argument of one service, or raise ConfigError naming the first bad one.
+    `account_id`, when known (the stack config loader asks STS), also refuses a secret of
+    another account without its customer-managed key."""
     prefix = f"{setting}." if setting else ""
-    v.validate_service_name(name, f"{setting or 'service'} name")
+    v.validate_service_name(name, f"{prefix}name")
     if not isinstance(args, Mapping):
         raise ConfigError(setting or name, args, "a mapping of service settings")
     v.reject_unknown_keys(dict(args), _SERVICE_KEYS, setting or name)
@@ -616,8 +705,8 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     v.validate_int_range(values["deregistration_delay_seconds"],
                          f"{prefix}deregistration_delay_seconds", 0, 3600)
     if "certificate_arn" in values and values["certificate_arn"] is not None:
-        v.validate_arn(values["certificate_arn"], f"{prefix}certificate_arn", v.ACM_ARN_RE,
-                       "arn:aws:acm:<region>:<account>:certificate/<id>")
+        v.check("acm_certificate_arn", values["certificate_arn"], f"{prefix}certificate_arn")
+    _check_network_inputs(values, prefix)
     values["ingress_cidrs"] = tuple(v.validate_cidrs(values["ingress_cidrs"],
                                                      f"{prefix}ingress_cidrs"))
     retention = values["log_retention_days"]
@@ -635,14 +724,24 @@ def parse_service_args(name: str, args: Mapping[str, Any], setting: str = "") ->
     v.validate_int_range(values["scan_timeout_seconds"], f"{prefix}scan_timeout_seconds",
                          30, 3600)
     if values.get("permissions_boundary_arn") is not None:
-        v.validate_arn(values["permissions_boundary_arn"], f"{prefix}permissions_boundary_arn",
-                       v.IAM_POLICY_ARN_RE, "arn:aws:iam::<account>:policy/<name>")
+        v.check("iam_policy_arn", values["permissions_boundary_arn"],
+                f"{prefix}permissions_boundary_arn")
+    if account_id is not None:
+        check_secret_accounts(containers, prefix, account_id)
     if not isinstance(values["source_version"], str):
         raise ConfigError(f"{prefix}source_version", values["source_version"], "a string")
     if not isinstance(values["tags"], Mapping) or not all(
             isinstance(k, str) and isinstance(t, str) for k, t in values["tags"].items()):
         raise ConfigError(f"{prefix}tags", values["tags"], "a mapping of strings to strings")
+    token = values.get("redeploy_token")
+    if token is not None and (not isinstance(token, str) or not _REDEPLOY_TOKEN_RE.match(token)):
+        raise ConfigError(f"{prefix}redeploy_token", token,
+                          "letters, digits and ._:- only, 1 to 64 characters (a date or a "
+                          "counter, e.g. 2026-12-03.1)")
     absent = {f.name: None for f in fields(ServiceSpec)
               if f.name not in ("name", "containers", "topology")}
-    return ServiceSpec(name=name, containers=containers, topology=topology,
+    spec = ServiceSpec(name=name, containers=containers, topology=topology,
                        **{**absent, **values})
+    from .rollout_budget import checked_rollout_budget  # it reads ServiceSpec: import here
+    checked_rollout_budget(spec, prefix)
+    return spec

@@ -3,9 +3,12 @@ resolved values it returns a list that tests check against botocore's ECS model.
 
 from dataclasses import dataclass
 
-from .spec import ContainerSpec
+from .spec import FIRELENS_CLOUDWATCH_OUTPUT, ContainerSpec
 
 LOG_STREAM_PREFIX = "ecs"
+# The container health check's timing (ECS API reference, HealthCheck); rollout_budget.py counts
+# it in the time a task takes to become healthy.
+CONTAINER_HEALTH_CHECK = {"interval": 10, "timeout": 5, "retries": 3, "startPeriod": 10}
 
 
 @dataclass(frozen=True)
@@ -68,8 +71,12 @@ def container_definitions(containers: list[ResolvedContainer], *, log_group: str
             },
         }
         if spec.log_router_options is not None:
-            definition["logConfiguration"] = {"logDriver": "awsfirelens",
-                                              "options": dict(spec.log_router_options)}
+            options = dict(spec.log_router_options)
+            if options["Name"] == FIRELENS_CLOUDWATCH_OUTPUT:
+                # The service's own log group (spec: the parser leaves these to us).
+                options.update(region=region, log_group_name=log_group,
+                               auto_create_group="false")
+            definition["logConfiguration"] = {"logDriver": "awsfirelens", "options": options}
         if spec.firelens is not None:
             definition["firelensConfiguration"] = dict(spec.firelens)
         start_order = _start_order(spec, router)
@@ -79,7 +86,6 @@ def container_definitions(containers: list[ResolvedContainer], *, log_group: str
             definition["command"] = list(spec.command)
         if spec.health_check_command is not None:
             definition["healthCheck"] = {"command": ["CMD", *spec.health_check_command],
-                                         "interval": 10, "timeout": 5, "retries": 3,
-                                         "startPeriod": 10}
+                                         **CONTAINER_HEALTH_CHECK}
         definitions.append(definition)
     return definitions

@@ -22,13 +22,22 @@ TRAFFIC_SHIFTING = ("BLUE_GREEN", "LINEAR", "CANARY")
 # The deployment circuit breaker supports rolling and blue/green deployments only (ECS developer
 # guide, "Amazon ECS deployment failure detection").
 CIRCUIT_BREAKER_STRATEGIES = ("ROLLING", "BLUE_GREEN")
+# ECS's ranges (botocore ecs model: CanaryConfiguration, LinearConfiguration; bakeTimeInMinutes
+# as terraform-provider-aws validates it), checked against the model by test_rollout_budget.py.
 MAX_BAKE_MINUTES = 1440
+CANARY_PERCENT_MIN = 0.1
+LINEAR_STEP_PERCENT_MIN = 3.0
 ALIAS_RE = v.re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-SG_ID_RE = v.re.compile(r"^sg-[0-9a-f]{8,17}$")
-LAMBDA_ARN_RE = v.re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+$")
-HOSTED_ZONE_RE = v.re.compile(r"^Z[A-Z0-9]{1,31}$")
+# AWS's shapes (validation.SHAPES), by the names other modules match them with.
+SG_ID_RE = v.SHAPES["security_group_id"].pattern
+LAMBDA_ARN_RE = v.SHAPES["lambda_function_arn"].pattern
+HOSTED_ZONE_RE = v.SHAPES["route53_zone_id"].pattern
 DNS_NAME_RE = v.re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 STATISTICS = ("Average", "Minimum", "Maximum", "Sum", "SampleCount")
+# Keys of the nested settings (deployment's are _DEPLOYMENT_KEYS below).
+EGRESS_KEYS = frozenset({"security_group_id", "cidr", "port", "description"})
+DNS_KEYS = frozenset({"zone_id", "name"})
+SCALING_METRIC_KEYS = frozenset({"namespace", "metric_name", "statistic", "dimensions", "target"})
 
 TOPOLOGY_KEYS = frozenset({
     "topology", "load_balancer", "service_connect_namespace", "service_connect_alias",
@@ -128,8 +137,11 @@ def _bake(raw: object, setting: str) -> int:
 
 
 def _percent(raw: object, setting: str, low: float) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not low <= raw <= 100:
-        raise ConfigError(setting, raw, f"a percentage from {low} to 100")
+    """ECS takes canary and linear step percentages as multiples of 0.1 (botocore ecs model,
+    CanaryConfiguration.canaryPercent, LinearConfiguration.stepPercent)."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not low <= raw <= 100 \
+            or abs(raw * 10 - round(raw * 10)) > 1e-9:
+        raise ConfigError(setting, raw, f"a percentage from {low} to 100 in steps of 0.1")
     return float(raw)
 
 
@@ -195,17 +207,18 @@ def parse_deployment(raw: object, setting: str, service: str, kind: str,
                               "a restricted range: the test listener serves an untested revision")
     lambda_arn = d.get("smoke_test_lambda_arn")
     if lambda_arn is not None:
-        v.validate_arn(lambda_arn, f"{setting}.smoke_test_lambda_arn", LAMBDA_ARN_RE,
-                       "arn:aws:lambda:<region>:<account>:function:<name>")
+        v.check("lambda_function_arn", lambda_arn, f"{setting}.smoke_test_lambda_arn")
         if port is None:
             raise ConfigError(f"{setting}.smoke_test_lambda_arn", lambda_arn,
                               "needs test_listener_port: the smoke test runs against the test "
                               "listener")
     canary = linear = None
     if strategy == "CANARY":
-        canary = _percent(d.get("canary_percent", 10), f"{setting}.canary_percent", 0.1)
+        canary = _percent(d.get("canary_percent", 10), f"{setting}.canary_percent",
+                          CANARY_PERCENT_MIN)
     if strategy == "LINEAR":
-        linear = _percent(d.get("linear_step_percent", 10), f"{setting}.linear_step_percent", 3)
+        linear = _percent(d.get("linear_step_percent", 10), f"{setting}.linear_step_percent",
+                          LINEAR_STEP_PERCENT_MIN)
     return DeploymentSpec(
         strategy=strategy, bake_time_minutes=_bake(d.get("bake_time_minutes", 10),
                                                    f"{setting}.bake_time_minutes"),
@@ -226,14 +239,13 @@ def parse_egress(raw: object, setting: str) -> tuple[EgressSpec, ...]:
     result = []
     for index, item in enumerate(raw):
         where = f"{setting}[{index}]"
-        e = _mapping(item, where, {"security_group_id", "cidr", "port", "description"})
+        e = _mapping(item, where, EGRESS_KEYS)
         if ("security_group_id" in e) == ("cidr" in e):
             raise ConfigError(where, sorted(e), "exactly one of 'security_group_id' or 'cidr'")
         port = v.validate_int_range(e.get("port"), f"{where}.port", 1, 65535)
         sg = e.get("security_group_id")
-        if sg is not None and not (isinstance(sg, pulumi.Output) or (
-                isinstance(sg, str) and SG_ID_RE.match(sg))):
-            raise ConfigError(f"{where}.security_group_id", sg, "a security group id (sg-...)")
+        if sg is not None:
+            v.check_input("security_group_id", sg, f"{where}.security_group_id")
         cidr = e.get("cidr")
         if cidr is not None:
             v.validate_cidrs([cidr], f"{where}.cidr")
@@ -251,10 +263,9 @@ def parse_egress(raw: object, setting: str) -> tuple[EgressSpec, ...]:
 
 
 def parse_scaling_metric(raw: object, setting: str) -> ScalingMetricSpec:
-    m = _mapping(raw, setting, {"namespace", "metric_name", "statistic", "dimensions", "target"})
-    for key in ("namespace", "metric_name"):
-        if not isinstance(m.get(key), str) or not m[key]:
-            raise ConfigError(f"{setting}.{key}", m.get(key), "a non-empty string")
+    m = _mapping(raw, setting, SCALING_METRIC_KEYS)
+    v.check("cloudwatch_namespace", m.get("namespace"), f"{setting}.namespace")
+    v.check("cloudwatch_metric_name", m.get("metric_name"), f"{setting}.metric_name")
     target = m.get("target")
     if isinstance(target, bool) or not isinstance(target, (int, float)) or target <= 0:
         raise ConfigError(f"{setting}.target", target, "a positive number (the value to hold)")
@@ -332,11 +343,16 @@ def parse_topology(name: str, args: Mapping[str, Any], prefix: str) -> TopologyS
                               "a mapping of caller service name to its security group id")
         if name in raw_callers:
             raise ConfigError(f"{prefix}callers", name, "a service does not call itself")
+        for caller, group in raw_callers.items():
+            v.check_input("security_group_id", group, f"{prefix}callers.{caller}")
         callers = dict(raw_callers)
         if args.get("service_connect_namespace") is None:
             raise ConfigError(f"{prefix}service_connect_namespace", None,
                               "an ECS Service Connect namespace (Cloud Map HTTP namespace ARN); "
                               "the stack creates one when a service is private")
+    if args.get("service_connect_namespace") is not None:
+        v.check_input("servicediscovery_namespace_arn", args["service_connect_namespace"],
+                      f"{prefix}service_connect_namespace")
     else:
         refuse("callers", "only a private service declares callers")
     if kind in ("private", "worker"):
@@ -349,11 +365,10 @@ def parse_topology(name: str, args: Mapping[str, Any], prefix: str) -> TopologyS
                           "a DNS label: lowercase letters, digits and '-', at most 63")
     egress = parse_egress(args.get("egress", []), f"{prefix}egress")
     extra = args.get("extra_security_group_ids", [])
-    if not isinstance(extra, list) or not all(
-            isinstance(g, pulumi.Output) or (isinstance(g, str) and SG_ID_RE.match(g))
-            for g in extra):
+    if not isinstance(extra, list):
         raise ConfigError(f"{prefix}extra_security_group_ids", extra,
                           "a list of security group ids (sg-...)")
+    v.check_id_list("security_group_id", extra, f"{prefix}extra_security_group_ids")
     if len(extra) > 4:
         # A Fargate task's ENI carries at most 5 security groups (ECS API reference,
         # AwsVpcConfiguration.securityGroups), one of which is the service's own.
@@ -387,11 +402,8 @@ def parse_topology(name: str, args: Mapping[str, Any], prefix: str) -> TopologyS
 
 
 def parse_dns(raw: object, setting: str) -> DnsSpec:
-    d = _mapping(raw, setting, {"zone_id", "name"})
-    zone = d.get("zone_id")
-    if not isinstance(zone, str) or not HOSTED_ZONE_RE.match(zone):
-        raise ConfigError(f"{setting}.zone_id", zone, "a Route 53 hosted zone id such as "
-                                                      "Z0123456789ABCDEFGHIJ")
+    d = _mapping(raw, setting, DNS_KEYS)
+    zone = v.check("route53_zone_id", d.get("zone_id"), f"{setting}.zone_id")
     dns_name = d.get("name")
     if not isinstance(dns_name, str) or not DNS_NAME_RE.match(dns_name.rstrip(".").lower()):
         raise ConfigError(f"{setting}.name", dns_name, "a fully qualified domain name such as "

@@ -5,12 +5,14 @@ Deployments path filter and the artifacts stack follow, and the DNS records the 
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from shipyard.errors import ConfigError
 from shipyard.topology import parse_dns
+
+from .workload_grants import WorkloadGrants, workload_grants
 
 APP_DIR = Path(__file__).resolve().parents[2]
 _POLICY_FILE = "a policy config file inside the project, such as policy/config.staging.json"
@@ -37,6 +39,9 @@ class AppStack:
     """(hosted zone id, record name) of every Route 53 alias the stack writes (the shared load
     balancers' and each service's own `dns`), parsed as the component parses them: the deploy
     role may change exactly these records."""
+    workload_grants: WorkloadGrants = field(default_factory=WorkloadGrants)
+    """What the services' roles reach beyond the program's own resources: the workload boundary
+    includes exactly these (workload_grants.py)."""
 
 
 def _config(stack: str, app_dir: Path) -> Mapping:
@@ -86,7 +91,10 @@ def read_app_stack(stack: str, app_dir: Path = APP_DIR, namespace: str = "shipya
                     sources=tuple(dict.fromkeys(sources)),
                     built_containers=tuple(dict.fromkeys(built)),
                     policy_config=policy_path.as_posix(),
-                    dns_records=tuple(dict.fromkeys(r for r in records if r is not None)))
+                    dns_records=tuple(dict.fromkeys(r for r in records if r is not None)),
+                    workload_grants=workload_grants(
+                        [{**defaults, **service} for service in services],
+                        f"Pulumi.{stack}.yaml: {namespace}:services"))
 
 
 def policy_levels(app: AppStack, app_dir: Path = APP_DIR) -> dict:

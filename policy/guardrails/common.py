@@ -72,24 +72,45 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
     return result
 
 
+MAX_DEPTH = 64
+"""Deeper than any document AWS takes (an ECS container definition or an IAM policy is a
+handful of levels): past it the rules refuse rather than walk."""
+
+
+def _not_json(constant: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON (RFC 8259) and Go's decoder do not.
+    raise Unparseable(f"holds {constant}, which is not JSON")
+
+
+def depth_within(value: Any, what: str, limit: int = MAX_DEPTH) -> Any:
+    """`value`, after checking without recursion that it nests at most `limit` levels."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
+            raise Unparseable(f"{what} is nested deeper than {limit} levels")
+        if isinstance(item, Mapping):
+            pending.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, Sequence) and not isinstance(item, str):
+            pending.extend((v, depth + 1) for v in item)
+    return value
+
+
 def parse_json(value: Any, what: str) -> Any:
     if isinstance(value, (Mapping, Sequence)) and not isinstance(value, str):
-        return value
+        return depth_within(value, what)
     if not isinstance(value, str):
         raise Unparseable(f"{what} is not a JSON document (got {type(value).__name__})")
     try:
-        return json.loads(value, object_pairs_hook=_no_duplicate_keys)
+        parsed = json.loads(value, object_pairs_hook=_no_duplicate_keys,
+                            parse_constant=_not_json)
     except json.JSONDecodeError as error:
         raise Unparseable(f"{what} is not valid JSON ({error.msg} at line {error.lineno})")
     except Unparseable as error:
         raise Unparseable(f"{what}: {error}") from None
     except RecursionError:
         raise Unparseable(f"{what} is nested too deeply to read") from None
-
-
-def num(value: Any) -> Any:
-    """Numbers cross the protocol as floats; show 80, not 80.0."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+    return depth_within(parsed, what)
 
 
 def as_list(value: Any) -> list:
@@ -233,31 +254,50 @@ def _guarded(check: Callable, report: ReportViolation, args: Any) -> None:
         _DEFERRED.reset(token)
 
 
+READS_TAG = "reads:"
+"""Tag prefix carrying, per rule, each normalization and IAM semantics it relies on
+("reads:<id>: <what it does>"): RULES.md lists them from the running pack."""
+
+
+def _tags(refs: Refs, reads: tuple[str, ...]) -> list[str]:
+    from .normalize import READINGS
+
+    unknown = [key for key in reads if key not in READINGS]
+    assert not unknown, f"undeclared readings {unknown}"
+    return refs.tags() + [f"{READS_TAG}{key}: {READINGS[key]}" for key in reads]
+
+
 def resource_policy(name: str, description: str, types: tuple[str, ...], check: Check, *,
-                    refs: Refs, remediation: str, severity: Severity = Severity.HIGH,
+                    refs: Refs, remediation: str, reads: tuple[str, ...],
+                    severity: Severity = Severity.HIGH,
                     enforcement: EnforcementLevel | None = None,
                     config_schema: PolicyConfigSchema | None = None) -> ResourceValidationPolicy:
+    """`reads`: the ids of the normalizations and IAM semantics the rule relies on."""
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if type_matches(args.resource_type, *types):
             _guarded(check, report, args)
 
-    return ResourceValidationPolicy(
+    policy = ResourceValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=enforcement,
         config_schema=config_schema, severity=severity, remediation_steps=remediation,
-        url=refs.url(), framework=refs.framework(), tags=refs.tags())
+        url=refs.url(), framework=refs.framework(), tags=_tags(refs, reads))
+    policy.reads = reads  # type: ignore[attr-defined]
+    return policy
 
 
 def stack_policy(name: str, description: str, check: StackCheck, *, refs: Refs,
-                 remediation: str, severity: Severity = Severity.HIGH,
+                 remediation: str, reads: tuple[str, ...], severity: Severity = Severity.HIGH,
                  enforcement: EnforcementLevel | None = None,
                  config_schema: PolicyConfigSchema | None = None) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         _guarded(check, report, args)
 
-    return StackValidationPolicy(
+    policy = StackValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=enforcement,
         config_schema=config_schema, severity=severity, remediation_steps=remediation,
-        url=refs.url(), framework=refs.framework(), tags=refs.tags())
+        url=refs.url(), framework=refs.framework(), tags=_tags(refs, reads))
+    policy.reads = reads  # type: ignore[attr-defined]
+    return policy
 
 
 def of_type(resources: Iterable, *tokens: str) -> Iterator:

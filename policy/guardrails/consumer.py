@@ -20,12 +20,14 @@ file equal to what the installed botocore gives, so the pack does not load botoc
 """
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .common import Unparseable, parse_json
+from .normalize import reading
 
 SHAPES_FILE = Path(__file__).resolve().parent / "datasets" / "consumer_shapes.json"
 # (botocore service, root shape) for every document the rules read from a Go-decoded string.
@@ -73,9 +75,37 @@ def _fold(key: str) -> str:
     return key.casefold()
 
 
+_SCALARS = {"boolean": "a JSON boolean", "integer": "a whole number", "long": "a whole number",
+            "double": "a number", "float": "a number", "string": "a string"}
+
+
+def _scalar_fits(kind: str, value: Any) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind in ("integer", "long"):
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and math.isfinite(value) and value.is_integer())
+    if kind in ("double", "float"):
+        return isinstance(value, int | float) and not isinstance(value, bool) and \
+            math.isfinite(float(value))
+    return isinstance(value, str)
+
+
 def _walk(value: Any, shape_name: str, shapes: Mapping, path: str) -> None:
     shape = shapes.get(shape_name) or {}
     kind = shape.get("type")
+    if value is None:
+        return  # null is an absent field to Go's decoder
+    if kind in _SCALARS and not _scalar_fits(kind, value):
+        # Go's decoder refuses the whole document ("cannot unmarshal string into Go struct
+        # field ... of type bool"): ECS never receives it.
+        raise Unparseable(f"{path} is {value!r}; the provider's decoder takes only "
+                          f"{_SCALARS[kind]} there")
+    if kind == "structure" and not isinstance(value, Mapping) or kind == "list" and (
+            isinstance(value, str) or not isinstance(value, Sequence)) or kind == "map" and \
+            not isinstance(value, Mapping):
+        raise Unparseable(f"{path} is {type(value).__name__}; the provider's decoder takes "
+                          f"a JSON {'object' if kind != 'list' else 'list'} there")
     if kind == "structure" and isinstance(value, Mapping):
         members = shape["members"]
         folded = {_fold(m): m for m in members}
@@ -95,6 +125,11 @@ def _walk(value: Any, shape_name: str, shapes: Mapping, path: str) -> None:
             _walk(value[key], shape["value"], shapes, f"{path}.{key}")
 
 
+@reading("go-json", "Embedded container documents read as the provider's Go decoder reads them: "
+                    "keys matched ignoring case are refused, repeated keys refused, each field "
+                    "of the type botocore's model gives it (a string where a boolean belongs "
+                    "is refused, as the decoder refuses it), no NaN/Infinity, no nesting "
+                    "deeper than 64.")
 def decoded_objects(value: Any, service: str, what: str, *, many: bool) -> list[Mapping]:
     """The document as the provider decodes it: a list of objects (`many`) or one object."""
     document = parse_json(value, what)

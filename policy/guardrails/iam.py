@@ -12,6 +12,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 
 from . import iam_data
+from .arns import PolicyKind, action_matches, covers_every, expand, reaches, resource_matches
 from .common import (
     Refs,
     Statement,
@@ -24,14 +25,8 @@ from .common import (
     resource_policy,
     statements,
 )
-from .patterns import (
-    action_matches,
-    confines,
-    confining_values,
-    covers_every,
-    has_wildcard,
-    matches,
-)
+from .conditions import clauses, confines, literal_value, mentions
+from .glob import has_wildcard
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -64,9 +59,10 @@ ATTACHMENTS = {
 }
 IDENTITY_TYPES = tuple(IDENTITY_DOCUMENTS)
 
-_MANAGED_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.+)$")
+# AWS-managed policies live in the account 'aws'; read ignoring case, so a respelt ARN cannot
+# pass as a customer-managed one.
+_MANAGED_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.+)$", re.IGNORECASE)
 MANAGED_POLICIES_FILE = Path(__file__).resolve().parent / "datasets" / "managed_policies.json"
-_ECR_PROBE = "arn:aws:ecr:zz-probe-9:000000000009:repository/zzprobe"
 _ANY_ARN = "arn:aws:zzprobe:zz-probe-9:000000000009:zzprobe/zzprobe"
 _ANY_ACTION = "zzprobe:ZzProbeAction"
 
@@ -91,19 +87,23 @@ def granted(statement: Statement, candidates: Iterable[str]) -> list[str]:
     """Which of `candidates` an Allow statement grants (Action or NotAction)."""
     if statement.not_actions is not None:
         return [a for a in candidates
-                if not any(action_matches(p, a) for p in statement.not_actions)]
+                if not any(action_matches(p, a, reading="deny") for p in statement.not_actions)]
     return [a for a in candidates if any(action_matches(p, a) for p in statement.actions)]
 
 
-def is_wildcard_ecr_resource(pattern: str) -> bool:
-    """Product rule: any wildcard character in a resource that can name an ECR repository makes
-    it a wildcard ECR resource ('*', 'arn:aws:ecr:*:...', 'repository/*', 'repository/team-*')."""
-    if not has_wildcard(pattern):
+@cache
+def _repository_template() -> str:
+    return str(iam_data.resource_types("ecr")["repository"]["arn"])
+
+
+def is_wildcard_ecr_resource(pattern: str, kind: PolicyKind = "identity") -> bool:
+    """Product rule: a Resource that, as IAM reads it, holds any wildcard character (after IAM
+    pads a short ARN with '*') and can name an ECR repository is a wildcard ECR resource: '*',
+    'arn:aws:ecr:<region>:*', 'arn:aws:ecr', 'repository/*', 'repository/team-*'."""
+    expanded = expand(pattern, kind)
+    if expanded is None:
         return False
-    parts = pattern.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn":
-        return matches(parts[2], "ecr")
-    return matches(pattern, _ECR_PROBE)
+    return has_wildcard(expanded) and reaches(expanded, _repository_template(), kind=kind)
 
 
 def _shown(items: list[str], limit: int = 3) -> str:
@@ -135,6 +135,10 @@ def _allow_statements(args: ResourceValidationArgs, carriers: dict[str, str]
                 yield where, statement.label(index), statement
 
 
+def _kind(args: ResourceValidationArgs) -> PolicyKind:
+    return "resource" if args.resource_type in RESOURCE_DOCUMENTS else "identity"
+
+
 def managed_policy_arns(args: ResourceValidationArgs) -> Iterator[str]:
     prop = ATTACHMENTS.get(args.resource_type)
     if prop is None:
@@ -162,7 +166,8 @@ def _wildcard_ecr_statements(args: ResourceValidationArgs) -> Iterator[str]:
         if statement.not_resources is not None:
             wide = [f"NotResource {statement.not_resources}"]
         else:
-            wide = [r for r in statement.resources if is_wildcard_ecr_resource(r)]
+            wide = [r for r in statement.resources
+                    if is_wildcard_ecr_resource(r, _kind(args))]
         if wide:
             yield (f"{where} {label} allows {_shown(actions)} on {', '.join(wide)}; name the "
                    "repository ARNs without wildcards (only ECR actions AWS gives no resource "
@@ -182,7 +187,7 @@ def _unverified_managed_policies(args: ResourceValidationArgs) -> Iterator[str]:
 
 def _everywhere(statement: Statement) -> bool:
     return statement.not_resources is not None or any(
-        r.strip() == "*" or matches(r, _ANY_ARN) for r in statement.resources)
+        resource_matches(r, _ANY_ARN) for r in statement.resources)
 
 
 def _no_admin(args: ResourceValidationArgs) -> Iterable[str]:
@@ -195,12 +200,12 @@ def _no_admin(args: ResourceValidationArgs) -> Iterable[str]:
 
 def _service_wide(pattern: str) -> bool:
     """Whether an action pattern grants every action of a service (or of several)."""
-    service, colon, action = pattern.partition(":")
+    service, colon, _ = pattern.partition(":")
     if pattern.strip() == "*" or not colon or has_wildcard(service):
         return True
     known = iam_data.service_action_names(service)
     if not known:
-        return action_matches(action, "ZzProbeAction")
+        return action_matches(pattern, f"{service}:ZzProbeAction")
     return len(known) > 1 and all(action_matches(pattern, a) for a in known)
 
 
@@ -224,16 +229,15 @@ _TAG_KEYS = ("aws:resourcetag/", "aws:requesttag/")
 
 
 def _pinned_by_tag(statement: Statement, prefixes: tuple[str, ...] = _TAG_KEYS) -> bool:
-    """An exact StringEquals on a resource tag (or, for creation, on the request's tag) confines
-    a wildcard to the resources that carry the tag: AWS's attribute-based access control, the
-    documented way to scope actions on resources whose ARNs are not known in advance
-    (IAM User Guide, "Define permissions based on attributes with ABAC authorization")."""
-    equals = statement.condition.get("StringEquals") or {}
-    if not hasattr(equals, "items"):
-        return False
-    return any(any(str(key).lower().startswith(p) for p in prefixes) and as_list(value) and all(
-        str(v).strip() not in ("", "*") for v in as_list(value))
-        for key, value in equals.items())
+    """A condition that confines a resource tag (or, for creation, the request's tag) to named
+    values scopes a wildcard to the resources that carry the tag: AWS's attribute-based access
+    control, the documented way to scope actions on resources whose ARNs are not known in
+    advance (IAM User Guide, "Define permissions based on attributes with ABAC authorization").
+    Any confining spelling counts (StringEquals, StringEqualsIgnoreCase, StringLike without a
+    wildcard, ForAnyValue:, any case of the key)."""
+    keys = {c.key for c in clauses(statement.condition)
+            if any(c.key.lower().startswith(p) for p in prefixes)}
+    return any(confines(statement.condition, key) for key in keys)
 
 
 def _kms_key_template() -> str:
@@ -284,43 +288,38 @@ def _oidc_host(principal: str) -> str | None:
     return principal.split(marker, 1)[1] if marker in principal else None
 
 
-_ACCOUNT_PROBES = ("000000000009",)
+def _account(value: str, pattern: bool) -> bool:
+    """An aws:SourceAccount value that names one account."""
+    return literal_value(value, pattern) and value.isascii() and value.isdigit() \
+        and len(value) == 12
 
 
-def _source_arn_confined(condition: Any) -> bool:
-    """aws:SourceArn confines the caller to an account only when every allowed value names the
-    account literally ('arn:aws:ecs:eu-west-1:*:*' admits every account)."""
-    values = confining_values(condition, "aws:SourceArn")
-    if not values:
-        return False
-    for value, is_pattern in values:
-        fields = value.split(":")
-        if len(fields) < 6 or (is_pattern and has_wildcard(fields[4])) or not fields[4]:
-            return False
-    return True
+def _arn_of_one_account(value: str, pattern: bool) -> bool:
+    """An aws:SourceArn value whose account segment names one account ('arn:aws:ecs:eu-west-1:
+    111122223333:*' does; 'arn:aws:ecs:eu-west-1:*:*' admits every account)."""
+    fields = value.split(":")
+    return len(fields) >= 6 and "${" not in value and _account(fields[4], pattern)
+
+
 _GITHUB = "token.actions.githubusercontent.com"
+_ECS_TASKS = "ecs-tasks.amazonaws.com"
 
 
-def _claim_probes(host: str, claim: str) -> tuple[str, ...]:
-    if claim == "aud":
-        return ("zzprobe-audience",)
-    if host == _GITHUB:
-        # A subject pattern that admits another owner's or another repository's workflows
-        # confines nothing ('repo:*', 'repo:org/*').
-        return ("repo:zzprobe-owner/zzprobe-repo:ref:refs/heads/main",
-                "repo:zzprobe-owner/zzprobe-repo:environment:prod",
-                "repo:zzprobe-owner/zzprobe-repo:pull_request")
-    return ("zzprobe-subject",)
+def _github_subject(value: str, pattern: bool) -> bool:
+    """A GitHub subject that admits one repository: exact, or a pattern whose 'repo:<owner>/
+    <name>:' part is literal (a wildcard only in the ref or environment after it)."""
+    if not literal_value(value, False) or "${" in value:
+        return False
+    if not pattern or not has_wildcard(value):
+        return True
+    if not value.startswith("repo:"):
+        return False
+    owner_repo, colon, _ = value[len("repo:"):].partition(":")
+    return bool(colon) and "/" in owner_repo and not has_wildcard(owner_repo)
 
 
-def _github_repository_pinned(condition: Any) -> bool:
-    from .patterns import confining_values
-    for value, is_pattern in confining_values(condition, f"{_GITHUB}:sub"):
-        owner_repo = value.split(":", 2)[1] if value.startswith("repo:") and \
-            value.count(":") >= 1 else ""
-        if is_pattern and (not owner_repo or has_wildcard(owner_repo)):
-            return False
-    return True
+def _principals(principal: Any, kind: str) -> list[str]:
+    return [str(p) for p in as_list(principal.get(kind))] if hasattr(principal, "get") else []
 
 
 def _trust_scoped(args: ResourceValidationArgs) -> Iterable[str]:
@@ -333,26 +332,26 @@ def _trust_scoped(args: ResourceValidationArgs) -> Iterable[str]:
         if principal is None or principal == "*" or not hasattr(principal, "get"):
             yield f"{label} trusts principal {principal!r}; name a service or identity provider."
             continue
-        if "*" in as_list(principal.get("AWS")):
+        if "*" in [p.strip() for p in _principals(principal, "AWS")]:
             yield f"{label} trusts AWS principal '*'; name the account or role."
         condition = statement.condition
-        if "ecs-tasks.amazonaws.com" in as_list(principal.get("Service")) and not (
-                confines(condition, "aws:SourceAccount", _ACCOUNT_PROBES)
-                or _source_arn_confined(condition)):
-            yield (f"{label} trusts ecs-tasks.amazonaws.com without an aws:SourceAccount or "
+        services = [s.strip().lower() for s in _principals(principal, "Service")]
+        if _ECS_TASKS in services and not (
+                confines(condition, "aws:SourceAccount", _account)
+                or confines(condition, "aws:SourceArn", _arn_of_one_account)):
+            yield (f"{label} trusts {_ECS_TASKS} without an aws:SourceAccount or "
                    "aws:SourceArn condition that confines it to an account.")
-        for federated in as_list(principal.get("Federated")):
-            host = _oidc_host(str(federated))
+        for federated in _principals(principal, "Federated"):
+            host = _oidc_host(federated)
             if host is None:
                 continue
             for claim in ("sub", "aud"):
                 key = f"{host}:{claim}"
-                if not any(k.lower() == key.lower() for block in condition.values()
-                           if hasattr(block, "keys") for k in block):
+                accept = _github_subject if (host == _GITHUB and claim == "sub") \
+                    else literal_value
+                if not mentions(condition, key):
                     yield f"{label} trusts {host} without a condition on '{key}'."
-                elif not confines(condition, key, _claim_probes(host, claim)) or (
-                        host == _GITHUB and claim == "sub"
-                        and not _github_repository_pinned(condition)):
+                elif not confines(condition, key, accept):
                     yield (f"{label} trusts {host} with a '{key}' condition that admits any "
                            "value; name the repository (or audience) exactly.")
 
@@ -371,6 +370,7 @@ POLICIES = [
                       "supply-chain boundary.",
                   cdk_nag=("AwsSolutions-IAM5",), checkov=("CKV_AWS_355",), doc=ECR_IAM_DOC),
         severity=Severity.CRITICAL, enforcement=EnforcementLevel.MANDATORY,
+        reads=("iam-action", "iam-reach"),
         remediation="Grant ECR actions on the exact repository ARNs the role uses; keep only "
                     "actions without resource scope (ecr:GetAuthorizationToken) on '*'; "
                     "replace AWS-managed ECR policies with ContainerService's scoped roles."),
@@ -380,6 +380,7 @@ POLICIES = [
                                   "principal into a compromise of the account.",
                               fsbp=("IAM.1",), cdk_nag=("AwsSolutions-IAM5",),
                               checkov=("CKV_AWS_1", "CKV_AWS_62")),
+                    reads=("iam-action", "iam-resource"),
                     remediation="Grant the specific actions on the specific resources needed."),
     resource_policy("iam-no-service-wildcard-action", "IAM statements list actions: no pattern "
                     "that grants a whole service ('s3:*', 's3:???*', '*'), no Allow with "
@@ -388,6 +389,7 @@ POLICIES = [
                                   "permission-changing actions, and every action AWS adds later.",
                               fsbp=("IAM.21",), cdk_nag=("AwsSolutions-IAM5",),
                               checkov=("CKV_AWS_63",)),
+                    reads=("iam-action",),
                     remediation="Replace wildcards with the actions the workload calls."),
     resource_policy("iam-kms-decrypt-scoped", "kms:Decrypt is allowed only on named keys (any "
                     "Region of a multi-Region key), or on keys pinned by a resource-tag "
@@ -395,6 +397,7 @@ POLICIES = [
                     refs=Refs(why="Decrypt on every key reads every secret and encrypted "
                                   "object the account protects with KMS.",
                               fsbp=("KMS.2", "KMS.1"), cdk_nag=("AwsSolutions-IAM5",)),
+                    reads=("iam-action", "iam-covers-every", "iam-condition-confines"),
                     remediation="Set Resource to the key ARNs that encrypt the data read."),
     resource_policy("iam-no-wildcard-resource", "No IAM statement allows an action on '*' (or "
                     "a pattern covering every resource of a type) when the action accepts "
@@ -413,6 +416,7 @@ POLICIES = [
                               doc="https://docs.aws.amazon.com/service-authorization/latest/"
                                   "reference/reference_policies_actions-resources-"
                                   "contextkeys.html"),
+                    reads=("iam-resource", "iam-covers-every", "iam-condition-confines"),
                     remediation="Name the resources of the types the action accepts (the "
                                 "message lists them); only actions AWS gives no resource "
                                 "types may use '*'."),
@@ -426,6 +430,7 @@ POLICIES = [
                                   "(confused deputy).", checkov=("CKV_AWS_60", "CKV_AWS_61"),
                               doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/"
                                   "confused-deputy.html"),
+                    reads=("iam-condition-confines",),
                     remediation="Add Condition StringEquals aws:SourceAccount for ECS tasks; "
                                 "exact '<host>:sub' (repo:<owner>/<repo>:...) and '<host>:aud' "
                                 "for OIDC providers."),

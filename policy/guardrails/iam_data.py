@@ -6,7 +6,7 @@ Loaded lazily, per service, the first time a rule needs it, so the pack starts a
 from functools import cache
 from typing import Any
 
-from .patterns import action_matches, has_wildcard
+from .glob import has_wildcard, matches
 
 # Beyond this many services, a wildcard service prefix is judged without loading each service.
 _MAX_SERVICES = 25
@@ -54,7 +54,7 @@ def expand(pattern: str) -> tuple[list[str], str | None]:
     elif not colon:
         return [], f"'{pattern}' is not a service:action pattern"
     if has_wildcard(service_pattern):
-        named = [s for s in services() if action_matches(service_pattern, s)]
+        named = [s for s in services() if matches(service_pattern, s, ignore_case=True)]
         if len(named) > _MAX_SERVICES:
             return [], f"'{pattern}' grants actions of {len(named)} services"
     else:
@@ -65,7 +65,7 @@ def expand(pattern: str) -> tuple[list[str], str | None]:
         if not actions and not has_wildcard(service_pattern):
             return [], f"'{service_pattern}' is not a service in AWS's IAM data ({data_version()})"
         found += [f"{service}:{a['name']}" for a in actions.values()
-                  if action_matches(action_pattern, a["name"])]
+                  if matches(action_pattern, a["name"], ignore_case=True)]
     return found, None
 
 
