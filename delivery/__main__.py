@@ -6,6 +6,7 @@ notifications. A separate project because a stack should not manage its own depl
 settings."""
 
 import json
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -30,7 +31,9 @@ POLICY_PACK = "shipyard-guardrails"
 
 settings = load_delivery_settings()
 org, project = settings.pulumi_org, settings.app_project
-app_stacks = {s.name: read_app_stack(s.name) for s in settings.stacks}
+# The stack files of the application project (`..` unless the config names another folder).
+app_dir = (Path(__file__).resolve().parent / settings.app_dir).resolve()
+app_stacks = {s.name: read_app_stack(s.name, app_dir) for s in settings.stacks}
 production = [s for s in settings.stacks if s.production]
 for stack in settings.stacks:
     for prod in production:
@@ -143,10 +146,15 @@ for stack in settings.stacks:
             f"deploy-{stack.name}-{part}", role=role.name, policy_arn=policy.arn,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                 depends_on=[boundaries[account]])))
+    def environment_definition(arn: str, production: bool = stack.production
+                               ) -> pulumi.StringAsset:
+        # Bound now: a plain closure would give every environment the last stack's flag.
+        return pulumi.StringAsset(esc.aws_environment_yaml(arn, settings.aws_account_id,
+                                                           production))
+
     environment = environments[f"aws-{stack.name}"] = pulumiservice.Environment(
         f"aws-{stack.name}", organization=org, project=project, name=f"aws-{stack.name}",
-        yaml=role.arn.apply(lambda arn, production=stack.production: pulumi.StringAsset(
-            esc.aws_environment_yaml(arn, settings.aws_account_id, production))))
+        yaml=role.arn.apply(environment_definition))
     if stack.production:
         # pulumiservice 1.5's ApprovalRule targets `update` only (TargetActionType): a change to
         # the production environment's definition needs an approver's approval (people, who
@@ -177,7 +185,7 @@ for stack in settings.stacks:
         entity_type="stacks", mode="preventative",
         stacks=[{"name": stack.name, "routing_project": project}],
         policy_packs=[{"name": POLICY_PACK, "version_tag": settings.policy_pack_version,
-                       "config": policy_levels(app)}])
+                       "config": policy_levels(app, app_dir)}])
     pulumi.export(f"deploy_role_{stack.name}", role.arn)
 
 stack_ids = {f"{project}/{s.name}": s.pulumi_stack_id for s in settings.stacks}
@@ -192,7 +200,8 @@ for grant in pulumi_access.grants(settings, teams, architectures):
     elif grant.entity == "stack":
         pulumiservice.TeamStackPermission(
             logical, organization=org, project=grant_project, stack=entity, team=grant.team,
-            permission=pulumi_access.TEAM_STACK_SCOPES[grant.permission_set.name], opts=depends)
+            permission=pulumiservice.TeamStackPermissionScope(
+                pulumi_access.TEAM_STACK_SCOPES[grant.permission_set.name]), opts=depends)
     else:
         pulumiservice.TeamEnvironmentPermission(
             logical, organization=org, project=grant_project, environment=entity,
@@ -201,12 +210,12 @@ for grant in pulumi_access.grants(settings, teams, architectures):
                 depends, pulumi.ResourceOptions(depends_on=[environments[entity]])))
 # One custom role per team (Pulumi Cloud assigns one role per team): deploy, never configure.
 for team, ids in deploy_scopes.items():
-    role = pulumiservice.OrganizationRole(
+    deploy_role = pulumiservice.OrganizationRole(
         f"role-{team}", organization_name=org, name=f"{team}-deploy",
         description=f"{team}: {pulumi_access.STACK_DEPLOY.name} on its stacks",
         permissions=pulumi_access.role_descriptor(pulumi_access.STACK_DEPLOY.scopes, ids))
     pulumiservice.TeamRoleAssignment(f"role-{team}", organization_name=org, team_name=team,
-                                     role_id=role.role_id,
+                                     role_id=deploy_role.role_id,
                                      opts=pulumi.ResourceOptions(depends_on=[team_resources[team]]))
 
 webhook_url = pulumi.Config(NAMESPACE).get_secret("notification_webhook_url")

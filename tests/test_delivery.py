@@ -6,18 +6,23 @@ import json
 import pytest
 import yaml
 from conftest import PROJECT, committed_stack_config, inputs, one
-from delivery_mocks import PACK_VERSION, delivery_run
+from delivery_mocks import ORG_FILE, PACK_VERSION, delivery_run
+from shipyard_delivery.app_stacks import PROGRAM_NAMES
 
 from shipyard_preview.analyzer import analyze
 
 DELIVERY = PROJECT / "delivery"
 ORG, PROJECT_NAME, ACCOUNT = "acme-corp", "shipyard", "111122223333"
-# The prefixes the organization file lists (an adopting team lists its own services there).
-RESOURCE_PREFIXES = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())[
-    "config"]["shipyard-delivery:resource_prefixes"]
+
+
+def resource_prefixes(stack: str) -> list[str]:
+    """What the stack's resources are named after: its services (as its stack file lists them),
+    then the program's own top-level names."""
+    services = json.loads(committed_stack_config(stack).config["shipyard:services"])
+    return list(dict.fromkeys([*(s["name"] for s in services), *PROGRAM_NAMES]))
 PULUMI_OIDC = "api.pulumi.com/oidc"
 GITHUB_OIDC = "token.actions.githubusercontent.com"
-_STACKS = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"][
+_STACKS = yaml.safe_load(ORG_FILE.read_text())["config"][
     "shipyard-delivery:stacks"]
 STACK_ACCOUNTS = {name: str(entry.get("aws_account_id", ACCOUNT)) for name, entry in _STACKS.items()}
 
@@ -146,7 +151,7 @@ def test_deploy_role_creates_roles_only_under_the_boundary_and_never_retrusts(de
     assert by_sid["PassOwnRolesToTheirServicesOnly"] == {
         "Sid": "PassOwnRolesToTheirServicesOnly", "Effect": "Allow", "Action": "iam:PassRole",
         "Resource": [f"arn:aws:iam::{account}:role/{p}-*"
-                     for p in RESOURCE_PREFIXES],
+                     for p in resource_prefixes(stack)],
         "Condition": {"StringEquals": {"iam:PassedToService": [
             "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}}
     assert by_sid["NeverRetrustOrLoosen"]["Effect"] == "Deny"
@@ -316,3 +321,13 @@ def test_every_program_module_triggers_a_deployment():
 
     modules = sorted(p.name for p in PROJECT.glob("*.py"))
     assert modules and [m for m in modules if m not in PROGRAM_PATHS] == []
+
+
+def test_the_organization_fixture_is_the_shipped_example_while_it_ships():
+    """A change to the example organization (before anyone fills in theirs) must reach the frozen
+    copy the product tests run, or they test a stale design."""
+    committed = (PROJECT / "delivery" / "Pulumi.org.yaml").read_text()
+    if "shipyard-delivery:pulumi_org: acme-corp\n" in committed:
+        assert ORG_FILE.read_text().split("\n", 3)[3] == committed, (
+            "tests/fixtures/delivery/Pulumi.org.yaml differs from delivery/Pulumi.org.yaml; copy "
+            "the committed file below the fixture's three header lines")

@@ -5,12 +5,12 @@ import copy
 
 import pytest
 import yaml
-from conftest import PROJECT
+from delivery_mocks import ORG_FILE
 from shipyard.errors import ConfigError
 from shipyard_delivery.settings import parse_delivery_settings
 from shipyard_delivery.trust import deploy_role_trust, preview_role_trust, require_scoped_trust
 
-STACK_FILE = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"]
+STACK_FILE = yaml.safe_load(ORG_FILE.read_text())["config"]
 VALID = {k.split(":", 1)[1]: v for k, v in STACK_FILE.items()
          if k.startswith("shipyard-delivery:")}
 

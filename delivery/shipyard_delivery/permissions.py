@@ -9,15 +9,14 @@
 from collections.abc import Mapping
 
 from .app_stacks import AppStack
-from .boundary import boundary_arn, workload_boundary  # noqa: F401  (re-exported)
-from .confinement import (  # noqa: F401  (re-exported)
-    ENVIRONMENT_TAG,
-    carries_tags,
-    confinable_by_resource_tag,
+from .boundary import (  # noqa: F401  (re-exported)
+    MANAGED_POLICY_LIMIT,
+    boundary_arn,
+    workload_boundary,
 )
+from .confinement import ENVIRONMENT_TAG  # noqa: F401  (re-exported)
 from .deploy_policies import (  # noqa: F401  (re-exported)
     DNS_RECORD_TYPE,
-    MANAGED_POLICY_LIMIT,
     deploy_policies,
     dns_records,
     service_connect_namespaces,

@@ -70,6 +70,9 @@ CFN_TYPES: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketVersioning:BucketVersioning": ("AWS::S3::Bucket",),
     "aws:wafv2/webAcl:WebAcl": ("AWS::WAFv2::WebACL",),
     "aws:wafv2/webAclAssociation:WebAclAssociation": ("AWS::WAFv2::WebACLAssociation",),
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
+        ("AWS::WAFv2::LoggingConfiguration",),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": ("AWS::Logs::ResourcePolicy",),
     # Their schemas list no handler permissions: the calls are in SUPPLEMENTARY below.
     "aws:route53/record:Record": ("AWS::Route53::RecordSet",),
     "aws:servicediscovery/httpNamespace:HttpNamespace": ("AWS::ServiceDiscovery::HttpNamespace",),
@@ -165,6 +168,16 @@ EXCLUDED: dict[str, dict[str, str]] = {
                "ec2:GetVerifiedAccessInstanceWebAcl")},
         "wafv2:GetPermissionPolicy": "sharing a web ACL (Firewall Manager): never done",
         "wafv2:PutPermissionPolicy": "sharing a web ACL (Firewall Manager): never done",
+    },
+    # The web ACL's logs go to a CloudWatch Logs group (components/shipyard/waf.py).
+    "AWS::WAFv2::LoggingConfiguration": {
+        "firehose:ListDeliveryStreams": "Firehose destinations only; ours is a log group",
+        "iam:CreateServiceLinkedRole": "the WAF logging service-linked role delivers to "
+                                       "Firehose only; ours is a log group",
+        "iam:DescribeOrganization": "not an IAM action (organizations:DescribeOrganization is; "
+                                    "organization-wide logging is never configured)",
+        "s3:GetBucketPolicy": "S3 destinations only; ours is a log group",
+        "s3:PutBucketPolicy": "S3 destinations only; ours is a log group",
     },
     "AWS::S3::Bucket": {action: _UNUSED_FEATURE for action in (
         "iam:PassRole", "s3:CreateBucketMetadataTableConfiguration",

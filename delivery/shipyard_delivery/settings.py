@@ -14,7 +14,6 @@ ORG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 REPO_RE = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 BRANCH_RE = re.compile(r"^[A-Za-z0-9._/-]+$")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
-PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 TEAM_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 # A published pack version (semver); "latest" would make the policy group follow every publish.
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
@@ -62,7 +61,6 @@ class DeliverySettings:
     roles and the image repositories of the artifacts stack live here."""
     aws_region: str
     stacks: tuple[StackDelivery, ...]
-    resource_prefixes: tuple[str, ...]
     policy_pack_version: str
     releasers_team: str
     approvers_team: str
@@ -72,6 +70,13 @@ class DeliverySettings:
     drift_schedule: str
     review_stacks: bool
     webhook_format: str
+    managed_policies_per_role: int = 10
+    """IAM's quota of managed policies attached to a role: 10 unless the account raised it
+    (to at most 20) in Service Quotas (IAM User Guide, "IAM and AWS STS quotas"); a deploy role
+    needing more is refused."""
+    app_dir: str = ".."
+    """The application project whose stacks this delivers, relative to the delivery project
+    (default: the repository root, where `Pulumi.<stack>.yaml` live)."""
 
     @property
     def owner(self) -> str:
@@ -194,12 +199,11 @@ def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
                           "one stack must be marked production: true")
     for stack in stacks:
         _require_own_account(stack, stacks, account)
-    prefixes = raw.get("resource_prefixes")
-    if not isinstance(prefixes, list) or not prefixes or not all(
-            isinstance(p, str) and PREFIX_RE.match(p) for p in prefixes):
-        raise ConfigError(f"{NAMESPACE}:resource_prefixes", prefixes,
-                          "the logical-name prefixes of what the program creates, e.g. "
-                          "[web, cluster, network, alb-logs]")
+    if "resource_prefixes" in raw:
+        raise ConfigError(f"{NAMESPACE}:resource_prefixes", raw["resource_prefixes"],
+                          "no such setting any more: remove it; each deploy role's name prefixes "
+                          "are its stack's service names and the program's own, read from "
+                          "Pulumi.<stack>.yaml")
     version = raw.get("policy_pack_version")
     if not isinstance(version, str) or not VERSION_RE.match(version):
         raise ConfigError(f"{NAMESPACE}:policy_pack_version", version,
@@ -226,25 +230,39 @@ def parse_delivery_settings(raw: Mapping[str, Any]) -> DeliverySettings:
         raise ConfigError(f"{NAMESPACE}:webhook_format", webhook_format,
                           "one of " + ", ".join(WEBHOOK_FORMATS))
     project = raw.get("app_project", "shipyard")
+    quota = raw.get("managed_policies_per_role", 10)
+    if isinstance(quota, str) and quota.isdigit():
+        quota = int(quota)
+    if isinstance(quota, bool) or not isinstance(quota, int) or not 10 <= quota <= 20:
+        raise ConfigError(f"{NAMESPACE}:managed_policies_per_role", quota,
+                          "IAM's managed policies per role quota of the stacks' accounts: 10 "
+                          "(the default), or up to 20 once raised in Service Quotas")
+    app_dir = raw.get("app_dir", "..")
+    if not isinstance(app_dir, str) or not app_dir.strip():
+        raise ConfigError(f"{NAMESPACE}:app_dir", app_dir,
+                          "the application project's folder, relative to delivery/ (default ..)")
     return DeliverySettings(
         pulumi_org=org, app_project=str(project), github_repository=repository,
         github_owner_id=owner_id, github_repository_id=repository_id,
         github_release_team_id=release_team, aws_account_id=account,
-        aws_region=region, stacks=stacks, resource_prefixes=tuple(prefixes),
+        aws_region=region, stacks=stacks,
         policy_pack_version=version, releasers_team=releasers, approvers_team=approvers,
-drift_schedule=drift.strip(),
-        review_stacks=review, webhook_format=str(webhook_format))
+        drift_schedule=drift.strip(),
+        review_stacks=review, webhook_format=str(webhook_format),
+        managed_policies_per_role=quota, app_dir=app_dir)
 
 
 KEYS = ("pulumi_org", "github_repository", "github_owner_id", "github_repository_id",
-        "github_release_team_id",
-        "aws_account_id", "aws_region", "stacks", "resource_prefixes", "app_project",
+        "github_release_team_id", "aws_account_id", "aws_region", "stacks", "app_project",
         "policy_pack_version", "releasers_team", "approvers_team", "drift_schedule",
-        "review_stacks", "webhook_format")
-_OBJECTS = ("stacks", "resource_prefixes", "review_stacks")
+        "review_stacks", "webhook_format", "managed_policies_per_role", "app_dir")
+_OBJECTS = ("stacks", "review_stacks")
+# Settings that no longer exist, read only to refuse them with what to do instead.
+_RETIRED = ("resource_prefixes",)
 
 
 def load_delivery_settings() -> DeliverySettings:
     config = pulumi.Config(NAMESPACE)
     raw = {key: config.get_object(key) if key in _OBJECTS else config.get(key) for key in KEYS}
+    raw |= {key: config.get(key) for key in _RETIRED}
     return parse_delivery_settings({k: v for k, v in raw.items() if v is not None})
