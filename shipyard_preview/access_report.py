@@ -138,8 +138,7 @@ def read_design(recording: Recording) -> Design:
         value = recording.stack.config.get(f"{NAMESPACE}:{key}")
         if value is not None:
             try:
-                raw[key] = json.loads(value) if key in ("stacks", "resource_prefixes",
-                                                        "review_stacks") else value
+                raw[key] = json.loads(value) if key in ("stacks", "review_stacks") else value
             except json.JSONDecodeError:
                 raw[key] = value
     settings = parse_delivery_settings(raw)
@@ -230,7 +229,8 @@ def probes(*, account: str, region: str, environment: str, prefix: str) -> list[
          f"arn:aws:ecs:{region}:{account}:service/cluster-1a2b3c4/{prefix}-service-5d6e7f", tags),
         ("change", "ecs:RegisterTaskDefinition",
          f"arn:aws:ecs:{region}:{account}:task-definition/{prefix}:7",
-         {**tags, "aws:RequestTag/environment": environment}),
+         {**tags, "aws:RequestTag/environment": environment, "aws:RequestTag/project": "shipyard",
+          "aws:TagKeys": ["environment", "project"]}),
         ("change", "iam:PassRole", f"arn:aws:iam::{account}:role/{prefix}-execution-8a9b0c1",
          {**tags, "iam:PassedToService": "ecs-tasks.amazonaws.com"}),
         # Re-tag a resource of the stack into another environment's reach.
@@ -262,18 +262,34 @@ def probes(*, account: str, region: str, environment: str, prefix: str) -> list[
     ]
 
 
-def _role_reach(design: Design, stack: Any, app_environment: str
+def probe_case(role: "AwsRole", call: tuple[str, str, str, dict], region: str,
+               account: str) -> Any:
+    """The simulator case of one probe by one role on resources of `account` (named even where
+    the ARN has no account, as S3's do: a role of another account then needs the bucket's own
+    policy too). A key's own policy decides first (KMS): the component's key policy delegates
+    to the account's IAM policies, so the role's statements count; without it every key call
+    would read as refused."""
+    from shipyard.iam import kms_key_policy
+
+    from .iam_simulator import Case
+
+    _, action, resource, context = call
+    return Case(action=action, resource=resource, principal=role.arn,
+                identity_policies=role.policies, context=context, resource_account=account,
+                resource_policy=kms_key_policy(account_id=account, region=region)
+                if action.startswith("kms:") else None)
+
+
+def _role_reach(design: Design, stack: Any, app_environment: str, prefix: str
                 ) -> dict[str, tuple[list[str], list[str]]]:
     """AWS role name -> (changes, secret reads) it is allowed on the stack's own resources."""
-    from .iam_simulator import Case, simulate
+    from .iam_simulator import simulate
 
     settings = design.settings
-    prefix = settings.resource_prefixes[0]
     calls = probes(account=stack.aws_account_id, region=settings.aws_region,
                    environment=app_environment, prefix=prefix)
-    cases = [Case(action=action, resource=resource, principal=role.arn,
-                  identity_policies=role.policies, context=context)
-             for role in design.roles for _, action, resource, context in calls]
+    cases = [probe_case(role, call, settings.aws_region, stack.aws_account_id)
+             for role in design.roles for call in calls]
     results = simulate(cases)
     reach: dict[str, tuple[list[str], list[str]]] = {}
     index = 0
@@ -300,17 +316,18 @@ def _reviewed(design: Design, context: str) -> bool:
                 and env.get("canAdminsBypass") is False)
 
 
-def build_report(recording: Recording, stack_name: str, app_environment: str,
-                 project_dir: Path) -> AccessReport:
-    return report_from_design(read_design(recording), stack_name, app_environment, project_dir)
+def build_report(recording: Recording, app: Any, project_dir: Path) -> AccessReport:
+    return report_from_design(read_design(recording), app, project_dir)
 
 
-def report_from_design(design: Design, stack_name: str, app_environment: str,
-                       project_dir: Path) -> AccessReport:
+def report_from_design(design: Design, app: Any, project_dir: Path) -> AccessReport:
+    """`app`: the stack as its stack file describes it (shipyard_delivery.app_stacks.AppStack:
+    its environment tag and the names its resources start with)."""
     from shipyard_delivery import pulumi_access
     from shipyard_delivery.trust import esc_subject
 
     settings = design.settings
+    stack_name = app.name
     stack = next((s for s in settings.stacks if s.name == stack_name), None)
     if stack is None:
         from shipyard.errors import ConfigError
@@ -320,7 +337,7 @@ def report_from_design(design: Design, stack_name: str, app_environment: str,
     project = settings.app_project
     target = f"{project}/{stack_name}"
     target_env = f"{project}/aws-{stack_name}"
-    role_reach = _role_reach(design, stack, app_environment)
+    role_reach = _role_reach(design, stack, app.environment, app.resource_prefixes[0])
     # By name: role names are unique across the design, and an ARN recorded offline carries the
     # mock's account, not the provider's.
     roles_by_name = {r.name: r for r in design.roles}

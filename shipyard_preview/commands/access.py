@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     delivery_dir = Path(args.delivery_dir) if args.delivery_dir else project_dir / "delivery"
     recording = run_delivery(delivery_dir)
     app = read_app_stack(args.stack, project_dir)
-    report = build_report(recording, args.stack, app.environment, project_dir)
+    report = build_report(recording, app, project_dir)
     print(render(report), end="")
     return 0 if report.holds else 1
 
