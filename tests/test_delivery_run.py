@@ -78,19 +78,25 @@ def test_released_digests_travel_to_the_program():
         "SHIPYARD_RELEASED_DIGESTS": released}
 
 
-def test_the_context_file_is_what_the_delivery_program_stores():
-    """deployment-context.json is generated from deployments.py; regenerate it with
-    `python3 -c 'from tests...'` when this fails (see docs/delivery.md)."""
-    import yaml
-    from shipyard_delivery import deployments
-    from shipyard_delivery.app_stacks import read_app_stack
-    from shipyard_delivery.settings import parse_delivery_settings
+def test_the_context_file_follows_the_stack_files():
+    """deployment-context.json (what run_deployment.py sends, what promote.py compares deployed
+    commits on) is derived from the stack files and deployments.py: when this fails, the message
+    says to run `./dev delivery-files`, which rewrites it."""
+    from shipyard_delivery.derived_files import CONTEXT_FILE, differences
 
-    raw = {k.split(":", 1)[1]: v for k, v in yaml.safe_load(
-        (PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"].items()
-        if k.startswith("shipyard-delivery:")}
-    settings = parse_delivery_settings(raw)
-    expected = {s.name: deployments.request_contexts(settings, s, read_app_stack(s.name))
-                for s in settings.stacks}
-    assert json.loads((PROJECT / "delivery" / "deployment-context.json").read_text()) == \
-        expected
+    assert [p for p in differences(PROJECT) if p.startswith(str(CONTEXT_FILE))] == []
+
+
+def test_the_context_file_is_what_the_deployment_settings_hold():
+    """The request's operation and executor context is the one the delivery program stores in
+    each stack's DeploymentSettings (the same gate, the same image), in the REST API's shape."""
+    from conftest import inputs
+    from delivery_mocks import delivery_run
+
+    contexts = json.loads((PROJECT / "delivery" / "deployment-context.json").read_text())
+    for name, stored in inputs(delivery_run(), "pulumiservice:index:DeploymentSettings").items():
+        stack = name.removeprefix("deployments-")
+        assert contexts[stack]["operationContext"] == stored["operationContext"]
+        assert contexts[stack]["executorContext"] == {
+            "executorImage": {"reference": stored["executorContext"]["executorImage"]}}
+        assert contexts[stack]["paths"] == stored["vcs"]["paths"]

@@ -162,13 +162,32 @@ def test_each_architecture_builds_on_its_native_runner():
 
 
 def test_merge_path_filter_follows_every_service_source_folder():
-    from shipyard_delivery.app_stacks import deploy_paths, read_app_stack
+    """The path filter and the architecture matrix follow the stack files: when this fails, the
+    message says what to add and remove and to run `./dev delivery-files`, which rewrites them."""
+    from shipyard_delivery.derived_files import WORKFLOW, differences
 
+    assert [p for p in differences(PROJECT) if p.startswith(str(WORKFLOW))] == []
+
+
+def test_the_path_filter_check_says_what_to_change(tmp_path):
+    from shipyard_delivery import derived_files
+
+    for relative in ("Pulumi.staging.yaml", "Pulumi.prod.yaml", "delivery/Pulumi.org.yaml",
+                     ".github/workflows/main.yml", "delivery/deployment-context.json"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text((PROJECT / relative).read_text())
+    workflow = tmp_path / ".github/workflows/main.yml"
     paths = load("main.yml")[True]["push"]["paths"]
-    expected = deploy_paths([read_app_stack(s) for s in ("staging", "prod")])
-    assert paths == [*expected, "artifacts/**", "delivery/shipyard_delivery/**",
-                     "delivery/run_deployment.py", "delivery/deployment-context.json",
-                     ".github/workflows/main.yml"]
+    source = next(p for p in paths if p.endswith("/**") and not p.startswith(
+        ("components/", "policy/", "artifacts/", "delivery/")))
+    workflow.write_text(workflow.read_text().replace(f"      - {source}\n",
+                                                     "      - stale/**\n"))
+    assert derived_files.differences(tmp_path) == [
+        f".github/workflows/main.yml is out of step with the stack files (on.push.paths: add "
+        f"['{source}'], remove ['stale/**']): run `./dev delivery-files`, which rewrites it"]
+    assert derived_files.write(tmp_path) == [derived_files.WORKFLOW]
+    assert derived_files.differences(tmp_path) == []
+    assert yaml.safe_load(workflow.read_text())[True]["push"]["paths"] == paths
 
 
 def test_policy_publishing_asks_for_the_admin_scope():
