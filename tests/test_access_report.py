@@ -48,6 +48,16 @@ def test_only_the_release_path_can_change_prod_or_read_its_secrets(report):
     assert report.holds
 
 
+def test_the_release_role_is_seen_reading_both_kinds_of_secret(report):
+    """The report sees secret reads through a key as well as the secret itself: the probe of a
+    key call carries the key's policy, without which every key call reads as refused and a role
+    able to decrypt prod's secrets would be reported as unable."""
+    role = next(f for f in report.findings
+                if f.identity == "arn:aws:iam::444455556666:role/shipyard-deploy-prod")
+    assert [read.split(" on ")[0] for read in role.reads_secrets] == [
+        "secretsmanager:GetSecretValue", "kms:Decrypt"]
+
+
 @pytest.mark.parametrize("number", SEVEN)
 def test_each_of_the_seven_paths_reads_cannot(report, number):
     path = next(p for p in report.paths if p.number == number)
@@ -140,7 +150,7 @@ def _staging_may(design, environment: str) -> dict[str, bool]:
     """Each probe of staging's deploy role on resources of `environment` in staging's account."""
     staging = next(r for r in design.roles if r.name == "shipyard-deploy-staging")
     calls = probes(account="111122223333", region="eu-west-1", environment=environment,
-                   prefix="web")
+                   prefix=read_app_stack("staging").resource_prefixes[0])
     results = simulate([probe_case(staging, call, "eu-west-1", "111122223333")
                         for call in calls])
     assert not any(r.errors for r in results)

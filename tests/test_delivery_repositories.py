@@ -43,17 +43,20 @@ def ecr_resources(recording) -> dict[tuple[str, str], list[str]]:
     return found
 
 
-def expected_repositories(built: list[tuple[str, str]],
+def expected_repositories(built: Mapping[str, list[tuple[str, str]]],
                           prebuilt: Mapping[str, Sequence[str]] | None = None
                           ) -> dict[tuple[str, str], list[str]]:
-    """`prebuilt`: per stack, the repositories of its stack file's prebuilt ECR images, which its
-    execution roles pull from too (its account's workload boundary names them, exactly)."""
+    """`built`: per stack, (service, container) of what its stack file builds from source (a
+    service may be in one stack only); `prebuilt`: per stack, the repositories of its stack
+    file's prebuilt ECR images, which its execution roles pull from too (its account's
+    workload boundary names them, exactly)."""
     prebuilt = prebuilt or {}
-    artifacts = [arn(artifact_repository_name("shipyard", s, c)) for s, c in built]
+    every = list(dict.fromkeys(pair for stack in ("staging", "prod") for pair in built[stack]))
+    artifacts = [arn(artifact_repository_name("shipyard", s, c)) for s, c in every]
 
     def own(stack: str) -> list[str]:
         account = PROD_ACCOUNT if stack == "prod" else ACCOUNT
-        return [arn(repository_name("shipyard", stack, s, c), account) for s, c in built]
+        return [arn(repository_name("shipyard", stack, s, c), account) for s, c in built[stack]]
 
     return {
         ("workload-boundary", "EcrToken"): ["*"],
@@ -87,9 +90,10 @@ def test_the_committed_stacks_get_exact_repository_arns_and_pass_the_pack():
     # The committed stacks' containers built from source (the sample's web/web).
     services = {stack: json.loads(committed_stack_config(stack).config["shipyard:services"])
                 for stack in ("staging", "prod")}
-    built = list(dict.fromkeys((service["name"], container["name"])
-                               for stack in services.values() for service in stack
-                               for container in service["containers"] if "source" in container))
+    built = {stack: list(dict.fromkeys((service["name"], container["name"])
+                                       for service in listed for container in service["containers"]
+                                       if "source" in container))
+             for stack, listed in services.items()}
     # An adopting team's prebuilt image in a private ECR registry (<account>.dkr.ecr...).
     prebuilt = {stack: list(dict.fromkeys(
         f"arn:aws:ecr:{image.split('.')[3]}:{image.split('.')[0]}:repository/"
@@ -122,7 +126,8 @@ def test_a_stack_gaining_a_service_gets_exact_arns_for_it(stacks_with_a_new_serv
     recording = delivery_run(app_dir=str(stacks_with_a_new_service))
     resources = ecr_resources(recording)
     assert resources == expected_repositories(
-        [("web", "web"), ("api", "api"), ("api", "worker")])
+        {stack: [("web", "web"), ("api", "api"), ("api", "worker")]
+         for stack in ("staging", "prod")})
     # No wildcard character anywhere but the registry-wide token call.
     assert [(key, r) for key, listed in resources.items() for r in listed
             if r != "*" and any(ch in r for ch in "*?")] == []
