@@ -216,14 +216,19 @@ def read_design(recording: Recording) -> Design:
                   github_environments, rulesets, schedules, repository_policies)
 
 
-def probes(*, account: str, region: str, environment: str, prefix: str) -> list[
-        tuple[str, str, str, dict]]:
+def probes(*, account: str, region: str, environment: str, prefix: str,
+           retag_to: Iterable[str] = ()) -> list[tuple[str, str, str, dict]]:
     """(what, action, resource, context) of calls on a stack's own resources, as they are named
-    and tagged: changes that reach the stack, then reads of its secrets."""
+    and tagged: changes that reach the stack, then reads of its secrets. `retag_to`: the other
+    environments of the design; a role of one of them that could re-tag the stack's resources
+    as its own would have them in its reach next."""
     tags = {"aws:ResourceTag/environment": environment, "aws:ResourceTag/project": "shipyard",
             "aws:RequestedRegion": region}
-    other = "elsewhere" if environment != "elsewhere" else "other"
     ec2 = f"arn:aws:ec2:{region}:{account}"
+    route_table = f"{ec2}:route-table/rtb-0a1b2c3d4e5f67890"
+    retags = [("change", "ec2:CreateTags", route_table,
+               {**tags, "aws:RequestTag/environment": other, "aws:TagKeys": ["environment"]})
+              for other in dict.fromkeys([*retag_to, "elsewhere"]) if other != environment]
     return [
         ("change", "ecs:UpdateService",
          f"arn:aws:ecs:{region}:{account}:service/cluster-1a2b3c4/{prefix}-service-5d6e7f", tags),
@@ -234,9 +239,8 @@ def probes(*, account: str, region: str, environment: str, prefix: str) -> list[
         ("change", "iam:PassRole", f"arn:aws:iam::{account}:role/{prefix}-execution-8a9b0c1",
          {**tags, "iam:PassedToService": "ecs-tasks.amazonaws.com"}),
         # Re-tag a resource of the stack into another environment's reach.
-        ("change", "ec2:CreateTags", f"{ec2}:route-table/rtb-0a1b2c3d4e5f67890",
-         {**tags, "aws:RequestTag/environment": other, "aws:TagKeys": ["environment"]}),
-        ("change", "ec2:CreateRoute", f"{ec2}:route-table/rtb-0a1b2c3d4e5f67890", tags),
+        *retags,
+        ("change", "ec2:CreateRoute", route_table, tags),
         ("change", "ec2:AuthorizeSecurityGroupIngress",
          f"{ec2}:security-group/sg-0a1b2c3d4e5f67890", tags),
         ("change", "elasticloadbalancing:ModifyListener",
@@ -280,14 +284,14 @@ def probe_case(role: "AwsRole", call: tuple[str, str, str, dict], region: str,
                 if action.startswith("kms:") else None)
 
 
-def _role_reach(design: Design, stack: Any, app_environment: str, prefix: str
-                ) -> dict[str, tuple[list[str], list[str]]]:
+def _role_reach(design: Design, stack: Any, app_environment: str, prefix: str,
+                environments: list[str]) -> dict[str, tuple[list[str], list[str]]]:
     """AWS role name -> (changes, secret reads) it is allowed on the stack's own resources."""
     from .iam_simulator import simulate
 
     settings = design.settings
     calls = probes(account=stack.aws_account_id, region=settings.aws_region,
-                   environment=app_environment, prefix=prefix)
+                   environment=app_environment, prefix=prefix, retag_to=environments)
     cases = [probe_case(role, call, settings.aws_region, stack.aws_account_id)
              for role in design.roles for call in calls]
     results = simulate(cases)
@@ -337,7 +341,13 @@ def report_from_design(design: Design, app: Any, project_dir: Path) -> AccessRep
     project = settings.app_project
     target = f"{project}/{stack_name}"
     target_env = f"{project}/aws-{stack_name}"
-    role_reach = _role_reach(design, stack, app.environment, app.resource_prefixes[0])
+    from shipyard_delivery.app_stacks import read_app_stack
+
+    # Every environment of the design (a role of each could re-tag this stack's resources).
+    environments = [read_app_stack(s.name, project_dir).environment for s in settings.stacks
+                    if (project_dir / f"Pulumi.{s.name}.yaml").is_file()]
+    role_reach = _role_reach(design, stack, app.environment, app.resource_prefixes[0],
+                             environments)
     # By name: role names are unique across the design, and an ARN recorded offline carries the
     # mock's account, not the provider's.
     roles_by_name = {r.name: r for r in design.roles}
