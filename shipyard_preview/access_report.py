@@ -226,8 +226,10 @@ def probes(*, account: str, region: str, environment: str, prefix: str,
             "aws:RequestedRegion": region}
     ec2 = f"arn:aws:ec2:{region}:{account}"
     route_table = f"{ec2}:route-table/rtb-0a1b2c3d4e5f67890"
+    # Both authorization tags written, as a role that means to claim the resource would.
     retags = [("change", "ec2:CreateTags", route_table,
-               {**tags, "aws:RequestTag/environment": other, "aws:TagKeys": ["environment"]})
+               {**tags, "aws:RequestTag/environment": other, "aws:RequestTag/project": "shipyard",
+                "aws:TagKeys": ["environment", "project"]})
               for other in dict.fromkeys([*retag_to, "elsewhere"]) if other != environment]
     return [
         ("change", "ecs:UpdateService",
