@@ -173,7 +173,8 @@ def test_the_path_filter_check_says_what_to_change(tmp_path):
     from shipyard_delivery import derived_files
 
     for relative in ("Pulumi.staging.yaml", "Pulumi.prod.yaml", "delivery/Pulumi.org.yaml",
-                     ".github/workflows/main.yml", "delivery/deployment-context.json"):
+                     ".github/workflows/main.yml", "delivery/deployment-context.json", "uv.lock",
+                     "policy/requirements.txt"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text((PROJECT / relative).read_text())
     workflow = tmp_path / ".github/workflows/main.yml"
