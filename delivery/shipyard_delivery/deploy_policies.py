@@ -405,6 +405,9 @@ def storage_policy(scope: DeployScope) -> list[dict]:
                    "s3:GetBucketVersioning", "s3:GetBucketWebsite",
                    "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
                    "s3:GetReplicationConfiguration", "s3:ListBucket",
+                   # The provider reads and updates a bucket's tags with these
+                   # (resource_permissions.PROVIDER_CALLS).
+                   "s3:ListTagsForResource", "s3:TagResource", "s3:UntagResource",
                    "s3:PutBucketOwnershipControls", "s3:PutBucketPolicy",
                    "s3:PutBucketPublicAccessBlock", "s3:PutBucketTagging",
                    "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration",
