@@ -286,9 +286,25 @@ def probe_case(role: "AwsRole", call: tuple[str, str, str, dict], region: str,
                 if action.startswith("kms:") else None)
 
 
+_REACH: dict[str, dict[str, tuple[list[str], list[str]]]] = {}
+"""Role reach already evaluated, by everything it depends on: a design varied in its Pulumi or
+GitHub facts only (the tests reopen each path that way) asks the simulator once."""
+
+
 def _role_reach(design: Design, stack: Any, app_environment: str, prefix: str,
                 environments: list[str]) -> dict[str, tuple[list[str], list[str]]]:
     """AWS role name -> (changes, secret reads) it is allowed on the stack's own resources."""
+    key = json.dumps([[(r.name, r.arn, r.policies) for r in design.roles], stack.aws_account_id,
+                      design.settings.aws_region, app_environment, prefix, environments],
+                     sort_keys=True)
+    if key not in _REACH:
+        _REACH[key] = _evaluate_reach(design, stack, app_environment, prefix, environments)
+    return {name: (list(changes), list(secrets))
+            for name, (changes, secrets) in _REACH[key].items()}
+
+
+def _evaluate_reach(design: Design, stack: Any, app_environment: str, prefix: str,
+                    environments: list[str]) -> dict[str, tuple[list[str], list[str]]]:
     from .iam_simulator import simulate
 
     settings = design.settings

@@ -20,9 +20,6 @@ from shipyard_delivery import deploy_policies as policies
 from shipyard_delivery.app_stacks import PROGRAM_NAMES, read_app_stack
 from shipyard_delivery.settings import parse_delivery_settings
 
-from shipyard_preview.engine import run_program
-from shipyard_preview.stack_config import load_stack_config
-
 MANAGED_POLICY_LIMIT = 6144  # IAM User Guide, "IAM and AWS STS quotas" (whitespace excluded)
 DEFAULT_POLICIES_PER_ROLE = 10  # the same page: managed policies per role, adjustable to 20
 ORG = yaml.safe_load(ORG_FILE.read_text())["config"]
@@ -35,25 +32,36 @@ def organization(**changes) -> object:
     return parse_delivery_settings({**raw, **changes})
 
 
-def top_level_names(stack_dir, stack: str) -> set[str]:
-    """The logical names the program gives its own top-level resources for this stack file, less
-    those whose physical name is given explicitly (not derived from the logical name)."""
-    recording = run_program(PROJECT, load_stack_config(stack_dir, stack))
+def top_level_names(recording) -> set[str]:
+    """The logical names the program gives its own top-level resources, less those whose
+    physical name is given explicitly (not derived from the logical name)."""
     return {r.name for r in recording.resources
             if r.parent.split("::")[2:3] == ["pulumi:pulumi:Stack"]
             and not r.type.startswith("pulumi:providers:")
             and not (r.custom and "name" in r.properties)}
 
 
-@pytest.mark.parametrize(("stack_dir", "stack"), [
-    (PROJECT, "staging"), (PROJECT, "prod"), (SAMPLE, "staging"), (SAMPLE, "prod"),
-    (SAMPLE, "fullstack")], ids=["staging", "prod", "sample-staging", "sample-prod",
-                                 "fullstack"])
-def test_every_name_the_program_derives_is_a_prefix_of_its_stack(stack_dir, stack):
-    prefixes = read_app_stack(stack, stack_dir).resource_prefixes
-    assert top_level_names(stack_dir, stack) - set(prefixes) == set(), (
+# The program runs other tests share (conftest's session fixtures, the seam test's full-stack
+# run): one run per stack file and process.
+def test_every_name_the_program_derives_is_a_prefix_of_the_committed_stacks(committed):
+    stack = committed.stack.stack
+    prefixes = read_app_stack(stack).resource_prefixes
+    assert top_level_names(committed) - set(prefixes) == set(), (
         f"Pulumi.{stack}.yaml: the program names resources after these, which the deploy role "
         "does not manage: add the program's new top-level names to "
+        "shipyard_delivery.app_stacks.PROGRAM_NAMES")
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod", "fullstack"])
+def test_every_name_the_program_derives_is_a_prefix_in_every_topology(stack, request):
+    """The frozen fixtures: the sample's stacks and the full-stack example's topologies."""
+    from test_delivery_permissions import recording
+
+    run = recording("fullstack") if stack == "fullstack" else request.getfixturevalue(stack)
+    prefixes = read_app_stack(stack, SAMPLE).resource_prefixes
+    assert top_level_names(run) - set(prefixes) == set(), (
+        f"tests/fixtures/sample/Pulumi.{stack}.yaml: the program names resources after these, "
+        "which the deploy role does not manage: add the program's new top-level names to "
         "shipyard_delivery.app_stacks.PROGRAM_NAMES")
 
 
