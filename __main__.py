@@ -1,12 +1,14 @@
 """The staging/prod program: settings from the stack's config, one network, one cluster, one
 ContainerService per configured service."""
 
+import os
+
 import pulumi
 import pulumi_aws as aws
 from shipyard import AccessLogBucket, ContainerService, FargateCluster, Network
 from shipyard.shared_load_balancer import SharedLoadBalancer
 
-from artifact_images import with_artifact_images
+from artifact_images import released_digests, with_artifact_images
 from stack_settings import load_stack_settings
 
 settings = load_stack_settings()
@@ -45,8 +47,12 @@ access_logs = (AccessLogBucket("alb-logs", {"prefixes": log_prefixes,
                                             "protect": settings.protect_stateful}, opts=opts)
                if settings.access_logs and log_prefixes else None)
 
-# Set in the delivered stacks: deploy the artifacts stack's digests instead of building here.
+# Set in the delivered stacks: deploy the artifacts stack's digests instead of building here; a
+# release passes the digests staging ran and prod refuses any other.
 artifacts_registry = pulumi.Config("shipyard").get("artifacts_registry")
+released = released_digests(os.environ.get("SHIPYARD_RELEASED_DIGESTS"),
+                            pulumi.Config("shipyard").get_bool("released_digests_required")
+                            or False)
 shared = (SharedLoadBalancer("shared", {
     **topology.load_balancer,  # type: ignore[typeddict-item]
     "vpc_id": network.vpc_id, "public_subnet_ids": network.public_subnet_ids,
@@ -64,7 +70,7 @@ for name in topology.order:
     args = dict(settings.services[name])
     if artifacts_registry:
         args = with_artifact_images(name, args, registry_id=artifacts_registry,
-                                    region=str(aws.config.region))
+                                    region=str(aws.config.region), released=released)
     containers = [dict(c) for c in args["containers"]]
     for (index, variable), target in topology.url_references.get(name, {}).items():
         containers[index]["environment"] = {**containers[index]["environment"],

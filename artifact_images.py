@@ -7,6 +7,7 @@ is built on the Deployments runner (which has no Docker daemon).
 Program-only code: the component knows nothing of the artifacts stack; it receives a
 digest-pinned `image` instead of a `source`."""
 
+import json
 from typing import Any
 
 import pulumi_aws as aws
@@ -18,9 +19,32 @@ REPOSITORY_PREFIX = "shipyard"  # the artifacts stack's repository names: shipya
 PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
 
 
+def released_digests(value: str | None, required: bool) -> dict[str, dict[str, str]] | None:
+    """The digests a release passes (delivery/promote.py: `{service: {container: image}}`), or
+    None when none were passed; a stack that requires them (its ESC environment sets
+    `shipyard:released_digests_required`, as the production environment does) refuses to run
+    without them."""
+    if not value:
+        if required:
+            raise ConfigError("SHIPYARD_RELEASED_DIGESTS", value,
+                              "the digests staging ran for this commit: prod is deployed only by "
+                              "the release workflow, which passes them")
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = None
+    if not isinstance(parsed, dict) or not all(isinstance(v, dict) for v in parsed.values()):
+        raise ConfigError("SHIPYARD_RELEASED_DIGESTS", value,
+                          "JSON {service: {container: image@sha256:...}}")
+    return parsed
+
+
 def with_artifact_images(name: str, args: dict[str, Any], *, registry_id: str,
-                         region: str) -> dict[str, Any]:
-    """`args` with every `source` container replaced by the artifacts stack's digest for it."""
+                         region: str, released: dict[str, dict[str, str]] | None = None
+                         ) -> dict[str, Any]:
+    """`args` with every `source` container replaced by the artifacts stack's digest for it;
+    with `released`, exactly the digest the release names, or a refusal."""
     if not (len(registry_id) == 12 and registry_id.isdigit()):
         raise ConfigError("shipyard:artifacts_registry", registry_id,
                           "the 12-digit account that holds the artifacts stack's repositories, "
@@ -42,6 +66,11 @@ def with_artifact_images(name: str, args: dict[str, Any], *, registry_id: str,
         digest = aws.ecr.get_image(registry_id=registry_id, repository_name=repository,
                                    image_tag=tag).image_digest
         image = f"{registry_id}.dkr.ecr.{region}.amazonaws.com/{repository}@{digest}"
+        if released is not None and released.get(name, {}).get(container["name"]) != image:
+            raise ConfigError(f"SHIPYARD_RELEASED_DIGESTS.{name}.{container['name']}",
+                              released.get(name, {}).get(container["name"]),
+                              f"{image}: the digest this commit's source tag names; prod "
+                              "deploys only what staging ran")
         rest = {k: v for k, v in container.items()
                 if k not in ("source", "dockerfile", "build_args")}
         containers.append({**rest, "image": image})

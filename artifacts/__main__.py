@@ -1,11 +1,11 @@
-"""The artifacts stack: one ECR repository per service container, the image built once per
-source version with pulumi-docker on a native runner of the stack's architecture, scanned once
-through the scan gate, exported by digest. Environment stacks look the image up by its source
+"""The artifacts stack: each service container's image built once per source version with
+pulumi-docker on a native runner of the stack's architecture, pushed into its repository (which
+the delivery stack owns: IMMUTABLE, images never deleted), scanned once through the scan gate,
+exported by digest. Environment stacks look the image up by its source
 tag (the same tag for the same source) and deploy that digest; prod runs the digest staging ran
 because a release deploys a commit staging already deployed, and the tag is content-addressed
 in an IMMUTABLE repository."""
 
-import json
 from pathlib import Path
 
 import pulumi
@@ -16,28 +16,16 @@ from shipyard.errors import ConfigError
 from shipyard.image import source_fingerprint, source_tag
 from shipyard.scan_gate import ScanGate, Thresholds
 from shipyard.service_image import existing_digest
-from shipyard_delivery.artifacts import (
-    PLATFORMS,
-    ImageToBuild,
-    images_to_build,
-    repository_policy,
-)
+from shipyard_delivery.artifacts import PLATFORMS, ImageToBuild, images_to_build
 
 APP_DIR = Path(__file__).resolve().parents[1]
 NAMESPACE = "shipyard-artifacts"
-UNTAGGED_EXPIRY_DAYS = 1
-IMAGES_TO_KEEP = 100
 
 config = pulumi.Config(NAMESPACE)
 architecture = config.require("architecture")
 if architecture not in PLATFORMS:
     raise ConfigError(f"{NAMESPACE}:architecture", architecture, "ARM64 or X86_64")
 app_stacks = config.require_object("app_stacks")
-pull_accounts = config.require_object("pull_accounts")
-if not isinstance(pull_accounts, list) or not pull_accounts or not all(
-        isinstance(a, str) and len(a) == 12 and a.isdigit() for a in pull_accounts):
-    raise ConfigError(f"{NAMESPACE}:pull_accounts", pull_accounts,
-                      "the 12-digit ids of the accounts the stacks deploy to")
 thresholds = Thresholds(config.get_int("scan_max_critical") or 0,
                         config.get_int("scan_max_high") or 0)
 platform = PLATFORMS[architecture]
@@ -51,32 +39,18 @@ digests: dict[str, dict[str, pulumi.Output[str]]] = {}
 for image in images:
     name = f"{image.service}-{image.container}"
     tag = tags[(image.service, image.container)]
-    repository = aws.ecr.Repository(
-        name, name=image.repository, image_tag_mutability="IMMUTABLE",
-        image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
-            scan_on_push=True),
-        # The rollback path for every environment: never delete a repository holding images.
-        force_delete=False, opts=pulumi.ResourceOptions(protect=True))
-    aws.ecr.RepositoryPolicy(name, repository=repository.name, policy=json.dumps(
-        repository_policy(project="shipyard", service=image.service,
-                          pull_accounts=list(pull_accounts))))
-    aws.ecr.LifecyclePolicy(name, repository=repository.name, policy=json.dumps({"rules": [
-        {"rulePriority": 1, "description": "Expire untagged layers",
-         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
-                       "countUnit": "days", "countNumber": UNTAGGED_EXPIRY_DAYS},
-         "action": {"type": "expire"}},
-        {"rulePriority": 2, "description": f"Keep the last {IMAGES_TO_KEEP} source versions",
-         "selection": {"tagStatus": "tagged", "tagPatternList": ["src-*"],
-                       "countType": "imageCountMoreThan", "countNumber": IMAGES_TO_KEEP},
-         "action": {"type": "expire"}}]}))
+    # The delivery stack creates the repository (its tags IMMUTABLE, its images never deleted):
+    # this stack's builder role can push and read, nothing more.
+    repository = aws.ecr.get_repository_output(name=image.repository)
     # Every runner is a fresh machine: look the source tag up and build only when it is absent
     # (pulumi-docker's Check would rebuild and push the same tag into the IMMUTABLE repository;
     # the component's ServiceImage does the same).
-    listing = aws.ecr.get_images_output(repository_name=repository.name,
+    listing = aws.ecr.get_images_output(repository_name=image.repository,
                                         registry_id=repository.registry_id)
 
     def build_or_reuse(values: list, image: ImageToBuild = image, tag: str = tag,
-                       repository: aws.ecr.Repository = repository) -> pulumi.Output[str] | str:
+                       repository: pulumi.Output[aws.ecr.GetRepositoryResult] = repository
+                       ) -> pulumi.Output[str] | str:
         image_ids, url = values
         found = existing_digest(image_ids, tag)
         if found is not None:
@@ -95,7 +69,7 @@ for image in images:
 
     digest_ref = pulumi.Output.all(listing.image_ids, repository.repository_url).apply(
         build_or_reuse)
-    gate = ScanGate(f"{name}-scan-gate", repository=repository.name, image_digest=digest_ref,
+    gate = ScanGate(f"{name}-scan-gate", repository=image.repository, image_digest=digest_ref,
                     identity=identity, thresholds=thresholds, timeout_seconds=900)
     # Exported only through the gate: a digest appears here once its scan passed.
     digests.setdefault(image.service, {})[image.container] = pulumi.Output.all(

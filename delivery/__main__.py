@@ -6,20 +6,34 @@ notifications. A separate project because a stack should not manage its own depl
 settings."""
 
 import json
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_pulumiservice as pulumiservice
 from shipyard.errors import ConfigError
-from shipyard_delivery import cloud_access, deployments, esc, feedback, permissions, trust
+from shipyard_delivery import (
+    artifacts,
+    cloud_access,
+    deployments,
+    esc,
+    feedback,
+    github_settings,
+    permissions,
+    pulumi_access,
+    trust,
+)
 from shipyard_delivery.app_stacks import policy_levels, read_app_stack
+from shipyard_delivery.repositories import artifact_repositories
 from shipyard_delivery.settings import NAMESPACE, load_delivery_settings
 
 POLICY_PACK = "shipyard-guardrails"
 
 settings = load_delivery_settings()
 org, project = settings.pulumi_org, settings.app_project
-app_stacks = {s.name: read_app_stack(s.name) for s in settings.stacks}
+# The stack files of the application project (`..` unless the config names another folder).
+app_dir = (Path(__file__).resolve().parent / settings.app_dir).resolve()
+app_stacks = {s.name: read_app_stack(s.name, app_dir) for s in settings.stacks}
 production = [s for s in settings.stacks if s.production]
 for stack in settings.stacks:
     for prod in production:
@@ -86,13 +100,20 @@ github_oidc_arns = {account: aws.iam.OpenIdConnectProvider(
     opts=opts).arn for account, opts in providers.items()}
 deploy_role_names = {s.name: f"{project}-deploy-{s.name}" for s in settings.stacks}
 teams = cloud_access.teams(settings)
+# Machine teams: no members (a person added by hand is removed by the next `up`); a token only
+# through the GitHub OIDC exchange in one workflow context each (cloud_access.py).
 team_resources = {name: pulumiservice.Team(
     f"team-{name}", organization_name=org, team_type="pulumi", name=name, display_name=name,
-    description=description)
-    for name, description in ((teams.previewers, "Pull-request previews: read the stacks"),
+    description=description, members=[])
+    for name, description in ((teams.previewers, "Pull-request previews: read staging"),
                               (teams.deployers, "Merge workflow: artifacts and staging"),
-                              (teams.releasers, "Release workflow: the only openers of prod"))}
-
+                              (teams.releasers, "Release workflow: the only deployers of prod"))}
+architectures = sorted({app.architecture for app in app_stacks.values()})
+# The artifacts stacks exist before the first merge (the pinned pulumi/actions does not create a
+# missing stack: `upsert` defaults to false).
+artifact_stack_resources = [pulumiservice.Stack(
+    f"stack-{name.replace('/', '-')}", organization_name=org, project_name=name.split("/")[0],
+    stack_name=name.split("/")[1]) for name in pulumi_access.artifact_stacks(architectures)]
 
 def scoped_trust(document: dict, setting: str) -> str:
     return json.dumps(trust.require_scoped_trust(document, setting))
@@ -104,6 +125,7 @@ def deploy_trust(stack_name: str, account: str) -> pulumi.Output[str]:
         f"deploy-{stack_name}.assumeRolePolicy"))
 
 
+environments: dict[str, pulumiservice.Environment] = {}
 for stack in settings.stacks:
     account, opts = stack.aws_account_id, providers[stack.aws_account_id]
     app = app_stacks[stack.name]
@@ -124,20 +146,20 @@ for stack in settings.stacks:
             f"deploy-{stack.name}-{part}", role=role.name, policy_arn=policy.arn,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
                 depends_on=[boundaries[account]])))
-    environment = pulumiservice.Environment(
+    def environment_definition(arn: str, production: bool = stack.production
+                               ) -> pulumi.StringAsset:
+        # Bound now: a plain closure would give every environment the last stack's flag.
+        return pulumi.StringAsset(esc.aws_environment_yaml(arn, settings.aws_account_id,
+                                                           production))
+
+    environment = environments[f"aws-{stack.name}"] = pulumiservice.Environment(
         f"aws-{stack.name}", organization=org, project=project, name=f"aws-{stack.name}",
-        yaml=role.arn.apply(lambda arn: pulumi.StringAsset(
-            esc.aws_environment_yaml(arn, settings.aws_account_id))))
-    opener = teams.releasers if stack.production else teams.deployers
-    pulumiservice.TeamEnvironmentPermission(
-        f"open-aws-{stack.name}", organization=org, project=project,
-        environment=f"aws-{stack.name}", team=opener,
-        permission=pulumiservice.EnvironmentPermission.OPEN, max_open_duration="1h",
-        opts=pulumi.ResourceOptions(depends_on=[environment, team_resources[opener]]))
+        yaml=role.arn.apply(environment_definition))
     if stack.production:
         # pulumiservice 1.5's ApprovalRule targets `update` only (TargetActionType): a change to
-        # the production environment's definition needs a releaser's approval. Opening it is
-        # gated by RBAC above (releasers only) and by the GitHub 'production' environment.
+        # the production environment's definition needs an approver's approval (people, who
+        # hold no stack or environment permission here). Opening it is gated by RBAC
+        # (releasers only, pulumi_access.py) and by the GitHub 'production' environment.
         pulumiservice.ApprovalRule(
             f"approve-aws-{stack.name}", name=f"{project}-aws-{stack.name}-changes",
             enabled=True, environment_identifier=pulumiservice.EnvironmentIdentifierArgs(
@@ -147,8 +169,12 @@ for stack in settings.stacks:
                 allow_self_approval=False, num_approvals_required=1,
                 require_reapproval_on_change=True,
                 eligible_approvers=[pulumiservice.EligibleApproverArgs(
-                    team_name=teams.releasers)]),
-            opts=pulumi.ResourceOptions(depends_on=[environment, team_resources[opener]]))
+                    team_name=settings.approvers_team)]),
+            opts=pulumi.ResourceOptions(depends_on=[environment]))
+    else:
+        # Drift detection runs the settings' branch (main's HEAD) with the stack's credentials:
+        # for a production stack that is unreleased code with prod's credentials, so prod gets
+        # none (drift shows in the release's own update).
         pulumiservice.DriftSchedule(
             f"drift-{stack.name}", organization=org, project=project, stack=stack.name,
             schedule_cron=settings.drift_schedule, auto_remediate=False)
@@ -159,14 +185,65 @@ for stack in settings.stacks:
         entity_type="stacks", mode="preventative",
         stacks=[{"name": stack.name, "routing_project": project}],
         policy_packs=[{"name": POLICY_PACK, "version_tag": settings.policy_pack_version,
-                       "config": policy_levels(app)}])
+                       "config": policy_levels(app, app_dir)}])
     pulumi.export(f"deploy_role_{stack.name}", role.arn)
+
+stack_ids = {f"{project}/{s.name}": s.pulumi_stack_id for s in settings.stacks}
+deploy_scopes: dict[str, list[str]] = {}
+for grant in pulumi_access.grants(settings, teams, architectures):
+    depends = pulumi.ResourceOptions(depends_on=[team_resources[grant.team],
+                                                 *artifact_stack_resources])
+    grant_project, entity = grant.name.split("/")
+    logical = f"{grant.team}-{grant.entity}-{grant.name.replace('/', '-')}"
+    if grant.permission_set is pulumi_access.STACK_DEPLOY:
+        deploy_scopes.setdefault(grant.team, []).append(stack_ids[grant.name])
+    elif grant.entity == "stack":
+        pulumiservice.TeamStackPermission(
+            logical, organization=org, project=grant_project, stack=entity, team=grant.team,
+            permission=pulumiservice.TeamStackPermissionScope(
+                pulumi_access.TEAM_STACK_SCOPES[grant.permission_set.name]), opts=depends)
+    else:
+        pulumiservice.TeamEnvironmentPermission(
+            logical, organization=org, project=grant_project, environment=entity,
+            team=grant.team, permission=pulumiservice.EnvironmentPermission.OPEN,
+            max_open_duration="1h", opts=pulumi.ResourceOptions.merge(
+                depends, pulumi.ResourceOptions(depends_on=[environments[entity]])))
+# One custom role per team (Pulumi Cloud assigns one role per team): deploy, never configure.
+for team, ids in deploy_scopes.items():
+    deploy_role = pulumiservice.OrganizationRole(
+        f"role-{team}", organization_name=org, name=f"{team}-deploy",
+        description=f"{team}: {pulumi_access.STACK_DEPLOY.name} on its stacks",
+        permissions=pulumi_access.role_descriptor(pulumi_access.STACK_DEPLOY.scopes, ids))
+    pulumiservice.TeamRoleAssignment(f"role-{team}", organization_name=org, team_name=team,
+                                     role_id=deploy_role.role_id,
+                                     opts=pulumi.ResourceOptions(depends_on=[team_resources[team]]))
 
 webhook_url = pulumi.Config(NAMESPACE).get_secret("notification_webhook_url")
 if webhook_url is not None:
     for stack in settings.stacks:
         pulumiservice.Webhook(f"notify-{stack.name}", **feedback.webhook_args(
             settings, stack, webhook_url))
+
+
+# The artifacts repositories, in the delivery account: IMMUTABLE tags, images never deleted, only
+# untagged layers expire; the stack accounts' execution roles pull and their deploy roles read.
+pull_accounts = sorted({s.aws_account_id for s in settings.stacks})
+for repository in artifact_repositories(settings, app_stacks):
+    ecr = aws.ecr.Repository(
+        f"artifacts-{repository.service}-{repository.container}", name=repository.name,
+        image_tag_mutability="IMMUTABLE", force_delete=False,
+        encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
+            encryption_type="KMS")],
+        image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+            scan_on_push=True),
+        opts=pulumi.ResourceOptions(protect=True))
+    aws.ecr.RepositoryPolicy(
+        f"artifacts-{repository.service}-{repository.container}", repository=ecr.name,
+        policy=json.dumps(artifacts.repository_policy(
+            project=project, service=repository.service, pull_accounts=pull_accounts)))
+    aws.ecr.LifecyclePolicy(
+        f"artifacts-{repository.service}-{repository.container}", repository=ecr.name,
+        policy=json.dumps(artifacts.lifecycle_policy()))
 
 
 def github_role(name: str, description: str, context: str, policy: dict,
@@ -191,6 +268,8 @@ builder_role = github_role(
     "artifacts-builder", "Merge workflow: builds and pushes the images of the artifacts stack",
     f"environment:{cloud_access.ARTIFACTS_ENVIRONMENT}",
     permissions.artifacts_builder_policy(settings, app_stacks))
+
+github_settings.declare(settings)
 
 pulumiservice.OidcIssuer(
     "github-actions", name="github-actions", organization=org,

@@ -14,7 +14,7 @@ from tempfile import TemporaryDirectory
 
 import yaml
 from conftest import PROJECT, committed_stack_config, inputs
-from delivery_mocks import delivery_run
+from delivery_mocks import ORG_FILE, delivery_run
 from shipyard_delivery.app_stacks import read_app_stack
 from shipyard_delivery.boundary import boundary_arn, workload_boundary
 from shipyard_delivery.settings import parse_delivery_settings
@@ -25,7 +25,7 @@ from shipyard_preview.stack_config import StackConfig
 
 COMMITTED = ("staging", "prod", "fullstack")
 EVERY_ROLE_KIND = "prod-every-role-kind"
-ORG_CONFIG = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"]
+ORG_CONFIG = yaml.safe_load(ORG_FILE.read_text())["config"]
 ORG_STACKS = ORG_CONFIG["shipyard-delivery:stacks"]
 
 SMOKE_TEST = f"arn:aws:lambda:eu-west-1:{ACCOUNT_ID}:function:web-smoke-test"
@@ -74,7 +74,8 @@ def recording(stack: str) -> Recording:
 
 def top_level_names(app: Recording) -> list[str]:
     """The logical names of the program's own top-level resources: every name Pulumi derives
-    for what the program creates starts with one (what delivery's resource_prefixes list)."""
+    for what the program creates starts with one (what delivery's deploy roles and boundary are
+    scoped to: shipyard_delivery.app_stacks, resource_prefixes)."""
     return sorted({r.name for r in app.resources
                    if r.parent.split("::")[2:3] == ["pulumi:pulumi:Stack"]
                    and not r.type.startswith("pulumi:providers:")})
@@ -91,25 +92,50 @@ def _stack_file(config: StackConfig, directory: Path) -> None:
         {"config": {k: value(v) for k, v in config.config.items()}}))
 
 
+def _offline(document: dict, account: str) -> dict:
+    """A boundary the delivery code builds for `account`, as the offline run of a stack sees it:
+    every stack runs under the mock's account (shipyard_preview.mocks.ACCOUNT_ID), so the
+    document's own account moves there; the other accounts it names (the delivery account's
+    artifacts repositories) stay."""
+    return json.loads(json.dumps(document).replace(f":{account}:", f":{ACCOUNT_ID}:"))
+
+
+# A stack delivered on its own is a production stack, so it gets an account of its own.
+OWN_ACCOUNT = {"push_to_deploy": False, "branch": "main", "production": True,
+               "aws_account_id": "444455556666",
+               "bootstrap_role_name": "OrganizationAccountAccessRole",
+               "pulumi_stack_id": "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"}
+
+
 @cache
 def boundaries(stack: str) -> dict[str, dict]:
-    """Boundary ARN -> document, as the delivery code builds them for this stack: the delivery
-    program of the org stack for the stacks it delivers, the program with a config delivering
-    this stack alone for the other committed ones, and delivery's boundary function over the
-    stack file for the variant."""
-    if stack in ORG_STACKS or stack in COMMITTED:
-        delivered = delivery_run() if stack in ORG_STACKS else delivery_run(
-            stacks={stack: {"push_to_deploy": False, "branch": "main", "production": True}},
-            resource_prefixes=top_level_names(recording(stack)))
-        return {f"arn:aws:iam::{ACCOUNT_ID}:policy/{p['name']}": json.loads(p["policy"])
-                for name, p in inputs(delivered, "aws:iam/policy:Policy").items()
-                if name.startswith("workload-boundary")}
-    config = _every_role_kind_config()
+    """Boundary ARN (as the stack file names it) -> document, as the delivery code builds them
+    for this stack, in the mock's account: the delivery program of the org stack for the stacks
+    it delivers, the program with a config delivering this stack alone for the other committed
+    ones, and delivery's boundary function over the stack file for the variant (in prod's
+    account)."""
     raw = {k.split(":", 1)[1]: v for k, v in ORG_CONFIG.items()
            if k.startswith("shipyard-delivery:")}
-    settings = parse_delivery_settings({**raw, "stacks": {config.stack: {"production": True}}})
+    settings = parse_delivery_settings(raw)
+    if stack in ORG_STACKS or stack in COMMITTED:
+        delivered = delivery_run() if stack in ORG_STACKS else delivery_run(
+            stacks={stack: OWN_ACCOUNT})
+        found = {}
+        for name, policy in inputs(delivered, "aws:iam/policy:Policy").items():
+            if name.startswith("workload-boundary"):
+                account = name.removeprefix("workload-boundary-") if name != \
+                    "workload-boundary" else settings.aws_account_id
+                named = account if stack in ORG_STACKS else ACCOUNT_ID
+                found[f"arn:aws:iam::{named}:policy/{policy['name']}"] = _offline(
+                    json.loads(policy["policy"]), account)
+        return found
+    config = _every_role_kind_config()
+    prod = next(s for s in settings.stacks if s.production)
+    settings = dataclasses.replace(settings, stacks=(dataclasses.replace(prod,
+                                                                         name=config.stack),))
     with TemporaryDirectory() as directory:
         _stack_file(config, Path(directory))
         app = read_app_stack(config.stack, app_dir=Path(directory))
-    return {boundary_arn(settings, ACCOUNT_ID):
-            workload_boundary(settings, ACCOUNT_ID, {config.stack: app})}
+    return {boundary_arn(settings, prod.aws_account_id): _offline(
+        workload_boundary(settings, prod.aws_account_id, {config.stack: app}),
+        prod.aws_account_id)}

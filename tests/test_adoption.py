@@ -39,6 +39,8 @@ ADOPTION_SUBSET = [
     "tests/test_delivery_app_stacks.py",
     "tests/test_delivery_input.py",
     "tests/test_delivery_run.py",
+    "tests/test_delivery_prefixes.py",
+    "tests/test_access_report.py",
     "tests/test_iam_seams.py",
     "tests/test_effective_permissions.py",
     "tests/test_role_ordering.py",
@@ -75,11 +77,10 @@ READS_NO_STACK = {
     "tests/test_refused_by_the_component.py": "a program of its own; runs the shipyard command "
                                               "from the project directory",
 }
-# The README's step for the merge workflow: its path filter lists each source folder.
+# The merge workflow's path filter follows the stack files through `./dev delivery-files`.
 WORKFLOW = ".github/workflows/main.yml"
-SAMPLE_SOURCE_PATH, SHOP_SOURCE_PATH = "      - app/**\n", "      - shop/**\n"
-# And the delivery organization's resource prefixes list each service.
-ORGANIZATION, SAMPLE_PREFIXES = "delivery/Pulumi.org.yaml", "resource_prefixes: [web,"
+# The team's own alias record per stack (a hosted zone of its own).
+SHOP_ZONE = "Z0123456789SHOPZONE1"
 SHOP_IMAGE_DIGEST = "sha256:" + "5e" * 32
 CATALOG_IMAGE = f"111122223333.dkr.ecr.eu-west-1.amazonaws.com/catalog@sha256:{'ca' * 32}"
 SHOP_SERVER = textwrap.dedent('''\
@@ -135,11 +136,20 @@ def copy_repository(destination: Path) -> Path:
 
 
 def shop_service(environment: str) -> list[dict]:
+    """The team's services: shop (from its own source, with a DNS name) and catalog (a prebuilt
+    image) in both stacks, and search, tried in staging before it goes to prod."""
     prod = environment == "prod"
+    search = [] if prod else [
+        {"name": "search", "cpu": 256, "memory": 512, "health_check_path": "/health",
+         "containers": [{"name": "search", "source": "shop", "port": 9000,
+                         "user": "20001:20001", "scratch_paths": ["/var/cache/shop"],
+                         "environment": {"SHOP_PORT": "9000"}}]}]
     return [
         {"name": "shop", "cpu": 1024 if prod else 512, "memory": 2048 if prod else 1024,
          "desired_count": 4 if prod else 1, "min_count": 4 if prod else 1,
          "max_count": 20 if prod else 3, "health_check_path": "/health",
+         "dns": {"zone_id": SHOP_ZONE,
+                 "name": "shop.example.com" if prod else "shop.staging.example.com"},
          "containers": [{
              "name": "shop", "source": "shop", "port": 9000, "user": "20001:20001",
              "scratch_paths": ["/var/cache/shop"],
@@ -150,14 +160,14 @@ def shop_service(environment: str) -> list[dict]:
          "max_count": 4, "health_check_path": "/status",
          "containers": [{"name": "catalog", "image": CATALOG_IMAGE, "port": 3000,
                          "scratch_paths": ["/tmp"]}]},
+        *search,
     ]
 
 
 def adopt(repository: Path) -> None:
-    """The edits an adopting team makes, as the README's "Replace the sample with your own
-    services" says: its app, its services and sizes, its secret, and its source folder in the
-    merge workflow's path filter in place of the sample's, and its service names in the delivery
-    organization's resource prefixes in place of the sample's."""
+    """The edits an adopting team makes, as docs/adoption.md says: its app, its services and
+    sizes, its secret, in the stack files; then `./dev delivery-files` brings the merge
+    workflow's path filter and the deployment contexts in step with them."""
     shop = repository / "shop"
     shop.mkdir()
     (shop / "main.py").write_text(SHOP_SERVER)
@@ -174,14 +184,21 @@ def adopt(repository: Path) -> None:
     # What the team's images need to start, for tests/test_examples_start.py.
     with open(repository / "tests" / "image_needs.yaml", "a") as needs:
         needs.write(IMAGE_NEEDS)
-    workflow = repository / WORKFLOW
-    text = workflow.read_text()
-    assert text.count(SAMPLE_SOURCE_PATH) == 1, f"{WORKFLOW} no longer lists app/** once"
-    workflow.write_text(text.replace(SAMPLE_SOURCE_PATH, SHOP_SOURCE_PATH))
-    organization = repository / ORGANIZATION
-    text = organization.read_text()
-    assert text.count(SAMPLE_PREFIXES) == 1, f"{ORGANIZATION} no longer starts its prefixes with web"
-    organization.write_text(text.replace(SAMPLE_PREFIXES, "resource_prefixes: [shop, catalog,"))
+    files = subprocess.run(
+        [sys.executable, "-m", "shipyard_preview.cli", "delivery-files", "--project-dir",
+         str(repository)], env=copy_environment(repository), capture_output=True, text=True,
+        timeout=300)
+    assert files.returncode == 0, files.stdout + files.stderr
+    assert files.stdout.splitlines() == [f"wrote {WORKFLOW}", "wrote delivery/deployment-context.json"]
+
+
+def copy_environment(repository: Path) -> dict[str, str]:
+    """This environment, with the copy's own component package, preview tool and delivery
+    package first (the environment installs this worktree's in editable mode)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    environment["PYTHONPATH"] = os.pathsep.join(
+        str(repository / part) for part in ("components", ".", "delivery"))
+    return environment
 
 
 def commit(repository: Path) -> None:
@@ -207,7 +224,8 @@ def test_the_adopted_stacks_are_what_the_team_configured(adopted):
     for stack in ("staging", "prod"):
         services = yaml.safe_load((adopted / f"Pulumi.{stack}.yaml").read_text())[
             "config"]["shipyard:services"]
-        assert [s["name"] for s in services] == ["shop", "catalog"]
+        assert [s["name"] for s in services] == (["shop", "catalog", "search"]
+                                                 if stack == "staging" else ["shop", "catalog"])
         assert "web" not in json.dumps(services)
     paths = yaml.safe_load((adopted / WORKFLOW).read_text())[True]["push"]["paths"]
     assert "shop/**" in paths and "app/**" not in paths
@@ -217,14 +235,9 @@ def test_the_adopted_stacks_are_what_the_team_configured(adopted):
 
 
 def test_the_suite_stays_green_after_adoption(adopted):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    # The environment installs this worktree's packages in editable mode (path entries): put the
-    # copy's own component package, preview tool and delivery package first.
-    environment["PYTHONPATH"] = os.pathsep.join(
-        str(adopted / part) for part in ("components", ".", "delivery"))
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", *ADOPTION_SUBSET],
-        cwd=adopted, capture_output=True, text=True, env=environment, timeout=900)
+        cwd=adopted, capture_output=True, text=True, env=copy_environment(adopted), timeout=900)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout
 
@@ -251,13 +264,15 @@ def test_the_guard_sees_each_way_a_module_reaches_the_stacks():
         assert not READS_THE_STACKS.search(line), line
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("stack", ["staging", "prod", "fullstack"])
 def test_the_sample_fixture_is_the_shipped_sample_while_it_ships(stack):
     """A change to the sample in the root stack file (before anyone adopts the repository) must
     reach the frozen copy the sample-specific tests run, or they test a stale stack."""
-    root = (PROJECT / f"Pulumi.{stack}.yaml").read_text()
+    root_file = PROJECT / f"Pulumi.{stack}.yaml"
+    root = root_file.read_text() if root_file.is_file() else ""
     fixture = (SAMPLE / f"Pulumi.{stack}.yaml").read_text()
-    if "source: app\n" in root:  # the sample is still what the repository ships
+    shipped = fixture.split("\n", 3)[3].split("\n", 1)[0]  # the shipped file's first line
+    if "source: app\n" in root and root.startswith(shipped):  # still what the repository ships
         assert fixture.split("\n", 3)[3] == root, (
             f"tests/fixtures/sample/Pulumi.{stack}.yaml differs from Pulumi.{stack}.yaml; copy "
             "the root file below the fixture's three header lines")

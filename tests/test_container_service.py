@@ -421,8 +421,9 @@ def test_nothing_is_created_for_an_invalid_stack(stack):
 
 
 def test_roles_carry_the_permissions_boundary_of_the_delivery_project(staging, prod):
-    boundary = "arn:aws:iam::111122223333:policy/shipyard-workload-boundary"
-    for recording in (staging, prod):
+    # The delivery project creates the boundary in each stack's account (prod has its own).
+    for recording, account in ((staging, "111122223333"), (prod, "444455556666")):
+        boundary = f"arn:aws:iam::{account}:policy/shipyard-workload-boundary"
         roles = inputs(recording, "aws:iam/role:Role")
         assert {name: role.get("permissionsBoundary") for name, role in roles.items()
                 if name in ("web-execution", "web-task")} == {

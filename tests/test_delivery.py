@@ -6,17 +6,25 @@ import json
 import pytest
 import yaml
 from conftest import PROJECT, committed_stack_config, inputs, one
-from delivery_mocks import PACK_VERSION, delivery_run
+from delivery_mocks import ORG_FILE, PACK_VERSION, delivery_run
+from shipyard_delivery.app_stacks import PROGRAM_NAMES
 
 from shipyard_preview.analyzer import analyze
 
 DELIVERY = PROJECT / "delivery"
 ORG, PROJECT_NAME, ACCOUNT = "acme-corp", "shipyard", "111122223333"
-# The prefixes the organization file lists (an adopting team lists its own services there).
-RESOURCE_PREFIXES = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())[
-    "config"]["shipyard-delivery:resource_prefixes"]
+
+
+def resource_prefixes(stack: str) -> list[str]:
+    """What the stack's resources are named after: its services (as its stack file lists them),
+    then the program's own top-level names."""
+    services = json.loads(committed_stack_config(stack).config["shipyard:services"])
+    return list(dict.fromkeys([*(s["name"] for s in services), *PROGRAM_NAMES]))
 PULUMI_OIDC = "api.pulumi.com/oidc"
 GITHUB_OIDC = "token.actions.githubusercontent.com"
+_STACKS = yaml.safe_load(ORG_FILE.read_text())["config"][
+    "shipyard-delivery:stacks"]
+STACK_ACCOUNTS = {name: str(entry.get("aws_account_id", ACCOUNT)) for name, entry in _STACKS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +86,7 @@ def test_preview_role_trusts_pull_requests_of_this_repository_in_both_subject_fo
 
 
 def test_a_stack_in_its_own_account_gets_its_own_preview_role_and_deploy_role():
-    stacks = {"staging": {"push_to_deploy": True}, "prod": {
-        "aws_account_id": "444455556666", "bootstrap_role_name": "OrganizationAccountAccessRole"}}
-    recording = delivery_run(stacks=stacks)
+    recording = delivery_run()
     assert sorted(inputs(recording, "aws:iam/role:Role")) == [
         "artifacts-builder", "deploy-prod", "deploy-staging", "preview-readonly",
         "preview-readonly-444455556666"]
@@ -98,11 +104,13 @@ def test_a_stack_in_its_own_account_gets_its_own_preview_role_and_deploy_role():
         ("aws:iam/role:Role", "deploy-prod"),
         ("aws:iam/role:Role", "preview-readonly-444455556666"),
         ("aws:iam/rolePolicy:RolePolicy", "preview-readonly-444455556666"),
-        *{("aws:iam/policy:Policy", f"deploy-prod-{part}") for part in (
-            "read", "network", "edge", "firewall", "compute", "scaling", "storage", "identity")},
-        *{("aws:iam/rolePolicyAttachment:RolePolicyAttachment", f"deploy-prod-{part}")
-          for part in ("read", "network", "edge", "firewall", "compute", "scaling", "storage",
-                       "identity")}}
+        *{(t, n) for t in ("aws:iam/policy:Policy",
+                           "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+          for n in inputs(recording, t) if n.startswith("deploy-prod-")}}
+    parts = {n.removeprefix("deploy-prod-") for n in inputs(recording, "aws:iam/policy:Policy")
+             if n.startswith("deploy-prod-")}
+    assert {"read", "network", "edge", "firewall", "compute", "scaling", "storage",
+            "identity"} <= parts
     assert set(recording.outputs["preview_roles"]) == {"staging", "prod"}
 
 
@@ -114,7 +122,13 @@ def test_artifacts_builder_trusts_only_the_artifacts_environment(delivery):
         f"{GITHUB_OIDC}:sub": ["repo:acme-corp/shipyard:environment:artifacts",
                                "repo:acme-corp@1234567/shipyard@7654321:environment:artifacts"]}}
     policy = json.loads(one(delivery, "aws:iam/rolePolicy:RolePolicy", "artifacts-builder")["policy"])
-    repositories = {s["Sid"]: s for s in policy["Statement"]}["OwnArtifactRepositories"]
+    repositories = {s["Sid"]: s for s in policy["Statement"]}["PushToArtifactRepositories"]
+    # Push and read only: no repository, mutability, lifecycle, policy or image deletion call.
+    assert repositories["Action"] == [
+        "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
+        "ecr:DescribeImageScanFindings", "ecr:DescribeImages", "ecr:DescribeRepositories",
+        "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:ListImages",
+        "ecr:PutImage", "ecr:UploadLayerPart"]
     # Exactly the artifacts stack's repositories, one per service container built from source.
     built = dict.fromkeys(
         f"{service['name']}/{container['name']}" for stack in ("staging", "prod")
@@ -128,29 +142,29 @@ def test_artifacts_builder_trusts_only_the_artifacts_environment(delivery):
 def test_deploy_role_creates_roles_only_under_the_boundary_and_never_retrusts(delivery, stack):
     identity = _policy(delivery, f"deploy-{stack}-identity")
     by_sid = {s["Sid"]: s for s in identity["Statement"]}
-    boundary = f"arn:aws:iam::{ACCOUNT}:policy/shipyard-workload-boundary"
+    account = STACK_ACCOUNTS[stack]
+    boundary = f"arn:aws:iam::{account}:policy/shipyard-workload-boundary"
     creating = [s for s in identity["Statement"] if "iam:CreateRole" in s["Action"]]
     assert len(creating) == 1
     assert creating[0]["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == boundary
     assert creating[0]["Condition"]["StringEquals"]["aws:RequestTag/environment"] == stack
     assert by_sid["PassOwnRolesToTheirServicesOnly"] == {
         "Sid": "PassOwnRolesToTheirServicesOnly", "Effect": "Allow", "Action": "iam:PassRole",
-        "Resource": [f"arn:aws:iam::{ACCOUNT}:role/{p}-*"
-                     for p in RESOURCE_PREFIXES],
+        "Resource": [f"arn:aws:iam::{account}:role/{p}-*"
+                     for p in resource_prefixes(stack)],
         "Condition": {"StringEquals": {"iam:PassedToService": [
             "ecs-tasks.amazonaws.com", "ecs.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}}
     assert by_sid["NeverRetrustOrLoosen"]["Effect"] == "Deny"
     assert "iam:UpdateAssumeRolePolicy" in by_sid["NeverRetrustOrLoosen"]["Action"]
     assert by_sid["NeverRetrustOrLoosen"]["Resource"] == "*"
     assert by_sid["NeverTouchTheDeployers"]["Resource"] == [
-        boundary, f"arn:aws:iam::{ACCOUNT}:role/shipyard-deploy-staging",
-        f"arn:aws:iam::{ACCOUNT}:role/shipyard-deploy-prod"]
+        boundary, f"arn:aws:iam::{account}:role/shipyard-deploy-staging",
+        f"arn:aws:iam::{account}:role/shipyard-deploy-prod"]
     attached = {a["policyArn"].rsplit("/", 1)[-1]
                 for n, a in inputs(delivery, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
                 .items() if n.startswith(f"deploy-{stack}-")}
-    assert attached == {f"shipyard-deploy-{stack}-{part}"
-                        for part in ("read", "network", "edge", "firewall", "compute",
-                                     "scaling", "storage", "identity")}
+    assert attached == {f"shipyard-{n}" for n in inputs(delivery, "aws:iam/policy:Policy")
+                        if n.startswith(f"deploy-{stack}-")}
     boundary_doc = _policy(delivery, "workload-boundary")
     # A part per role kind (tests/test_effective_permissions.py evaluates what each allows).
     assert {s["Sid"] for s in boundary_doc["Statement"]} == {
@@ -219,31 +233,39 @@ def test_esc_environments_log_in_with_the_stack_role_and_the_trusted_subject(del
     text = props["yaml"]["text"] if isinstance(props["yaml"], dict) else props["yaml"]
     body = yaml.safe_load(text.get("text", text) if isinstance(text, dict) else text)
     oidc = body["values"]["aws"]["login"]["fn::open::aws-login"]["oidc"]
-    assert oidc["roleArn"] == f"arn:aws:iam::{ACCOUNT}:role/shipyard-deploy-prod"
+    assert oidc["roleArn"].endswith(":role/shipyard-deploy-prod")
     assert oidc["subjectAttributes"] == ["currentEnvironment.name"]
     # The delivered stack deploys the artifacts stack's digests.
-    assert body["values"]["pulumiConfig"] == {"shipyard:artifacts_registry": ACCOUNT}
+    # and, being production, only the digests a release passes.
+    assert body["values"]["pulumiConfig"] == {"shipyard:artifacts_registry": ACCOUNT,
+                                              "shipyard:released_digests_required": "true"}
     assert set(body["values"]["environmentVariables"]) == {
         "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
 
 
 def test_only_releasers_open_prod_and_changes_to_it_need_their_approval(delivery):
     permissions = inputs(delivery, "pulumiservice:index:TeamEnvironmentPermission")
-    assert {n: (p["environment"], p["team"], p["permission"]) for n, p in permissions.items()} == {
-        "open-aws-staging": ("aws-staging", "shipyard-deployers", "open"),
-        "open-aws-prod": ("aws-prod", "shipyard-releasers", "open")}
+    assert sorted((p["environment"], p["team"], p["permission"], p["maxOpenDuration"])
+                  for p in permissions.values()) == [
+        ("aws-prod", "shipyard-releasers", "open", "1h"),
+        ("aws-staging", "shipyard-deployers", "open", "1h")]
+    # Machine teams: nobody is a member.
+    assert {t["name"]: t["members"] for t in inputs(delivery, "pulumiservice:index:Team")
+            .values()} == {"shipyard-previewers": [], "shipyard-deployers": [],
+                           "shipyard-releasers": []}
     rule = one(delivery, "pulumiservice:index:ApprovalRule")
     assert rule["environmentIdentifier"] == {"organization": ORG, "project": "shipyard",
                                              "name": "aws-prod"}
     assert rule["targetActionTypes"] == ["update"]
     assert rule["approvalRuleConfig"] == {
         "allowSelfApproval": False, "numApprovalsRequired": 1, "requireReapprovalOnChange": True,
-        "eligibleApprovers": [{"teamName": "shipyard-releasers"}]}
+        "eligibleApprovers": [{"teamName": "shipyard-approvers"}]}
 
 
-def test_prod_drift_is_detected_on_a_schedule(delivery):
+def test_drift_is_detected_on_non_production_stacks_only(delivery):
+    # Drift detection runs main's HEAD with the stack's credentials: never prod's.
     drift = one(delivery, "pulumiservice:index:DriftSchedule")
-    assert drift == {"organization": ORG, "project": "shipyard", "stack": "prod",
+    assert drift == {"organization": ORG, "project": "shipyard", "stack": "staging",
                      "scheduleCron": "0 */6 * * *", "autoRemediate": False}
 
 
@@ -299,3 +321,13 @@ def test_every_program_module_triggers_a_deployment():
 
     modules = sorted(p.name for p in PROJECT.glob("*.py"))
     assert modules and [m for m in modules if m not in PROGRAM_PATHS] == []
+
+
+def test_the_organization_fixture_is_the_shipped_example_while_it_ships():
+    """A change to the example organization (before anyone fills in theirs) must reach the frozen
+    copy the product tests run, or they test a stale design."""
+    committed = (PROJECT / "delivery" / "Pulumi.org.yaml").read_text()
+    if "shipyard-delivery:pulumi_org: acme-corp\n" in committed:
+        assert ORG_FILE.read_text().split("\n", 3)[3] == committed, (
+            "tests/fixtures/delivery/Pulumi.org.yaml differs from delivery/Pulumi.org.yaml; copy "
+            "the committed file below the fixture's three header lines")

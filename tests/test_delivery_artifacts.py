@@ -20,6 +20,7 @@ from conftest import (
 from shipyard.errors import ConfigError
 from shipyard_delivery.artifacts import images_to_build, repository_policy
 
+from shipyard_preview.delivery_program import run_with_delivery_mocks
 from shipyard_preview.engine import run_program
 from shipyard_preview.stack_config import load_stack_config
 
@@ -42,7 +43,8 @@ def built_on(architecture: str) -> dict[tuple[str, str], str]:
 def artifacts():
     config = load_stack_config(ARTIFACTS, "arm64")
     assert json.loads(config.config["shipyard-artifacts:app_stacks"]) == list(APP_STACKS)
-    return run_program(ARTIFACTS, config)
+    # The delivery stack owns the repositories: the artifacts program reads them (getRepository).
+    return run_with_delivery_mocks(ARTIFACTS, config, [])
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +72,8 @@ def test_artifacts_stack_builds_each_image_once_behind_the_scan_gate(artifacts):
     for (service, container) in built:
         assert images[f"{service}-{container}"]["imageName"].startswith(
             f"{ECR}/shipyard/{service}/{container}:src-")
-    repositories = inputs(artifacts, "aws:ecr/repository:Repository")
-    assert {name: (r["name"], r["imageTagMutability"], r["imageScanningConfiguration"])
-            for name, r in repositories.items()} == {
-        f"{service}-{container}": (f"shipyard/{service}/{container}", "IMMUTABLE",
-                                   {"scanOnPush": True}) for (service, container) in built}
+    # It creates no repository (the delivery stack does, IMMUTABLE; test_delivery.py).
+    assert inputs(artifacts, "aws:ecr/repository:Repository") == {}
     gates = sorted(r.name for r in artifacts.resources
                    if r.type == "pulumi-python:dynamic:Resource")
     assert gates == sorted(f"{service}-{container}-scan-gate" for service, container in built)
@@ -114,7 +113,10 @@ def test_repository_policy_lets_only_the_stack_accounts_roles_pull():
              "Action": ["ecr:BatchGetImage", "ecr:DescribeImageScanFindings",
                         "ecr:DescribeImages"],
              "Condition": {"ArnLike": {"aws:PrincipalArn": [
-                 "arn:aws:iam::444455556666:role/shipyard-deploy-*"]}}}]}
+                 "arn:aws:iam::444455556666:role/shipyard-deploy-*"]}}},
+            {"Sid": "ReleasedImagesStay", "Effect": "Deny", "Principal": "*",
+             "Action": ["ecr:BatchDeleteImage", "ecr:DeleteRepository",
+                        "ecr:PutImageTagMutability"]}]}
 
 
 @pytest.mark.parametrize("architecture", ["ARM64", "X86_64"])

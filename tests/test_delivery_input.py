@@ -5,12 +5,12 @@ import copy
 
 import pytest
 import yaml
-from conftest import PROJECT
+from delivery_mocks import ORG_FILE
 from shipyard.errors import ConfigError
 from shipyard_delivery.settings import parse_delivery_settings
 from shipyard_delivery.trust import deploy_role_trust, preview_role_trust, require_scoped_trust
 
-STACK_FILE = yaml.safe_load((PROJECT / "delivery" / "Pulumi.org.yaml").read_text())["config"]
+STACK_FILE = yaml.safe_load(ORG_FILE.read_text())["config"]
 VALID = {k.split(":", 1)[1]: v for k, v in STACK_FILE.items()
          if k.startswith("shipyard-delivery:")}
 
@@ -74,13 +74,15 @@ def test_wildcard_branch_refused():
 
 
 def test_a_production_stack_is_required():
-    assert refused(stacks={"staging": {"push_to_deploy": True}}) == (
+    assert refused(stacks={"staging": {"push_to_deploy": True,
+                                       "pulumi_stack_id": "5f0c3a2e-7b1d"}}) == (
         "shipyard-delivery:stacks: ['staging'] is not valid; one stack must be marked "
         "production: true")
 
 
 def test_stack_named_prod_is_production_by_default():
-    stacks = {"staging": {"push_to_deploy": True}, "prod": {"push_to_deploy": True}}
+    stacks = {"staging": {"push_to_deploy": True, "pulumi_stack_id": "5f0c3a2e-7b1d"},
+              "prod": {"push_to_deploy": True, "pulumi_stack_id": "9b2e4d7a-1c3f"}}
     assert "prod.push_to_deploy: True is not valid" in refused(stacks=stacks)
 
 
@@ -118,7 +120,7 @@ def test_policy_pack_version_must_be_exact():
 
 def test_stack_in_another_account_needs_a_bootstrap_role():
     stacks = copy.deepcopy(VALID["stacks"])
-    stacks["prod"]["aws_account_id"] = "444455556666"
+    del stacks["prod"]["bootstrap_role_name"]
     assert refused(stacks=stacks) == (
         "shipyard-delivery:stacks.prod.bootstrap_role_name: None is not valid; required when "
         "the stack's account (444455556666) is not the delivery account (111122223333): the "
@@ -126,11 +128,21 @@ def test_stack_in_another_account_needs_a_bootstrap_role():
 
 
 def test_stacks_in_their_own_accounts():
-    stacks = copy.deepcopy(VALID["stacks"])
-    stacks["prod"].update(aws_account_id="444455556666",
-                          bootstrap_role_name="OrganizationAccountAccessRole")
-    settings = parse_delivery_settings({**VALID, "stacks": stacks})
+    settings = parse_delivery_settings(VALID)
     assert settings.accounts == ("111122223333", "444455556666")
+
+
+@pytest.mark.parametrize("account", ["111122223333", "555566667777"])
+def test_a_production_stack_sharing_an_account_is_refused(account):
+    stacks = copy.deepcopy(VALID["stacks"])
+    stacks["prod"]["aws_account_id"] = account
+    stacks["staging"].update(aws_account_id="555566667777",
+                             bootstrap_role_name="OrganizationAccountAccessRole")
+    message = refused(stacks=stacks)
+    assert message.startswith(f"shipyard-delivery:stacks.prod.aws_account_id: '{account}' is "
+                              "not valid; an account of the production stack's own")
+    assert ("not the delivery account" in message) == (account == "111122223333")
+    assert ("staging deploys there too" in message) == (account == "555566667777")
 
 
 def test_esc_subject_with_a_wildcard_refused():

@@ -3,6 +3,7 @@ when the deployment fails, so a green workflow means the stack changed."""
 
 import importlib.util
 import io
+import json
 
 import pytest
 from conftest import PROJECT
@@ -38,8 +39,13 @@ def test_exit_code_follows_the_deployment(statuses, code):
     out = io.StringIO()
     assert run_deployment.run(call, "acme-corp", "shipyard", "prod", COMMIT,
                               sleep=lambda _: None, out=out) == code
-    assert calls[0] == ("POST", BASE, {"operation": "update", "inheritSettings": True,
-                                       "sourceContext": {"git": {"commit": COMMIT}}})
+    contexts = json.loads((PROJECT / "delivery" / "deployment-context.json").read_text())
+    # The full operation and executor context, not what happens to be stored.
+    assert calls[0] == ("POST", BASE, {
+        "operation": "update", "inheritSettings": True,
+        "sourceContext": {"git": {"commit": COMMIT}},
+        "operationContext": contexts["prod"]["operationContext"],
+        "executorContext": contexts["prod"]["executorContext"]})
     assert all(c == ("GET", f"{BASE}/d-1", None) for c in calls[1:])
     assert out.getvalue().splitlines()[-1] == f"prod: deployment d-1 {statuses[-1]}"
 
@@ -61,3 +67,36 @@ def test_unsafe_input_refused_before_any_call(args, message):
     out = io.StringIO()
     assert run_deployment.run(call, *args, out=out) == 2
     assert calls == [] and out.getvalue().strip() == message
+
+
+def test_released_digests_travel_to_the_program():
+    call, calls = fake_api("succeeded")
+    released = '{"web": {"web": "111122223333.dkr.ecr.eu-west-1.amazonaws.com/shipyard/web/web@sha256:' + "ab" * 32 + '"}}'
+    assert run_deployment.run(call, "acme-corp", "shipyard", "prod", COMMIT, released,
+                              sleep=lambda _: None, out=io.StringIO()) == 0
+    assert calls[0][2]["operationContext"]["environmentVariables"] == {
+        "SHIPYARD_RELEASED_DIGESTS": released}
+
+
+def test_the_context_file_follows_the_stack_files():
+    """deployment-context.json (what run_deployment.py sends, what promote.py compares deployed
+    commits on) is derived from the stack files and deployments.py: when this fails, the message
+    says to run `./dev delivery-files`, which rewrites it."""
+    from shipyard_delivery.derived_files import CONTEXT_FILE, differences
+
+    assert [p for p in differences(PROJECT) if p.startswith(str(CONTEXT_FILE))] == []
+
+
+def test_the_context_file_is_what_the_deployment_settings_hold():
+    """The request's operation and executor context is the one the delivery program stores in
+    each stack's DeploymentSettings (the same gate, the same image), in the REST API's shape."""
+    from conftest import inputs
+    from delivery_mocks import delivery_run
+
+    contexts = json.loads((PROJECT / "delivery" / "deployment-context.json").read_text())
+    for name, stored in inputs(delivery_run(), "pulumiservice:index:DeploymentSettings").items():
+        stack = name.removeprefix("deployments-")
+        assert contexts[stack]["operationContext"] == stored["operationContext"]
+        assert contexts[stack]["executorContext"] == {
+            "executorImage": {"reference": stored["executorContext"]["executorImage"]}}
+        assert contexts[stack]["paths"] == stored["vcs"]["paths"]

@@ -1,7 +1,8 @@
-"""GIVEN a stack with a Service Connect namespace and a Route 53 alias record (the committed
-full-stack example, environment `dev`) WHEN the delivery program builds its deploy role THEN the
+"""GIVEN a stack with a Service Connect namespace and a Route 53 alias record (the frozen
+full-stack fixture, environment `dev`) WHEN the delivery program builds its deploy role THEN the
 role holds exactly the calls recorded for those types, on the namespace its environment tag
-names and the records its stack file names, and nothing of another environment or zone.
+names and the records its stack file names, and nothing of another environment or zone; and
+each committed stack's role may change exactly the records its own stack file names.
 
 The calls come from resource_permissions.SUPPLEMENTARY (the CloudFormation schemas of both types
 list no handler permissions); the conditions are backed by AWS's service authorization data
@@ -20,18 +21,20 @@ from shipyard_delivery.resource_permissions import (
     recorded_calls,
 )
 from test_delivery_permissions import (
-    ACCOUNT,
-    FULLSTACK_DNS,
     REGION,
     SAMPLE_ARNS,
+    STACK_ACCOUNTS,
     deploy_policies,
     environment_of,
+    own_records,
     recording,
     request,
 )
 
-NAMESPACE = SAMPLE_ARNS[("servicediscovery", "namespace")]
-ZONE = FULLSTACK_DNS["zone_id"]
+ACCOUNT = STACK_ACCOUNTS["fullstack"]
+NAMESPACE = SAMPLE_ARNS[("servicediscovery", "namespace")].replace(":111122223333:",
+                                                                   f":{ACCOUNT}:")
+((ZONE, RECORD),) = own_records("fullstack")
 OTHER_ZONE = "Z9999999999OTHERZONE"
 NAMESPACE_CALLS = ("servicediscovery:CreateHttpNamespace", "servicediscovery:DeleteNamespace",
                    "servicediscovery:GetNamespace", "servicediscovery:GetOperation",
@@ -172,16 +175,27 @@ def test_the_record_type_granted_is_the_one_the_component_writes():
     assert len(records) == 1
     properties = records[0].properties
     assert properties["type"] == permissions.DNS_RECORD_TYPE
-    assert (properties["zoneId"], properties["name"]) == (ZONE, FULLSTACK_DNS["name"])
+    assert (properties["zoneId"], properties["name"]) == (ZONE, RECORD)
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_a_stack_file_without_records_gets_no_route53_grant(stack):
-    assert _statements(stack, "route53:") == []
+def test_a_committed_stack_may_change_exactly_the_records_its_file_names(stack):
+    """Whatever the stack file declares: no `dns`, no Route 53 grant; otherwise its zones and
+    record names, and a record of another zone is refused."""
+    records = own_records(stack)
+    changes = [s for s in _statements(stack, "route53:ChangeResourceRecordSets")]
+    zones = {zone for zone, _ in records}
+    assert sorted((s["Resource"], tuple(s["Condition"]["ForAllValues:StringEquals"][
+        "route53:ChangeResourceRecordSetsNormalizedRecordNames"])) for s in changes) == sorted(
+        (f"arn:aws:route53:::hostedzone/{zone}",
+         tuple(sorted({name for z, name in records if z == zone}))) for zone in zones)
+    if not records:
+        assert _statements(stack, "route53:") == []
     policies = deploy_policies(stack)
-    for action in RECORD_CALLS:
-        assert not is_allowed(request(action, "AWS::Route53::RecordSet", stack),
-                              identity_policies=policies), action
+    for action in RECORD_CALLS[:1] + RECORD_CALLS[2:]:
+        elsewhere = Request(action=action, resource=f"arn:aws:route53:::hostedzone/{OTHER_ZONE}",
+                            context=request(action, "AWS::Route53::RecordSet", stack).context)
+        assert not is_allowed(elsewhere, identity_policies=policies), action
 
 
 def test_one_statement_per_zone_names_only_that_zones_records():

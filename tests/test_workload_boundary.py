@@ -4,6 +4,8 @@ value that cannot go into a policy, or a boundary IAM would refuse, is a ConfigE
 setting before anything is registered. What the boundary allows is evaluated with the roles it
 bounds in test_effective_permissions.py."""
 
+import dataclasses
+
 import pytest
 import yaml
 from delivery_mocks import delivery_run
@@ -21,10 +23,16 @@ STATEMENT = ("an IAM statement with Effect Allow or Deny, Action and Resource (s
 
 
 def settings(*stacks: str):
+    """The committed org settings delivering `stacks`, all in the mock's account: the boundary
+    of an account depends on the stacks in it, not on which one is production (the delivery
+    config's rule that prod has an account of its own is tested in test_delivery_input.py)."""
     raw = {k.split(":", 1)[1]: v for k, v in ORG_CONFIG.items()
            if k.startswith("shipyard-delivery:")}
-    return parse_delivery_settings({**raw, "stacks": {s: {"production": s == "prod"}
-                                                      for s in stacks}})
+    parsed = parse_delivery_settings(raw)
+    template = parsed.stacks[0]
+    return dataclasses.replace(parsed, stacks=tuple(
+        dataclasses.replace(template, name=s, production=s == "prod", aws_account_id=ACCOUNT_ID)
+        for s in stacks))
 
 
 def stack_file(directory, stack: str, *services: dict, defaults: dict | None = None):

@@ -1,7 +1,8 @@
 """What the delivery plumbing needs to know about the application stacks, read from their stack
 files (`Pulumi.<stack>.yaml` beside the program): the environment tag, the architecture, the
 source folder of every service built from source, which the merge workflow's path filter, the
-Deployments path filter and the artifacts stack follow, and the DNS records the stack writes."""
+Deployments path filter and the artifacts stack follow, the DNS records the stack writes, and
+the names its resources start with, which the deploy role is scoped to."""
 
 import json
 from collections.abc import Mapping
@@ -11,11 +12,18 @@ from pathlib import Path
 import yaml
 from shipyard.errors import ConfigError
 from shipyard.topology import parse_dns
+from shipyard.validation import validate_service_name
 
 from .workload_grants import WorkloadGrants, workload_grants
 
 APP_DIR = Path(__file__).resolve().parents[2]
 _POLICY_FILE = "a policy config file inside the project, such as policy/config.staging.json"
+# The program's own top-level logical names (__main__.py: the network, the cluster, the
+# access-log bucket, the shared and internal load balancers). Pulumi derives every auto-name from
+# a logical name, so each name the program creates starts with one of these or with a service's
+# name; tests/test_delivery_prefixes.py runs the program for every topology and fails, naming
+# the resource, on a name neither covers.
+PROGRAM_NAMES = ("network", "cluster", "alb-logs", "shared", "internal")
 # What can change what a stack deploys besides the services' source folders.
 PROGRAM_PATHS = ("__main__.py", "stack_settings.py", "stack_topology.py", "artifact_images.py",
                  "Pulumi.yaml", "components/**", "policy/**", "pyproject.toml", "uv.lock")
@@ -39,6 +47,9 @@ class AppStack:
     """(hosted zone id, record name) of every Route 53 alias the stack writes (the shared load
     balancers' and each service's own `dns`), parsed as the component parses them: the deploy
     role may change exactly these records."""
+    resource_prefixes: tuple[str, ...] = PROGRAM_NAMES
+    """What the names of the stack's resources start with: its services' names, then the
+    program's own (PROGRAM_NAMES). The deploy role manages only resources so named."""
     workload_grants: WorkloadGrants = field(default_factory=WorkloadGrants)
     """What the services' roles reach beyond the program's own resources: the workload boundary
     includes exactly these (workload_grants.py)."""
@@ -60,8 +71,12 @@ def read_app_stack(stack: str, app_dir: Path = APP_DIR, namespace: str = "shipya
     sources: list[str] = []
     built: list[tuple[str, str]] = []
     architectures = set()
+    names: list[str] = []
     for index, service in enumerate(services):
         merged = {**defaults, **service}
+        # The component's own rule: the deploy role's name scope starts with it.
+        names.append(validate_service_name(
+            merged.get("name"), f"Pulumi.{stack}.yaml: {namespace}:services[{index}].name"))
         architectures.add(merged.get("architecture", "X86_64"))
         for container in merged.get("containers") or []:
             source = container.get("source")
@@ -92,6 +107,7 @@ def read_app_stack(stack: str, app_dir: Path = APP_DIR, namespace: str = "shipya
                     built_containers=tuple(dict.fromkeys(built)),
                     policy_config=policy_path.as_posix(),
                     dns_records=tuple(dict.fromkeys(r for r in records if r is not None)),
+                    resource_prefixes=tuple(dict.fromkeys([*names, *PROGRAM_NAMES])),
                     workload_grants=workload_grants(
                         [{**defaults, **service} for service in services],
                         f"Pulumi.{stack}.yaml: {namespace}:services"))

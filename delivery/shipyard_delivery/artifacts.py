@@ -67,11 +67,21 @@ def images_to_build(app_stacks: list[str], architecture: str,
     return list(found.values())
 
 
+# What no principal may do to an artifacts repository, whatever its identity policy says: change
+# tag mutability (an IMMUTABLE tag is what makes a source tag name one digest forever), delete an
+# image (a rollback redeploys the released digest) or the repository. A Deny in a resource
+# policy applies to every caller, same account included (IAM User Guide, "Policy evaluation
+# logic").
+PROTECTED_IMAGE_ACTIONS = ("ecr:BatchDeleteImage", "ecr:DeleteRepository",
+                           "ecr:PutImageTagMutability")
+UNTAGGED_EXPIRY_DAYS = 1
+
+
 def repository_policy(*, project: str, service: str, pull_accounts: list[str]) -> dict:
     """Cross-account pulls: only each stack account's execution roles of this service pull; only
     its deploy roles read digests and scan results. The account principal delegates to that
     account's IAM, and aws:PrincipalArn narrows it to those roles (ECR User Guide, "Private
-    repository policy examples")."""
+    repository policy examples"). Nobody changes tag mutability or deletes an image."""
     roots = [f"arn:aws:iam::{a}:root" for a in pull_accounts]
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "ExecutionRolesPull", "Effect": "Allow", "Principal": {"AWS": roots},
@@ -83,4 +93,17 @@ def repository_policy(*, project: str, service: str, pull_accounts: list[str]) -
          "Action": ["ecr:BatchGetImage", "ecr:DescribeImageScanFindings", "ecr:DescribeImages"],
          "Condition": {"ArnLike": {"aws:PrincipalArn": [
              f"arn:aws:iam::{a}:role/{project}-deploy-*" for a in pull_accounts]}}},
+        {"Sid": "ReleasedImagesStay", "Effect": "Deny", "Principal": "*",
+         "Action": list(PROTECTED_IMAGE_ACTIONS)},
     ]}
+
+
+def lifecycle_policy() -> dict:
+    """Only untagged layers expire: every source tag stays, so a release of an older commit
+    redeploys the digest staging ran for it, never a rebuild (a count-based rule on tagged
+    images would expire released images)."""
+    return {"rules": [
+        {"rulePriority": 1, "description": "Expire untagged layers",
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                       "countUnit": "days", "countNumber": UNTAGGED_EXPIRY_DAYS},
+         "action": {"type": "expire"}}]}

@@ -50,9 +50,10 @@ def _allow(sid: str, actions: list[str] | str, resources: list[str] | str, **ext
     return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources, **extra}
 
 
-def _arns(settings: DeliverySettings, service: str, pattern: str, account: str) -> list[str]:
+def _arns(settings: DeliverySettings, prefixes: list[str], service: str, pattern: str,
+          account: str) -> list[str]:
     return [f"arn:aws:{service}:{settings.aws_region}:{account}:{pattern.format(p=p)}"
-            for p in settings.resource_prefixes]
+            for p in prefixes]
 
 
 def boundary_arn(settings: DeliverySettings, account: str) -> str:
@@ -68,6 +69,8 @@ def workload_boundary(settings: DeliverySettings, account: str,
     """The ceiling for every role the program creates in this account's stacks."""
     stacks = [s for s in settings.stacks if s.aws_account_id == account]
     grants = [app_stacks[s.name].workload_grants for s in stacks]
+    # What the names of these stacks' resources start with (their services', the program's).
+    prefixes = _unique([p for s in stacks for p in app_stacks[s.name].resource_prefixes])
     # Exact repositories: those of the stacks in this account, the artifacts stack's, and those
     # of prebuilt images the stack files name.
     images = _unique([*(arn for s in stacks for arn in stack_repository_arns(
@@ -85,9 +88,9 @@ def workload_boundary(settings: DeliverySettings, account: str,
         *([_allow("PullOwnImages", iam.IMAGE_PULL_ACTIONS, images)] if images else []),
         # The execution role's awslogs streams and the flow-log role's.
         _allow("WriteOwnLogs", iam.LOG_WRITE_ACTIONS,
-               _arns(settings, "logs", "log-group:{p}-*:log-stream:*", account)),
+               _arns(settings, prefixes, "logs", "log-group:{p}-*:log-stream:*", account)),
         _allow("ReadOwnSecrets", "secretsmanager:GetSecretValue",
-               _arns(settings, "secretsmanager", "secret:{p}-*", account) + secrets),
+               _arns(settings, prefixes, "secretsmanager", "secret:{p}-*", account) + secrets),
         _allow("DecryptProjectKeys", "kms:Decrypt", f"arn:aws:kms:{settings.aws_region}:"
                f"{account}:key/*", Condition={"StringEquals": {
                    f"aws:ResourceTag/{TAG_KEY}": settings.app_project}}),
@@ -98,16 +101,18 @@ def workload_boundary(settings: DeliverySettings, account: str,
         # The infrastructure role for load balancers.
         _allow("ReadLoadBalancerState", blue_green.READ_ACTIONS, "*"),
         _allow("MoveTasksBetweenProjectTargetGroups", blue_green.TARGET_ACTIONS,
-               _arns(settings, "elasticloadbalancing", "targetgroup/{p}-*/*", account)),
+               _arns(settings, prefixes, "elasticloadbalancing", "targetgroup/{p}-*/*",
+                     account)),
         _allow("ShiftTrafficOnProjectRules", blue_green.RULE_ACTIONS,
-               _arns(settings, "elasticloadbalancing", "listener-rule/app/{p}-*/*", account)),
+               _arns(settings, prefixes, "elasticloadbalancing", "listener-rule/app/{p}-*/*",
+                     account)),
         # The smoke-test role.
         *([_allow("InvokeDeclaredSmokeTests", blue_green.INVOKE_ACTIONS, functions)]
           if functions else []),
         # The flow-log role (its streams are in WriteOwnLogs).
         _allow("FindLogGroups", "logs:DescribeLogGroups", "*"),
         _allow("DescribeProjectLogStreams", "logs:DescribeLogStreams",
-               _arns(settings, "logs", "log-group:{p}-*", account)),
+               _arns(settings, prefixes, "logs", "log-group:{p}-*", account)),
     )
     size = len("".join(json.dumps(document).split()))
     if size > MANAGED_POLICY_LIMIT:

@@ -53,3 +53,15 @@ def deployment_settings_args(settings: DeliverySettings, stack: StackDelivery,
             "options": {"skip_install_dependencies": True}},
         "cache_options": {"enable": True},
     }
+
+
+def request_contexts(settings: DeliverySettings, stack: StackDelivery, app_stack: AppStack) -> dict:
+    """What delivery/run_deployment.py sends with every deployment request of the stack, in the
+    REST API's shape (Pulumi Cloud REST API, "Create deployment": operationContext,
+    executorContext.executorImage.reference): the same pre-run gate and image the stored
+    settings hold, so a settings change made outside this project does not reach a run."""
+    return {"operationContext": {"preRunCommands": pre_run_commands(stack.name),
+                                 "options": {"skipInstallDependencies": True}},
+            "executorContext": {"executorImage": {"reference": EXECUTOR_IMAGE}},
+            # What the release compares a released commit with the deployed one on.
+            "paths": deploy_paths([app_stack])}

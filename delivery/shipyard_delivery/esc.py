@@ -10,7 +10,7 @@ from .trust import ESC_SUBJECT_ATTRIBUTES
 ESC_DIR = Path(__file__).resolve().parents[1] / "esc"
 
 
-def aws_environment_yaml(role_arn: str, artifacts_registry: str) -> str:
+def aws_environment_yaml(role_arn: str, artifacts_registry: str, production: bool = False) -> str:
     template = yaml.safe_load((ESC_DIR / "aws.yaml").read_text())
     oidc = template["values"]["aws"]["login"]["fn::open::aws-login"]["oidc"]
     # The deploy role trusts the subject built from exactly these attributes.
@@ -21,5 +21,8 @@ def aws_environment_yaml(role_arn: str, artifacts_registry: str) -> str:
     oidc["roleArn"] = role_arn
     # Stacks that import the environment deploy the artifacts stack's digests (the stack files
     # alone, and the offline preview, build locally).
-    template["values"]["pulumiConfig"] = {"shipyard:artifacts_registry": artifacts_registry}
+    template["values"]["pulumiConfig"] = {
+        "shipyard:artifacts_registry": artifacts_registry,
+        # A production stack deploys only the digests a release passes (artifact_images.py).
+        **({"shipyard:released_digests_required": "true"} if production else {})}
     return yaml.safe_dump(template, sort_keys=False)

@@ -70,6 +70,9 @@ CFN_TYPES: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketVersioning:BucketVersioning": ("AWS::S3::Bucket",),
     "aws:wafv2/webAcl:WebAcl": ("AWS::WAFv2::WebACL",),
     "aws:wafv2/webAclAssociation:WebAclAssociation": ("AWS::WAFv2::WebACLAssociation",),
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration":
+        ("AWS::WAFv2::LoggingConfiguration",),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": ("AWS::Logs::ResourcePolicy",),
     # Their schemas list no handler permissions: the calls are in SUPPLEMENTARY below.
     "aws:route53/record:Record": ("AWS::Route53::RecordSet",),
     "aws:servicediscovery/httpNamespace:HttpNamespace": ("AWS::ServiceDiscovery::HttpNamespace",),
@@ -166,6 +169,16 @@ EXCLUDED: dict[str, dict[str, str]] = {
         "wafv2:GetPermissionPolicy": "sharing a web ACL (Firewall Manager): never done",
         "wafv2:PutPermissionPolicy": "sharing a web ACL (Firewall Manager): never done",
     },
+    # The web ACL's logs go to a CloudWatch Logs group (components/shipyard/waf.py).
+    "AWS::WAFv2::LoggingConfiguration": {
+        "firehose:ListDeliveryStreams": "Firehose destinations only; ours is a log group",
+        "iam:CreateServiceLinkedRole": "the WAF logging service-linked role delivers to "
+                                       "Firehose only; ours is a log group",
+        "iam:DescribeOrganization": "not an IAM action (organizations:DescribeOrganization is; "
+                                    "organization-wide logging is never configured)",
+        "s3:GetBucketPolicy": "S3 destinations only; ours is a log group",
+        "s3:PutBucketPolicy": "S3 destinations only; ours is a log group",
+    },
     "AWS::S3::Bucket": {action: _UNUSED_FEATURE for action in (
         "iam:PassRole", "s3:CreateBucketMetadataTableConfiguration",
         "s3:DeleteBucketAnalyticsConfiguration", "s3:DeleteBucketCors",
@@ -246,10 +259,26 @@ SUPPLEMENTARY: dict[str, Supplement] = {
 }
 
 
+# Calls the provider pulumi-aws wraps makes for a type beyond what its schema's handlers list.
+PROVIDER_CALLS: dict[str, Supplement] = {
+    "AWS::S3::Bucket": Supplement(
+        calls=("s3:ListTagsForResource", "s3:TagResource", "s3:UntagResource"),
+        source="hashicorp/terraform-provider-aws CHANGELOG 6.23.0: aws_s3_bucket sends tags in "
+               "CreateBucket and reads and updates them with the S3 Control tagging APIs "
+               "(TagResource, UntagResource, ListTagsForResource), whose permissions the caller "
+               "needs; pulumi-aws carries it since 7.13 (pulumi/pulumi-aws#6317)",
+        cross_check="hashicorp/terraform-provider-aws#46202: a 6.28 read of aws_s3_bucket fails "
+                    "with S3 Control ListTagsForResource AccessDenied where that call is refused"),
+}
+
+
 def recorded_calls(cfn_type: str) -> dict[str, list[str]]:
     """Handler name -> calls of `cfn_type`: the schema's, or the supplement's while the schema
-    lists none (the supplement records no handler split: its calls are under "all")."""
+    lists none (the supplement records no handler split: its calls are under "all"), and the
+    provider's own beyond the schema (under "provider")."""
     listed = handler_permissions(cfn_type)
-    if any(listed.values()) or cfn_type not in SUPPLEMENTARY:
-        return listed
-    return {"all": list(SUPPLEMENTARY[cfn_type].calls)}
+    if not any(listed.values()) and cfn_type in SUPPLEMENTARY:
+        listed = {"all": list(SUPPLEMENTARY[cfn_type].calls)}
+    if cfn_type in PROVIDER_CALLS:
+        listed = {**listed, "provider": list(PROVIDER_CALLS[cfn_type].calls)}
+    return listed
