@@ -40,6 +40,7 @@ ADOPTION_SUBSET = [
     "tests/test_delivery_input.py",
     "tests/test_delivery_run.py",
     "tests/test_delivery_prefixes.py",
+    "tests/test_dynamic_provider_calls.py",
     "tests/test_access_report.py",
     "tests/test_iam_seams.py",
     "tests/test_effective_permissions.py",

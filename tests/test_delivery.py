@@ -82,7 +82,8 @@ def test_preview_role_trusts_pull_requests_of_this_repository_in_both_subject_fo
     policy = json.loads(one(delivery, "aws:iam/rolePolicy:RolePolicy", "preview-readonly")["policy"])
     assert _actions(policy) == ["ec2:DescribeAvailabilityZones", "ec2:DescribeRouteTables",
                                 "ec2:DescribeVpcs", "ecr:DescribeImages",
-                                "ecr:GetAuthorizationToken"]
+                                "ecr:GetAuthorizationToken", "ecs:DescribeServices",
+                                "ecs:DescribeTaskDefinition", "ecs:ListServices"]
 
 
 def test_a_stack_in_its_own_account_gets_its_own_preview_role_and_deploy_role():

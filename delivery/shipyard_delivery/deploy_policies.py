@@ -161,13 +161,15 @@ def read_policy(scope: DeployScope) -> list[dict]:
                     "cloudwatch:ListTagsForResource", "ec2:Describe*",
                     "ecs:DescribeCapacityProviders", "ecs:DescribeClusters",
                     "ecs:DescribeServiceDeployments", "ecs:DescribeServices",
-                    "ecs:DescribeTaskDefinition", "ecs:ListServiceDeployments",
+                    "ecs:DescribeTaskDefinition", "ecs:ListServiceDeployments", "ecs:ListServices",
                     "ecs:ListTagsForResource", "elasticloadbalancing:Describe*",
                     "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
                     "kms:ListAliases", "kms:ListResourceTags", "logs:DescribeIndexPolicies",
                     "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
                     "logs:GetDataProtectionPolicy", "logs:ListTagsForResource",
-                    "s3:ListAllMyBuckets"],
+                    "s3:ListAllMyBuckets",
+                    # The Service Connect cleanup lists the namespace's services on delete.
+                    "servicediscovery:ListServices"],
          "Resource": "*", "Condition": scope.in_region},
     ]
 

@@ -41,7 +41,10 @@ def preview_policy(settings: DeliverySettings, app_stacks: Mapping[str, AppStack
             "Resource": artifacts}] if artifacts else []),
         {"Sid": "DataSourcesTheProgramReads", "Effect": "Allow",
          "Action": ["ec2:DescribeAvailabilityZones", "ec2:DescribeRouteTables",
-                    "ec2:DescribeVpcs"],
+                    "ec2:DescribeVpcs",
+                    # The drift check's Check runs at preview: it reads the live service and
+                    # its task definition (components/shipyard/drift.py).
+                    "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListServices"],
          "Resource": "*",
          "Condition": {"StringEquals": {"aws:RequestedRegion": settings.aws_region}}},
     )
