@@ -22,7 +22,14 @@ import pytest
 from botocore import xform_name
 from conftest import PROJECT, inputs
 from delivery_mocks import delivery_run
-from test_delivery_permissions import REGION, STACK_ACCOUNTS, _resource, deploy_policies
+from test_delivery_permissions import (
+    REGION,
+    STACK_ACCOUNTS,
+    _first_built_repository,
+    _resource,
+    deploy_policies,
+    first_service,
+)
 
 from shipyard_preview.iam_simulator import Case, simulate
 
@@ -170,7 +177,9 @@ def _cases(actions: set[str], stack: str, identity: list[dict], role: str) -> li
     for action in sorted(actions - NEEDS_NO_PERMISSION):
         resource = _resource(action, ACTS_ON[action.split(":")[0]])
         resource = resource.replace(":111122223333:", f":{account}:").replace(
-            "/<stack>/", f"/{stack}/").replace("<service>", "web").replace("<built>", "web/web")
+            "/<stack>/", f"/{stack}/").replace("<service>", first_service(stack))
+        if resource.endswith("/<built>"):
+            resource = resource.replace("<built>", _first_built_repository(stack))
         cases.append(Case(action=action, resource=resource, principal=role,
                           identity_policies=identity,
                           context={"aws:RequestedRegion": REGION}))

@@ -101,12 +101,14 @@ def service_connect_namespaces(region: str, account: str, environment: str) -> l
          "Resource": namespaces,
          "Condition": {"StringEquals": {f"aws:ResourceTag/{ENVIRONMENT_TAG}": environment}}},
         # Reads, as the other reads: status of the create/delete operation and the namespace;
-        # ListTagsForResource takes no resource-level permission in IAM.
+        # ListTagsForResource and ListServices take no resource-level permission in IAM (the
+        # Service Connect cleanup lists the namespace's services on delete).
         {"Sid": "ReadServiceConnectNamespaces", "Effect": "Allow",
          "Action": ["servicediscovery:GetNamespace", "servicediscovery:GetOperation"],
          "Resource": namespaces},
-        {"Sid": "ReadServiceConnectNamespaceTags", "Effect": "Allow",
-         "Action": "servicediscovery:ListTagsForResource", "Resource": "*",
+        {"Sid": "ReadServiceConnectUnscoped", "Effect": "Allow",
+         "Action": ["servicediscovery:ListServices", "servicediscovery:ListTagsForResource"],
+         "Resource": "*",
          "Condition": {"StringEquals": {"aws:RequestedRegion": region}}},
         # The tag calls take no resource-level permission in IAM either (Resource "*"), so they
         # may never write or remove the tags the grants above are conditioned on: otherwise one
@@ -167,9 +169,7 @@ def read_policy(scope: DeployScope) -> list[dict]:
                     "kms:ListAliases", "kms:ListResourceTags", "logs:DescribeIndexPolicies",
                     "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
                     "logs:GetDataProtectionPolicy", "logs:ListTagsForResource",
-                    "s3:ListAllMyBuckets",
-                    # The Service Connect cleanup lists the namespace's services on delete.
-                    "servicediscovery:ListServices"],
+                    "s3:ListAllMyBuckets"],
          "Resource": "*", "Condition": scope.in_region},
     ]
 
